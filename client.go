@@ -1,0 +1,422 @@
+package accesstokens
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is this SDK's version; the User-Agent carries it.
+const Version = "0.1.0"
+
+// defaultUserAgent identifies the SDK to the server.
+const defaultUserAgent = "accesstokens-go/" + Version
+
+// defaultHTTPTimeout bounds one attempt (headers and body) when the caller
+// brings no *http.Client of its own; contexts can always cut it shorter.
+const defaultHTTPTimeout = 60 * time.Second
+
+// MaxResponseBytes caps how much of a successful answer is read (32 MiB; a
+// page of 1000 tokens is well under 1 MiB). A larger body is an error, so a
+// hostile or broken server cannot exhaust the client's memory. Error answers
+// are capped at 1 MiB.
+const MaxResponseBytes = 32 << 20
+
+// Client talks to one Bitbucket Data Center server. It is safe for concurrent
+// use by many goroutines; build one and share it.
+type Client struct {
+	UserTokens    UserTokensService    // personal tokens
+	ProjectTokens ProjectTokensService // project tokens
+	RepoTokens    RepoTokensService    // repository tokens
+	Admin         AdminService         // the server-wide expiry policy
+
+	// t holds credentials and HTTP machinery behind a pointer, so that
+	// printing a Client with fmt shows an address, never a credential.
+	t *transport
+}
+
+// transport is everything a request needs; it never changes after NewClient.
+type transport struct {
+	scheme, host  string // from the base URL
+	rootPath      string // unescaped: context path + /rest/access-tokens/<version>
+	rootRawPath   string // the same, escaped as on the wire
+	authorization string // the whole Authorization header value, or ""
+	userAgent     string
+	logger        *slog.Logger
+	retry         *retryablehttp.Client
+	policy        RetryPolicy
+	maxBody       int64
+}
+
+// Option configures a Client; see the With… functions.
+type Option func(*options) error
+
+type options struct {
+	authorization string
+	httpClient    *http.Client
+	userAgent     string
+	apiVersion    string
+	retry         RetryPolicy
+	logger        *slog.Logger
+	insecureHTTP  bool
+}
+
+// WithToken authenticates with a personal, project or repository access
+// token, sent as "Authorization: Bearer <token>".
+func WithToken(token string) Option {
+	return func(o *options) error {
+		if token == "" {
+			return invalidArg("token", "must not be empty")
+		}
+		o.authorization = "Bearer " + token
+		return nil
+	}
+}
+
+// WithBasicAuth authenticates with a username and a password or personal
+// access token. Managing tokens needs a password (tokens cannot manage tokens).
+func WithBasicAuth(username, password string) Option {
+	return func(o *options) error {
+		if username == "" {
+			return invalidArg("username", "must not be empty")
+		}
+		if password == "" {
+			return invalidArg("password", "must not be empty")
+		}
+		o.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+		return nil
+	}
+}
+
+// WithHTTPClient sets the *http.Client whose transport, TLS settings, proxy and
+// timeout are used. The client is copied: the SDK adds its own redirect rule
+// (credentials never follow a redirect to another host) without changing yours.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return invalidArg("httpClient", "must not be nil")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent puts ua in front of the default "accesstokens-go/<version>".
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return invalidArg("userAgent", "must not contain line breaks")
+		}
+		o.userAgent = strings.TrimSpace(ua)
+		return nil
+	}
+}
+
+// WithAPIVersion selects the REST path version: "latest" (default) or "1.0".
+func WithAPIVersion(v string) Option {
+	return func(o *options) error {
+		if v != "latest" && v != "1.0" {
+			return invalidArg("apiVersion", `must be "latest" or "1.0", got %q`, v)
+		}
+		o.apiVersion = v
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy; RetryPolicy{} disables retries. Whatever
+// the policy, a create is retried only when the server cannot have acted on it.
+func WithRetry(p RetryPolicy) Option {
+	return func(o *options) error {
+		if p.MaxRetries < 0 {
+			return invalidArg("MaxRetries", "must not be negative")
+		}
+		if p.MinWait < 0 || p.MaxWait < 0 {
+			return invalidArg("MinWait", "waits must not be negative")
+		}
+		if p.MaxWait > 0 && p.MaxWait < p.MinWait {
+			return invalidArg("MaxWait", "must not be below MinWait")
+		}
+		o.retry = p
+		return nil
+	}
+}
+
+// WithLogger logs each attempt and each retry decision at Debug level: method,
+// path, status, attempt, wait, duration and reason. Headers, bodies, query
+// strings and credentials are never logged. Nil, or no WithLogger at all,
+// means no logging anywhere.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		o.logger = l
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows credentials over plain http to a host that is not
+// loopback. Without it NewClient refuses such a configuration.
+func WithInsecureHTTP() Option {
+	return func(o *options) error {
+		o.insecureHTTP = true
+		return nil
+	}
+}
+
+// RetryPolicy says how often and how long to retry. Retries happen only where
+// they cannot duplicate a write; see the README's retry table.
+type RetryPolicy struct {
+	MaxRetries int           // retries after the first attempt
+	MinWait    time.Duration // first backoff
+	MaxWait    time.Duration // cap on any single wait, Retry-After included; 0 with retries: 5 s
+}
+
+// DefaultRetryPolicy is 3 retries, exponential backoff with jitter from 250 ms,
+// each wait capped at 5 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second}
+}
+
+// NewClient returns a Client for the server at baseURL: an absolute http or
+// https URL, optionally with a context path ("https://host/bitbucket"), with
+// or without a trailing slash.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	o := options{apiVersion: "latest", retry: DefaultRetryPolicy()}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.authorization != "" && base.Scheme == "http" && !o.insecureHTTP && !isLoopback(base.Hostname()) {
+		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
+	}
+	t := &transport{
+		scheme:        base.Scheme,
+		host:          base.Host,
+		rootPath:      strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
+		rootRawPath:   strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
+		authorization: o.authorization,
+		userAgent:     defaultUserAgent,
+		logger:        o.logger,
+		policy:        o.retry.normalized(),
+		maxBody:       MaxResponseBytes,
+	}
+	if o.userAgent != "" {
+		t.userAgent = o.userAgent + " " + defaultUserAgent
+	}
+	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
+	c := &Client{t: t}
+	ts := &tokenService{c: c}
+	c.UserTokens = userTokens{ts}
+	c.ProjectTokens = projectTokens{ts}
+	c.RepoTokens = repoTokens{ts}
+	c.Admin = adminService{c}
+	return c, nil
+}
+
+// NewClientFromEnv reads BITBUCKET_URL, and BITBUCKET_TOKEN (Bearer) or
+// BITBUCKET_USERNAME with BITBUCKET_PASSWORD (Basic); opts apply after the
+// environment, so they can override it.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	baseURL := os.Getenv("BITBUCKET_URL")
+	if baseURL == "" {
+		return nil, invalidArg("BITBUCKET_URL", "is not set")
+	}
+	var envOpts []Option
+	token, user, pass := os.Getenv("BITBUCKET_TOKEN"), os.Getenv("BITBUCKET_USERNAME"), os.Getenv("BITBUCKET_PASSWORD")
+	switch {
+	case token != "":
+		envOpts = append(envOpts, WithToken(token))
+	case user != "" || pass != "":
+		if user == "" {
+			return nil, invalidArg("BITBUCKET_USERNAME", "is not set but BITBUCKET_PASSWORD is")
+		}
+		if pass == "" {
+			return nil, invalidArg("BITBUCKET_PASSWORD", "is not set but BITBUCKET_USERNAME is")
+		}
+		envOpts = append(envOpts, WithBasicAuth(user, pass))
+	}
+	return NewClient(baseURL, append(envOpts, opts...)...)
+}
+
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, invalidArg("baseURL", "not a URL: %v", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, invalidArg("baseURL", "must be an absolute http or https URL, got %q", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, invalidArg("baseURL", "has no host")
+	case u.User != nil:
+		return nil, invalidArg("baseURL", "must not carry credentials; use WithBasicAuth or WithToken")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, invalidArg("baseURL", "must not have a query or fragment")
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// guardRedirects returns a copy of hc (or a default client) that drops the
+// Authorization header whenever a redirect leaves the original scheme and host.
+func guardRedirects(hc *http.Client) *http.Client {
+	var c http.Client
+	if hc != nil {
+		c = *hc
+	} else {
+		c.Timeout = defaultHTTPTimeout
+		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	userCheck := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+			req.Header.Del("Authorization")
+		}
+		if userCheck != nil {
+			return userCheck(req, via)
+		}
+		if len(via) >= 10 {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+	return &c
+}
+
+// errTooManyRedirects ends a redirect chain; retrying would not help.
+var errTooManyRedirects = errors.New("stopped after 10 redirects")
+
+// pathOf is the escaped request path for segs, as errors and logs show it.
+func (c *Client) pathOf(segs []string) string {
+	_, raw := c.t.paths(segs)
+	return raw
+}
+
+// paths builds the unescaped and the escaped path for segs below the API
+// root. Every segment is escaped, so "/", "?" and "%" in a slug stay in it.
+func (t *transport) paths(segs []string) (plain, raw string) {
+	n := len(t.rootRawPath)
+	for _, s := range segs {
+		n += 1 + 3*len(s)
+	}
+	var p, r strings.Builder
+	p.Grow(n)
+	r.Grow(n)
+	p.WriteString(t.rootPath)
+	r.WriteString(t.rootRawPath)
+	for _, s := range segs {
+		p.WriteByte('/')
+		p.WriteString(s)
+		r.WriteByte('/')
+		r.WriteString(url.PathEscape(s))
+	}
+	return p.String(), r.String()
+}
+
+// callFlags say how a request may be retried and what answer it expects.
+type callFlags uint8
+
+const (
+	// callCreate marks a non-idempotent create: retried only when the server cannot have acted.
+	callCreate callFlags = 1 << iota
+	// callDelete marks a delete: a 404 after an attempt that may have succeeded is success.
+	callDelete
+	// callEmptyOK accepts an empty 2xx body as a zero answer.
+	callEmptyOK
+)
+
+// callIdempotent is a request that is safe to repeat.
+const callIdempotent callFlags = 0
+
+// call sends one logical request (with its retries) and decodes a 2xx JSON
+// answer into out, when out is not nil. It returns the final status code.
+func (c *Client) call(ctx context.Context, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
+	if ctx == nil {
+		return 0, invalidArg("ctx", "must not be nil")
+	}
+	t := c.t
+	plain, raw := t.paths(segs)
+	st := t.newCallState(ctx, method, raw, flags)
+	req, err := t.newRequest(st, method, plain, raw, rawQuery, body)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := t.retry.Do(req)
+	if err != nil {
+		return 0, st.transportError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, st.statusError(resp)
+	}
+	if out == nil {
+		drain(resp.Body)
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, st.decode(resp, t.maxBody, out)
+}
+
+// newRequest builds the request by hand from pre-split parts, so no URL is
+// parsed on the hot path.
+func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte) (*retryablehttp.Request, error) {
+	u := &url.URL{Scheme: t.scheme, Host: t.host, Path: plain, RawPath: raw, RawQuery: rawQuery}
+	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	hreq.URL = u
+	hreq.Host = u.Host
+	h := hreq.Header
+	h["Accept"] = []string{"application/json"}
+	h["User-Agent"] = []string{t.userAgent}
+	if t.authorization != "" {
+		h["Authorization"] = []string{t.authorization}
+	}
+	req := &retryablehttp.Request{Request: hreq}
+	if body != nil {
+		h["Content-Type"] = []string{"application/json"}
+		if err := req.SetBody(body); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// decodeError reports a 2xx answer that is not what the endpoint returns.
+type decodeError struct {
+	what, method, path string
+	err                error
+}
+
+func (e *decodeError) Error() string {
+	return fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+}
+
+func (e *decodeError) Unwrap() error { return e.err }

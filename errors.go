@@ -1,0 +1,245 @@
+package accesstokens
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Every *Error matches, through errors.Is, the one sentinel of
+// its status class (and no other); validation failures match ErrInvalidArgument.
+var (
+	// ErrBadRequest matches a 400 answer: the server rejected the request's content.
+	ErrBadRequest = errors.New("accesstokens: bad request")
+	// ErrUnauthorized matches a 401 answer. Bitbucket uses 401 both for failed
+	// authentication and for "you are not permitted to do this".
+	ErrUnauthorized = errors.New("accesstokens: unauthorized")
+	// ErrForbidden matches a 403 answer.
+	ErrForbidden = errors.New("accesstokens: forbidden")
+	// ErrNotFound matches a 404 answer: unknown user, project, repository or token.
+	ErrNotFound = errors.New("accesstokens: not found")
+	// ErrConflict matches a 409 answer.
+	ErrConflict = errors.New("accesstokens: conflict")
+	// ErrRateLimited matches a 429 answer; Error.RetryAfter says how long to wait.
+	ErrRateLimited = errors.New("accesstokens: rate limited")
+	// ErrServer matches any 5xx answer.
+	ErrServer = errors.New("accesstokens: server error")
+	// ErrInvalidArgument matches an input the client refused before sending
+	// anything. The error also names the offending field; see InvalidArgumentError.
+	ErrInvalidArgument = errors.New("accesstokens: invalid argument")
+)
+
+// maxErrorBodyBytes caps how much of an error answer is read: a hostile or
+// broken server cannot make the client hold more than this in memory.
+const maxErrorBodyBytes = 1 << 20
+
+// maxServerTextInError caps how much server-provided text Error() repeats, so
+// that an error string stays short whatever the body was.
+const maxServerTextInError = 300
+
+// Error is any non-2xx answer from the server.
+//
+// Bitbucket reports failures as {"errors":[{"context":…,"message":…,"exceptionName":…}]};
+// those entries are in Messages. See
+// https://developer.atlassian.com/server/bitbucket/rest/v1000/intro/#errors-and-validation
+type Error struct {
+	StatusCode int
+	Method     string
+	Path       string         // request path, no query string, no credentials
+	Messages   []ErrorMessage // Bitbucket's {"errors":[...]} body, when there is one
+	RetryAfter time.Duration  // from Retry-After, when present
+
+	// text is a short excerpt of a body that was not Bitbucket's JSON (an
+	// HTML proxy page, plain text), kept so that Error() still says something.
+	text string
+	// hint is the client's own explanation, added where the status alone is
+	// misleading (a 404 from /admin means the endpoint does not exist).
+	hint string
+}
+
+// ErrorMessage is one entry of Bitbucket's error body.
+type ErrorMessage struct {
+	Context       string `json:"context"`       // the offending field for validation errors, else empty
+	Message       string `json:"message"`       // human-readable text
+	ExceptionName string `json:"exceptionName"` // Bitbucket's Java exception class
+}
+
+// Error describes the failure in one short line: method, path, status and
+// the server's message (truncated to a few hundred bytes).
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("accesstokens: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if st := http.StatusText(e.StatusCode); st != "" {
+		b.WriteByte(' ')
+		b.WriteString(st)
+	}
+	if e.hint != "" {
+		b.WriteString(": ")
+		b.WriteString(e.hint)
+	}
+	if server := e.serverText(); server != "" {
+		b.WriteString(": ")
+		b.WriteString(server)
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// serverText joins the server's messages (or its non-JSON text), truncated.
+func (e *Error) serverText() string {
+	var parts []string
+	for _, m := range e.Messages {
+		msg := strings.TrimSpace(m.Message)
+		if m.Context != "" {
+			msg = m.Context + ": " + msg
+		}
+		if msg != "" {
+			parts = append(parts, msg)
+		}
+	}
+	text := strings.Join(parts, "; ")
+	if text == "" {
+		text = e.text
+	}
+	return truncate(text, maxServerTextInError)
+}
+
+// Is reports whether target is the sentinel of e's status class, so that
+// errors.Is(err, ErrNotFound) works on every error a service returns.
+func (e *Error) Is(target error) bool {
+	return target != nil && target == sentinelFor(e.StatusCode)
+}
+
+func sentinelFor(status int) error {
+	switch {
+	case status == http.StatusBadRequest:
+		return ErrBadRequest
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status == http.StatusConflict:
+		return ErrConflict
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500 && status <= 599:
+		return ErrServer
+	}
+	return nil
+}
+
+// InvalidArgumentError is returned, before any request is sent, for input the
+// client can tell is wrong. It matches ErrInvalidArgument through errors.Is.
+type InvalidArgumentError struct {
+	Field  string // the argument or request field, e.g. "projectKey" or "Permissions"
+	Reason string // what is wrong with it
+}
+
+// Error names the field and the reason.
+func (e *InvalidArgumentError) Error() string {
+	return "accesstokens: invalid argument " + e.Field + ": " + e.Reason
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidArgument) true.
+func (e *InvalidArgumentError) Unwrap() error { return ErrInvalidArgument }
+
+func invalidArg(field, format string, args ...any) error {
+	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// newError builds the *Error for a non-2xx response from an already capped body.
+func newError(method, path string, status int, header http.Header, body []byte) *Error {
+	e := &Error{StatusCode: status, Method: method, Path: path}
+	e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	var envelope struct {
+		Errors []ErrorMessage `json:"errors"`
+	}
+	if json.Unmarshal(body, &envelope) == nil && len(envelope.Errors) > 0 {
+		e.Messages = envelope.Errors
+		return e
+	}
+	e.text = bodyExcerpt(body)
+	return e
+}
+
+// bodyExcerpt turns a non-JSON body (often an HTML page from a proxy) into a
+// short single line: tags dropped, white space folded.
+func bodyExcerpt(body []byte) string {
+	if len(body) > 4*maxServerTextInError {
+		body = body[:4*maxServerTextInError]
+	}
+	var b strings.Builder
+	inTag, space := false, false
+	for _, r := range string(body) {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+			space = true
+		case inTag:
+		case r == utf8.RuneError || r < ' ' || r == ' ':
+			space = true
+		default:
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		}
+	}
+	return truncate(b.String(), maxServerTextInError)
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
