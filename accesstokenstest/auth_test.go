@@ -1,0 +1,194 @@
+package accesstokenstest_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	type setup struct {
+		srv                       *accesstokenstest.Server
+		alice, bob, project, repo string // secrets
+	}
+	tests := []struct {
+		name       string
+		cred       func(s setup) cred
+		path       string
+		want       int
+		exception  string
+		credential accesstokenstest.CredentialKind
+		user       string
+	}{
+		{"no credentials", func(setup) cred { return nil }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthorisation, accesstokenstest.CredentialNone, ""},
+		{"password", func(setup) cred { return asAlice }, "/users/alice", 200,
+			"", accesstokenstest.CredentialBasicPassword, "alice"},
+		{"wrong password", func(setup) cred { return basic("alice", "nope") }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"unknown user", func(setup) cred { return basic("mallory", "x") }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"personal token as Bearer", func(s setup) cred { return bearer(s.alice) }, "/users/alice", 200,
+			"", accesstokenstest.CredentialBearer, "alice"},
+		{"personal token as Basic password", func(s setup) cred { return basic("alice", s.alice) }, "/users/alice", 200,
+			"", accesstokenstest.CredentialBasicToken, "alice"},
+		{"personal token with another user's name", func(s setup) cred { return basic("bob", s.alice) }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"personal token reads only its owner's tokens", func(s setup) cred { return bearer(s.bob) }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthorisation, accesstokenstest.CredentialBearer, "bob"},
+		{"project token as Bearer authenticates", func(s setup) cred { return bearer(s.project) }, "/projects/PRJ", 401,
+			accesstokenstest.ExceptionAuthorisation, accesstokenstest.CredentialBearer, "access-token-user/1/1"},
+		{"repo token as Bearer authenticates", func(s setup) cred { return bearer(s.repo) }, "/projects/PRJ/repos/repo", 401,
+			accesstokenstest.ExceptionAuthorisation, accesstokenstest.CredentialBearer, "access-token-user/2/1"},
+		{"project token as Basic password fails", func(s setup) cred { return basic("alice", s.project) }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"bot name with project token as Basic fails", func(s setup) cred { return basic("access-token-user/1/1", s.project) }, "/projects/PRJ", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"unknown Bearer", func(setup) cred { return bearer("BBDC-nope") }, "/users/alice", 401,
+			accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"malformed Basic", func(setup) cred {
+			return func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }
+		}, "/users/alice", 401, accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+		{"unknown scheme", func(setup) cred {
+			return func(r *http.Request) { r.Header.Set("Authorization", "Digest x") }
+		}, "/users/alice", 401, accesstokenstest.ExceptionAuthentication, accesstokenstest.CredentialInvalid, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			s := setup{srv: srv}
+			_, s.alice = srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
+			_, s.bob = srv.IssueToken(accesstokenstest.UserScope("bob"), "b", 0, "REPO_READ")
+			_, s.project = srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+			_, s.repo = srv.IssueToken(accesstokenstest.RepoScope("PRJ", "repo"), "r", 0, "REPO_ADMIN")
+
+			res := call(t, srv, http.MethodGet, tt.path, tt.cred(s), "")
+			require.Equal(t, tt.want, res.status, "%s", res.body)
+			if tt.exception != "" {
+				assert.Equal(t, tt.exception, res.firstError(t)["exceptionName"])
+			}
+			reqs := srv.Requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, tt.credential, reqs[0].Credential)
+			assert.Equal(t, tt.user, reqs[0].User)
+			assert.Equal(t, tt.want, reqs[0].Status)
+		})
+	}
+}
+
+func TestTokensCannotManageTokensOrCallAdmin(t *testing.T) {
+	t.Parallel()
+	type req struct{ method, path, body string }
+	writes := []req{
+		{"PUT", "/users/alice", readBody},
+		{"POST", "/users/alice/{id}", `{"name":"x"}`},
+		{"DELETE", "/users/alice/{id}", ""},
+		{"GET", "/admin", ""},
+		{"PUT", "/admin", `{"maxExpiryDays":3}`},
+		{"DELETE", "/admin", ""},
+		{"GET", "/projects/PRJ", ""},
+		{"PUT", "/projects/PRJ", readBody},
+	}
+	for _, kind := range []string{"bearer", "basic"} {
+		for _, w := range writes {
+			t.Run(kind+" "+w.method+" "+w.path, func(t *testing.T) {
+				t.Parallel()
+				srv := newServer(t)
+				srv.AddUser("root", "root", true)
+				id, secret := srv.IssueToken(accesstokenstest.UserScope("root"), "t", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+				c := bearer(secret)
+				if kind == "basic" {
+					c = basic("root", secret)
+				}
+				path := w.path
+				if path == "/users/alice/{id}" {
+					path = "/users/root/" + id
+				} else if path == "/users/alice" {
+					path = "/users/root"
+				}
+				before := srv.Tokens()
+				res := call(t, srv, w.method, path, c, w.body)
+				require.Equal(t, http.StatusUnauthorized, res.status, "%s", res.body)
+				assert.Equal(t, accesstokenstest.ExceptionAuthorisation, res.firstError(t)["exceptionName"])
+				after := srv.Tokens()
+				require.Len(t, after, len(before))
+				assert.Equal(t, before[0].Name, after[0].Name)
+				assert.Zero(t, srv.ExpiryPolicy())
+			})
+		}
+	}
+}
+
+func TestPersonalTokenReadsItsOwnersTokens(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	id, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "t", 0, "REPO_READ")
+	for _, c := range []cred{bearer(secret), basic("alice", secret)} {
+		res := call(t, srv, http.MethodGet, "/users/alice", c, "")
+		require.Equal(t, http.StatusOK, res.status)
+		assert.Equal(t, []string{id}, ids(t, res.object(t)))
+		res = call(t, srv, http.MethodGet, "/users/alice/"+id, c, "")
+		require.Equal(t, http.StatusOK, res.status)
+	}
+}
+
+func TestExpiredTokenStopsAuthenticating(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	_, secret := create(t, srv, "/users/alice", asAlice, `{"name":"x","permissions":["REPO_READ"],"expiryDays":2}`)
+	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
+
+	srv.Advance(48*time.Hour - time.Millisecond)
+	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status,
+		"still valid a millisecond before expiry")
+
+	srv.Advance(time.Millisecond)
+	for _, c := range []cred{bearer(secret), basic("alice", secret)} {
+		res := call(t, srv, http.MethodGet, "/users/alice", c, "")
+		require.Equal(t, http.StatusUnauthorized, res.status)
+		assert.Equal(t, accesstokenstest.ExceptionAuthentication, res.firstError(t)["exceptionName"])
+	}
+	// The expired token is still listed.
+	res := call(t, srv, http.MethodGet, "/users/alice", asAlice, "")
+	assert.Len(t, ids(t, res.object(t)), 1)
+}
+
+func TestDeletedTokenStopsAuthenticating(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	id, secret := create(t, srv, "/projects/PRJ", asAlice, readBody)
+	require.Equal(t, http.StatusNoContent, call(t, srv, http.MethodDelete, "/projects/PRJ/"+id, asAlice, "").status)
+	res := call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "")
+	require.Equal(t, http.StatusUnauthorized, res.status)
+	assert.Equal(t, accesstokenstest.ExceptionAuthentication, res.firstError(t)["exceptionName"])
+}
+
+func TestTokenUseSetsLastAuthenticated(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	id, secret := create(t, srv, "/users/alice", asAlice, readBody)
+	require.Nil(t, srv.Tokens()[0].LastAuthenticated)
+
+	srv.Advance(time.Hour)
+	used := srv.Now()
+	// Even a use that is then refused authenticated the token.
+	require.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodPut, "/users/alice", bearer(secret), readBody).status)
+	srv.Advance(time.Hour)
+
+	res := call(t, srv, http.MethodGet, "/users/alice/"+id, asAlice, "")
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, used.UnixMilli(), num(t, res.object(t)["lastAuthenticated"]))
+	require.NotNil(t, srv.Tokens()[0].LastAuthenticated)
+	assert.True(t, used.Equal(*srv.Tokens()[0].LastAuthenticated))
+
+	// Password use does not touch it; a new token use moves it.
+	call(t, srv, http.MethodGet, "/users/alice", basic("alice", secret), "")
+	assert.True(t, srv.Now().Equal(*srv.Tokens()[0].LastAuthenticated))
+}

@@ -1,0 +1,144 @@
+package accesstokenstest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+// cred sets a request's credentials; nil sends none.
+type cred func(*http.Request)
+
+func basic(user, password string) cred {
+	return func(r *http.Request) { r.SetBasicAuth(user, password) }
+}
+
+func bearer(token string) cred {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+}
+
+var (
+	asAdmin = basic(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword)
+	asAlice = basic(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword)
+	asBob   = basic(accesstokenstest.DemoBob, accesstokenstest.DemoBobPassword)
+)
+
+// result is a raw HTTP answer.
+type result struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// object decodes the body as a JSON object, keeping numbers exact.
+func (r result) object(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(&m), "body: %s", r.body)
+	return m
+}
+
+// firstError returns the only entry of an {"errors":[...]} body.
+func (r result) firstError(t testing.TB) map[string]any {
+	t.Helper()
+	errs, ok := r.object(t)["errors"].([]any)
+	require.True(t, ok, "no errors array in %s", r.body)
+	require.Len(t, errs, 1)
+	return errs[0].(map[string]any)
+}
+
+func newServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
+	t.Helper()
+	srv := accesstokenstest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// call sends a request to path under the latest API root.
+func call(t testing.TB, srv *accesstokenstest.Server, method, path string, c cred, body string) result {
+	t.Helper()
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.APIPath+path, method, c, body)
+}
+
+// callAt sends a request to an absolute URL; a non-empty body goes as JSON.
+func callAt(t testing.TB, hc *http.Client, url, method string, c cred, body string) result {
+	t.Helper()
+	res, err := send(hc, url, method, c, body)
+	require.NoError(t, err)
+	return res
+}
+
+func send(hc *http.Client, url, method string, c cred, body string) (result, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return result{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c != nil {
+		c(req)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return result{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// create makes a token over HTTP and returns its id and secret.
+func create(t testing.TB, srv *accesstokenstest.Server, path string, c cred, body string) (id, secret string) {
+	t.Helper()
+	res := call(t, srv, http.MethodPut, path, c, body)
+	require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
+	obj := res.object(t)
+	return obj["id"].(string), obj["token"].(string)
+}
+
+// ids lists the ids in a page body, in order.
+func ids(t testing.TB, page map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, v := range page["values"].([]any) {
+		out = append(out, v.(map[string]any)["id"].(string))
+	}
+	return out
+}
+
+func num(t testing.TB, v any) int64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	require.True(t, ok, "%v (%T) is not a JSON number", v, v)
+	i, err := n.Int64()
+	require.NoError(t, err)
+	return i
+}
+
+const readBody = `{"name":"ci","permissions":["PROJECT_READ","REPO_READ"]}`
+const repoReadBody = `{"name":"ci","permissions":["REPO_READ"]}`
+
+// jsonOf encodes a decoded JSON value back to text, for JSONEq.
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

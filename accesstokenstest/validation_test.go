@@ -1,0 +1,213 @@
+package accesstokenstest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+func TestCreateValidation(t *testing.T) {
+	t.Parallel()
+	const (
+		user    = "/users/alice"
+		project = "/projects/PRJ"
+		repo    = "/projects/PRJ/repos/repo"
+	)
+	tests := []struct {
+		name, path, body string
+		field            any // the error's context; nil for null
+	}{
+		{"missing name", user, `{"permissions":["REPO_READ"]}`, "name"},
+		{"null name", user, `{"name":null,"permissions":["REPO_READ"]}`, "name"},
+		{"blank name", user, `{"name":"  ","permissions":["REPO_READ"]}`, "name"},
+		{"name not a string", user, `{"name":3,"permissions":["REPO_READ"]}`, "name"},
+		{"empty body", user, ``, "name"},
+		{"missing permissions", user, `{"name":"x"}`, "permissions"},
+		{"empty permissions", project, `{"name":"x","permissions":[]}`, "permissions"},
+		{"unknown permission", repo, `{"name":"x","permissions":["REPO_SUPER"]}`, "permissions"},
+		{"lower-case permission", user, `{"name":"x","permissions":["repo_read"]}`, "permissions"},
+		{"permissions not strings", user, `{"name":"x","permissions":[1]}`, "permissions"},
+		{"duplicate permission", user, `{"name":"x","permissions":["REPO_READ","REPO_READ"]}`, "permissions"},
+		{"project permission on repo token", repo, `{"name":"x","permissions":["PROJECT_READ","REPO_READ"]}`, "permissions"},
+		{"project-only permission on repo token", repo, `{"name":"x","permissions":["PROJECT_ADMIN"]}`, "permissions"},
+		{"repo below project: WRITE/READ", project, `{"name":"x","permissions":["PROJECT_WRITE","REPO_READ"]}`, "permissions"},
+		{"repo below project: ADMIN/WRITE", user, `{"name":"x","permissions":["PROJECT_ADMIN","REPO_WRITE"]}`, "permissions"},
+		{"repo below project: ADMIN/READ", project, `{"name":"x","permissions":["PROJECT_ADMIN","REPO_READ"]}`, "permissions"},
+		{"negative expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":-1}`, "expiryDays"},
+		{"fractional expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":1.5}`, "expiryDays"},
+		{"malformed JSON", user, `{"name":"x",`, nil},
+		{"not an object", user, `["x"]`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			res := call(t, srv, http.MethodPut, tt.path, asAlice, tt.body)
+			require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+			e := res.firstError(t)
+			assert.Equal(t, tt.field, e["context"])
+			assert.Equal(t, accesstokenstest.ExceptionArgumentValidation, e["exceptionName"])
+			assert.NotEmpty(t, e["message"])
+			assert.Empty(t, srv.Tokens(), "nothing was created")
+		})
+	}
+}
+
+func TestCreateAcceptsAllowedPermissionSets(t *testing.T) {
+	t.Parallel()
+	sets := []struct {
+		path, perms string
+	}{
+		{"/projects/PRJ", `["PROJECT_READ","REPO_READ"]`},
+		{"/projects/PRJ", `["PROJECT_READ","REPO_WRITE"]`},
+		{"/projects/PRJ", `["PROJECT_READ","REPO_ADMIN"]`},
+		{"/projects/PRJ", `["PROJECT_WRITE","REPO_WRITE"]`},
+		{"/projects/PRJ", `["PROJECT_WRITE","REPO_ADMIN"]`},
+		{"/users/alice", `["PROJECT_ADMIN","REPO_ADMIN"]`},
+		{"/users/alice", `["PROJECT_WRITE"]`},
+		{"/projects/PRJ", `["REPO_ADMIN"]`},
+		{"/projects/PRJ/repos/repo", `["REPO_WRITE"]`},
+		{"/projects/PRJ/repos/repo", `["REPO_ADMIN"]`},
+	}
+	for _, s := range sets {
+		t.Run(s.path+s.perms, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			res := call(t, srv, http.MethodPut, s.path, asAlice, `{"name":"x","permissions":`+s.perms+`}`)
+			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+			assert.JSONEq(t, s.perms, jsonOf(t, res.object(t)["permissions"]))
+		})
+	}
+}
+
+func TestExpiryPolicyIsEnforcedOnCreate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		expiry string // JSON fragment appended to the body
+		want   int
+	}{
+		{"missing", ``, http.StatusBadRequest},
+		{"zero", `,"expiryDays":0`, http.StatusBadRequest},
+		{"null", `,"expiryDays":null`, http.StatusBadRequest},
+		{"too long", `,"expiryDays":31`, http.StatusBadRequest},
+		{"at the limit", `,"expiryDays":30`, http.StatusOK},
+		{"shorter", `,"expiryDays":1`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			res := call(t, srv, http.MethodPut, "/admin", asAdmin, `{"maxExpiryDays":30}`)
+			require.Equal(t, http.StatusOK, res.status)
+			res = call(t, srv, http.MethodPut, "/projects/PRJ", asAlice, `{"name":"x","permissions":["REPO_READ"]`+tt.expiry+`}`)
+			require.Equal(t, tt.want, res.status, "%s", res.body)
+			if tt.want == http.StatusBadRequest {
+				assert.Equal(t, "expiryDays", res.firstError(t)["context"])
+			}
+		})
+	}
+	t.Run("existing tokens keep no expiry and deleting the policy lifts it", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t)
+		id, _ := create(t, srv, "/users/alice", asAlice, readBody)
+		srv.SetExpiryPolicy(5)
+		res := call(t, srv, http.MethodGet, "/users/alice/"+id, asAlice, "")
+		assert.NotContains(t, res.object(t), "expiryDate")
+		res = call(t, srv, http.MethodDelete, "/admin", asAdmin, "")
+		require.Equal(t, http.StatusNoContent, res.status)
+		create(t, srv, "/users/alice", asAlice, readBody)
+	})
+}
+
+func TestTokenLimitPerOwner(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithTokenLimit(2))
+	for _, path := range []string{"/users/alice", "/projects/PRJ"} {
+		create(t, srv, path, asAlice, readBody)
+		create(t, srv, path, asAlice, readBody)
+		res := call(t, srv, http.MethodPut, path, asAlice, readBody)
+		require.Equal(t, http.StatusBadRequest, res.status)
+		e := res.firstError(t)
+		assert.Contains(t, e["message"], "already has the maximum number of tokens")
+		assert.Equal(t, accesstokenstest.ExceptionArgumentValidation, e["exceptionName"])
+	}
+	// Other owners are counted separately, and deleting frees a place.
+	create(t, srv, "/users/bob", asBob, readBody)
+	create(t, srv, "/projects/PRJ/repos/repo", asAlice, repoReadBody)
+	first := srv.Tokens()[0]
+	require.Equal(t, http.StatusNoContent, call(t, srv, http.MethodDelete, "/users/alice/"+first.ID, asAlice, "").status)
+	create(t, srv, "/users/alice", asAlice, readBody)
+}
+
+func TestUpdateChangesOnlyWhatTheBodyNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path, body string
+		wantName         string
+		wantPerms        string
+	}{
+		{"name only", "/users/alice", `{"name":"new"}`, "new", `["PROJECT_READ","REPO_READ"]`},
+		{"permissions only", "/users/alice", `{"permissions":["REPO_WRITE"]}`, "ci", `["REPO_WRITE"]`},
+		{"both", "/projects/PRJ", `{"name":"b","permissions":["PROJECT_WRITE","REPO_ADMIN"]}`, "b", `["PROJECT_WRITE","REPO_ADMIN"]`},
+		{"nulls change nothing", "/users/alice", `{"name":null,"permissions":null}`, "ci", `["PROJECT_READ","REPO_READ"]`},
+		{"empty object", "/users/alice", `{}`, "ci", `["PROJECT_READ","REPO_READ"]`},
+		{"expiry is ignored", "/users/alice", `{"expiryDays":3}`, "ci", `["PROJECT_READ","REPO_READ"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			id, _ := create(t, srv, tt.path, asAlice, readBody)
+			res := call(t, srv, http.MethodPost, tt.path+"/"+id, asAlice, tt.body)
+			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+			tok := res.object(t)
+			assert.Equal(t, tt.wantName, tok["name"])
+			assert.JSONEq(t, tt.wantPerms, jsonOf(t, tok["permissions"]))
+			assert.NotContains(t, tok, "expiryDate", "an expiry can never be added")
+			assert.NotContains(t, tok, "token")
+		})
+	}
+}
+
+func TestUpdateValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path, body, field string
+	}{
+		{"blank name", "/users/alice", `{"name":""}`, "name"},
+		{"empty permissions", "/users/alice", `{"permissions":[]}`, "permissions"},
+		{"unknown permission", "/users/alice", `{"permissions":["ROOT"]}`, "permissions"},
+		{"duplicate permission", "/projects/PRJ", `{"permissions":["PROJECT_READ","PROJECT_READ"]}`, "permissions"},
+		{"project permission on repo token", "/projects/PRJ/repos/repo", `{"permissions":["PROJECT_READ"]}`, "permissions"},
+		{"repo below project", "/projects/PRJ", `{"permissions":["PROJECT_ADMIN","REPO_WRITE"]}`, "permissions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			body := readBody
+			if tt.path == "/projects/PRJ/repos/repo" {
+				body = repoReadBody
+			}
+			id, _ := create(t, srv, tt.path, asAlice, body)
+			before := srv.Tokens()[0]
+			res := call(t, srv, http.MethodPost, tt.path+"/"+id, asAlice, tt.body)
+			require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+			assert.Equal(t, tt.field, res.firstError(t)["context"])
+			assert.Equal(t, before, srv.Tokens()[0], "a rejected update changes nothing")
+		})
+	}
+	t.Run("malformed JSON", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t)
+		id, _ := create(t, srv, "/users/alice", asAlice, readBody)
+		res := call(t, srv, http.MethodPost, "/users/alice/"+id, asAlice, `{`)
+		require.Equal(t, http.StatusBadRequest, res.status)
+		assert.Nil(t, res.firstError(t)["context"])
+	})
+}
