@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// TestFakeBinaryServesLogsAndStopsOnSignal builds the program, runs it on a
+// free port, uses it through the SDK, then stops it with SIGTERM and SIGINT.
+func TestFakeBinaryServesLogsAndStopsOnSignal(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "accesstokens-fake")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-context-path", "/bitbucket")
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+
+			first, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err)
+			baseURL := strings.TrimSpace(first)
+			assert.Regexp(t, `^http://127\.0\.0\.1:\d+/bitbucket$`, baseURL)
+
+			client, err := accesstokens.NewClient(baseURL, accesstokens.WithBasicAuth("alice", "alice"))
+			require.NoError(t, err)
+			created, err := client.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{
+				Name: "from-ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
+			})
+			require.NoError(t, err)
+			page, err := client.ProjectTokens.List(ctx, "PRJ", nil)
+			require.NoError(t, err)
+			require.Len(t, page.Values, 1)
+			assert.Equal(t, created.ID, page.Values[0].ID)
+
+			require.NoError(t, cmd.Process.Signal(sig))
+			require.NoError(t, cmd.Wait(), "a signal must stop it cleanly (exit 0)")
+
+			logs := stderr.String()
+			assert.Contains(t, logs, "PUT /bitbucket/rest/access-tokens/latest/projects/PRJ -> 200")
+			assert.Contains(t, logs, "GET /bitbucket/rest/access-tokens/latest/projects/PRJ -> 200")
+			assert.Equal(t, 3, strings.Count(logs, "\n"), "one line per request, plus the stop line:\n%s", logs)
+			assert.NotContains(t, logs, created.Token.Reveal())
+			assert.NotContains(t, logs, "alice:alice")
+		})
+	}
+}
+
+func TestFakeRejectsBadFlags(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	err := run([]string{"-no-such-flag"}, &stdout, &stderr)
+	require.Error(t, err)
+	assert.Empty(t, stdout.String())
+	assert.Contains(t, stderr.String(), "-addr")
+}
+
+func TestNormalizedContextPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "", "/": "", "bitbucket": "/bitbucket", "/bitbucket/": "/bitbucket"} {
+		assert.Equal(t, want, normalizedContextPath(in), in)
+	}
+}
+
