@@ -80,4 +80,3 @@ func TestNormalizedContextPath(t *testing.T) {
 		assert.Equal(t, want, normalizedContextPath(in), in)
 	}
 }
-
