@@ -34,3 +34,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 
 // MarshalText encodes the redaction marker (used by encoding/xml, map keys, and others).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// MarshalBinary encodes the redaction marker; encoding/gob uses it (gob
+// ignores MarshalText and would otherwise write the value itself).
+func (s Secret) MarshalBinary() ([]byte, error) { return []byte(redacted), nil }
