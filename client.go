@@ -48,15 +48,21 @@ type Client struct {
 
 // transport is everything a request needs; it never changes after NewClient.
 type transport struct {
-	scheme, host  string // from the base URL
-	rootPath      string // unescaped: context path + /rest/access-tokens/<version>
-	rootRawPath   string // the same, escaped as on the wire
-	authorization string // the whole Authorization header value, or ""
+	scheme, host string // from the base URL
+	rootPath     string // unescaped: context path + /rest/access-tokens/<version>
+	rootRawPath  string // the same, escaped as on the wire
+	// authorization is the whole Authorization header value, nil for none.
+	// It sits behind a pointer because fmt expands this struct under verbs
+	// such as %s or %q given a Client, and prints a nested pointer only as an
+	// address.
+	authorization *string
 	userAgent     string
-	logger        *slog.Logger
-	retry         *retryablehttp.Client
-	policy        RetryPolicy
-	maxBody       int64
+	// userAgentHeader is userAgent as a header value, built once (shared like headerJSON).
+	userAgentHeader []string
+	logger          *slog.Logger
+	retry           *retryablehttp.Client
+	policy          RetryPolicy
+	maxBody         int64
 }
 
 // Option configures a Client; see the With… functions.
@@ -207,18 +213,22 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
 	}
 	t := &transport{
-		scheme:        base.Scheme,
-		host:          base.Host,
-		rootPath:      strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
-		rootRawPath:   strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
-		authorization: o.authorization,
-		userAgent:     defaultUserAgent,
-		logger:        o.logger,
-		policy:        o.retry.normalized(),
-		maxBody:       MaxResponseBytes,
+		scheme:      base.Scheme,
+		host:        base.Host,
+		rootPath:    strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
+		rootRawPath: strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
+		userAgent:   defaultUserAgent,
+		logger:      o.logger,
+		policy:      o.retry.normalized(),
+		maxBody:     MaxResponseBytes,
 	}
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
+	}
+	t.userAgentHeader = []string{t.userAgent}
+	if o.authorization != "" {
+		auth := o.authorization
+		t.authorization = &auth
 	}
 	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
 	c := &Client{t: t}
@@ -258,11 +268,16 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
+		// url.Parse quotes the whole input, password included: keep only the cause.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, invalidArg("baseURL", "not a URL: %v", err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, invalidArg("baseURL", "must be an absolute http or https URL, got %q", raw)
+		return nil, invalidArg("baseURL", "must be an absolute http or https URL, got %q", u.Redacted())
 	case u.Host == "" || u.Hostname() == "":
 		return nil, invalidArg("baseURL", "has no host")
 	case u.User != nil:
@@ -319,11 +334,24 @@ func (c *Client) pathOf(segs []string) string {
 
 // paths builds the unescaped and the escaped path for segs below the API
 // root. Every segment is escaped, so "/", "?" and "%" in a slug stay in it.
+// When nothing needs escaping, both are the same string, built once.
 func (t *transport) paths(segs []string) (plain, raw string) {
-	n := len(t.rootRawPath)
+	n, escapes := len(t.rootRawPath), t.rootPath != t.rootRawPath
 	for _, s := range segs {
-		n += 1 + 3*len(s)
+		n += 1 + len(s)
+		escapes = escapes || url.PathEscape(s) != s
 	}
+	if !escapes {
+		var b strings.Builder
+		b.Grow(n)
+		b.WriteString(t.rootPath)
+		for _, s := range segs {
+			b.WriteByte('/')
+			b.WriteString(s)
+		}
+		return b.String(), b.String()
+	}
+	n += 2 * (n - len(t.rootRawPath)) // room for every segment byte to become %XX
 	var p, r strings.Builder
 	p.Grow(n)
 	r.Grow(n)
@@ -375,31 +403,42 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return resp.StatusCode, st.statusError(resp)
 	}
 	if out == nil {
-		drain(resp.Body)
+		if resp.ContentLength != 0 { // a 204 has nothing to drain
+			drain(resp.Body)
+		}
 		return resp.StatusCode, nil
 	}
 	return resp.StatusCode, st.decode(resp, t.maxBody, out)
 }
 
+// headerJSON is the Accept and Content-Type value of every request. It is
+// shared, which is safe: a RoundTripper must not modify a request, and
+// net/http copies the headers before following a redirect.
+var headerJSON = []string{"application/json"}
+
 // newRequest builds the request by hand from pre-split parts, so no URL is
 // parsed on the hot path.
 func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte) (*retryablehttp.Request, error) {
-	u := &url.URL{Scheme: t.scheme, Host: t.host, Path: plain, RawPath: raw, RawQuery: rawQuery}
 	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return nil, err
 	}
-	hreq.URL = u
-	hreq.Host = u.Host
+	// Fill in the empty URL that parsing "" gave rather than allocate another.
+	u := hreq.URL
+	u.Scheme, u.Host, u.Path, u.RawQuery = t.scheme, t.host, plain, rawQuery
+	if raw != plain {
+		u.RawPath = raw // set only when it differs, as url.URL does itself
+	}
+	hreq.Host = t.host
 	h := hreq.Header
-	h["Accept"] = []string{"application/json"}
-	h["User-Agent"] = []string{t.userAgent}
-	if t.authorization != "" {
-		h["Authorization"] = []string{t.authorization}
+	h["Accept"] = headerJSON
+	h["User-Agent"] = t.userAgentHeader
+	if t.authorization != nil {
+		h["Authorization"] = []string{*t.authorization}
 	}
 	req := &retryablehttp.Request{Request: hreq}
 	if body != nil {
-		h["Content-Type"] = []string{"application/json"}
+		h["Content-Type"] = headerJSON
 		if err := req.SetBody(body); err != nil {
 			return nil, err
 		}
