@@ -239,7 +239,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if d < 0 {
 			d = 0
 		}
-		return d, true
+		return min(d, 24*time.Hour), true // capped like delay-seconds above
 	}
 	return 0, false
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -173,8 +174,11 @@ func retryableTransportError(err error) bool {
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidErr):
 		return false
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return false
+	// No DeadlineExceeded here: checkRetry has already stopped when the
+	// caller's context ended, so a deadline seen now is one attempt's
+	// http.Client.Timeout, which a retry can fix.
 	case errors.Is(err, errTooManyRedirects):
 		return false
 	}
@@ -292,9 +296,24 @@ func (st *callState) statusError(resp *http.Response) error {
 	return newError(st.method, st.path, resp.StatusCode, resp.Header, body)
 }
 
+// readBufs recycles the buffers that 2xx answers are read into. Nothing
+// decoded points into them (json.Unmarshal copies every string and byte
+// slice out, and error texts are copied too), so a buffer is free again as
+// soon as decode returns.
+var readBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledReadBuf keeps rare huge answers from staying in the pool; a page
+// of 1000 tokens is well below it.
+const maxPooledReadBuf = 1 << 20
+
 // decode reads a 2xx answer through the size cap and decodes it into out.
 func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
-	body, err := readBody(resp.Body, resp.ContentLength, maxBody, false)
+	pooled := readBufs.Get().(*[]byte)
+	defer readBufs.Put(pooled)
+	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, maxBody, false)
+	if cap(body) > cap(*pooled) && cap(body) <= maxPooledReadBuf {
+		*pooled = body[:0] // keep the larger buffer for next time
+	}
 	if err != nil {
 		return st.readError(err)
 	}
@@ -329,6 +348,11 @@ func (st *callState) readError(err error) error {
 }
 
 func isJSONContentType(ct string) bool {
+	switch ct { // Bitbucket's own spellings, known good without parsing
+	case "application/json", "application/json;charset=UTF-8", "application/json; charset=UTF-8",
+		"application/json;charset=utf-8", "application/json; charset=utf-8":
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false
@@ -342,6 +366,12 @@ var errBodyTooLarge = errors.New("the answer is larger than the client accepts")
 // truncateOK (error bodies), where the first limit bytes are enough.
 // Content-Length, when known and within the limit, sizes the buffer at once.
 func readBody(r io.Reader, contentLength, limit int64, truncateOK bool) ([]byte, error) {
+	return readBodyInto(nil, r, contentLength, limit, truncateOK)
+}
+
+// readBodyInto is readBody reading into buf, which it reuses from its start
+// when its capacity is enough and replaces when it is not.
+func readBodyInto(buf []byte, r io.Reader, contentLength, limit int64, truncateOK bool) ([]byte, error) {
 	if contentLength > limit && !truncateOK {
 		return nil, fmt.Errorf("%w (%d bytes announced, limit %d)", errBodyTooLarge, contentLength, limit)
 	}
@@ -349,7 +379,10 @@ func readBody(r io.Reader, contentLength, limit int64, truncateOK bool) ([]byte,
 	if contentLength >= 0 && contentLength <= limit {
 		size = contentLength + 1 // +1 so that the EOF read needs no growth
 	}
-	buf := make([]byte, 0, size)
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
 	lr := io.LimitedReader{R: r, N: limit + 1}
 	for {
 		if len(buf) == cap(buf) {

@@ -1,0 +1,265 @@
+package accesstokens_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// badServerOp is a call whose answer must be decoded, with its route.
+type badServerOp struct {
+	name, method, path string
+	good               string // a fixture with a good answer, for truncation
+	call               func(ctx context.Context, c *accesstokens.Client) (any, error)
+}
+
+var decodingOps = []badServerOp{
+	{"UserTokens.Get", http.MethodGet, "/users/alice/" + retryTokenID, "token.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			return c.UserTokens.Get(ctx, "alice", retryTokenID)
+		}},
+	{"RepoTokens.List", http.MethodGet, "/projects/PRJ/repos/repo", "token_list_repo.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			return c.RepoTokens.List(ctx, "PRJ", "repo", nil)
+		}},
+	{"ProjectTokens.All", http.MethodGet, "/projects/PRJ", "page_last.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			var got []accesstokens.AccessToken
+			for tok, err := range c.ProjectTokens.All(ctx, "PRJ", nil) {
+				if err != nil {
+					return got, err
+				}
+				got = append(got, tok)
+			}
+			return got, nil
+		}},
+	{"UserTokens.Create", http.MethodPut, "/users/alice", "token_created.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			return c.UserTokens.Create(ctx, "alice", accesstokens.CreateTokenRequest{
+				Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
+			})
+		}},
+	{"ProjectTokens.Update", http.MethodPost, "/projects/PRJ/" + retryTokenID, "token.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			name := "renamed"
+			return c.ProjectTokens.Update(ctx, "PRJ", retryTokenID, accesstokens.UpdateTokenRequest{Name: &name})
+		}},
+	{"Admin.GetExpiryPolicy", http.MethodGet, "/admin", "policy.json",
+		func(ctx context.Context, c *accesstokens.Client) (any, error) {
+			return c.Admin.GetExpiryPolicy(ctx)
+		}},
+}
+
+func TestAnswersThatAreNotTheExpectedJSONEndInAnError(t *testing.T) {
+	t.Parallel()
+	type answer struct {
+		name, contentType string
+		body              func(t *testing.T, op badServerOp) []byte
+	}
+	const jsonType = "application/json;charset=UTF-8"
+	answers := []answer{
+		{"HTML login page", "text/html;charset=UTF-8", func(*testing.T, badServerOp) []byte {
+			return []byte("<!DOCTYPE html><html><head><title>Log in - Bitbucket</title></head><body><form></form></body></html>")
+		}},
+		{"HTML without content type", "", func(t *testing.T, _ badServerOp) []byte { return fixture(t, "proxy_502.html") }},
+		{"truncated JSON", jsonType, func(t *testing.T, op badServerOp) []byte {
+			good := fixture(t, op.good)
+			return good[:len(good)/2]
+		}},
+		{"good JSON as XML", "application/xml", func(t *testing.T, op badServerOp) []byte { return fixture(t, op.good) }},
+		{"JSON array", jsonType, func(*testing.T, badServerOp) []byte { return []byte(`[{"id":"1"}]`) }},
+		{"JSON string", jsonType, func(*testing.T, badServerOp) []byte { return []byte(`"ok"`) }},
+		{"numbers where strings belong", jsonType, func(*testing.T, badServerOp) []byte {
+			return []byte(`{"id":1,"name":2,"isLastPage":"yes","maxExpiryDays":"ninety"}`)
+		}},
+		{"two documents", jsonType, func(t *testing.T, op badServerOp) []byte {
+			return append(fixture(t, op.good), fixture(t, op.good)...)
+		}},
+	}
+	for _, op := range decodingOps {
+		for _, a := range answers {
+			t.Run(op.name+"/"+a.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+				body := a.body(t, op)
+				ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+					if a.contentType != "" {
+						w.Header().Set("Content-Type", a.contentType)
+					}
+					w.WriteHeader(http.StatusOK)
+					_, _ = w.Write(body)
+				})
+
+				_, err := op.call(testContext(t), c)
+
+				require.Error(t, err)
+				var apiErr *accesstokens.Error
+				assert.False(t, errors.As(err, &apiErr), "a 200 is not a server error: %v", err)
+				assert.Less(t, len(err.Error()), 1024)
+				assert.Equal(t, 1, ts.count(op.method, op.path), "a bad 200 is not retried")
+			})
+		}
+	}
+}
+
+func TestAnEmpty200IsAnErrorWhereAValueIsExpected(t *testing.T) {
+	t.Parallel()
+	for _, op := range decodingOps {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t)
+			ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusOK)
+			})
+
+			v, err := op.call(testContext(t), c)
+
+			if op.name == "Admin.GetExpiryPolicy" {
+				// Documented: an empty answer means no policy is set.
+				require.NoError(t, err)
+				assert.Equal(t, &accesstokens.ExpiryPolicy{}, v)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "empty")
+		})
+	}
+}
+
+func TestHTMLErrorPagesBecomeShortErrorsAfterTheRetries(t *testing.T) {
+	t.Parallel()
+	big := "<html><body>" + strings.Repeat("<p>upstream is down</p>", 200_000) + "</body></html>" // ~4.6 MB
+	tests := []struct {
+		name         string
+		op           retryOp
+		status       int
+		body         string
+		wantRequests int
+	}{
+		{"proxy 502 on a get", idempotentOps[0], 502, "", quickRetry.MaxRetries + 1},
+		{"proxy 502 on a create", createOp, 502, "", 1},
+		{"huge 503 page on a list", idempotentOps[1], 503, big, quickRetry.MaxRetries + 1},
+		{"huge 401 page on a create", createOp, 401, big, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			body := []byte(tt.body)
+			if tt.body == "" {
+				body = fixture(t, "proxy_502.html")
+			}
+			ts.on(tt.op.method, tt.op.path, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write(body)
+			})
+
+			err := tt.op.call(t, testContext(t), c)
+
+			var apiErr *accesstokens.Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+			assert.Empty(t, apiErr.Messages)
+			assert.Less(t, len(err.Error()), 1024)
+			assert.NotContains(t, err.Error(), "<")
+			assert.Contains(t, strings.ToLower(err.Error()), "upstream")
+			assert.Equal(t, tt.wantRequests, ts.count(tt.op.method, tt.op.path))
+		})
+	}
+}
+
+func TestSuccessBodiesOverTheCapAreErrors(t *testing.T) {
+	t.Parallel()
+	for _, op := range decodingOps {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t)
+			ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", strconv.Itoa(accesstokens.MaxResponseBytes+1))
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write([]byte(`{"id":"1"`))
+			})
+
+			_, err := op.call(testContext(t), c)
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "larger than the client accepts")
+		})
+	}
+}
+
+// trickle answers status and then sends one byte at a time, forever, until
+// the client goes away.
+func trickle(status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so the server notices the client leaving
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for first := true; ; first = false {
+			b := []byte(" ")
+			if first {
+				b = []byte("{")
+			}
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}
+}
+
+// silent reads the request and never answers.
+func silent(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	<-r.Context().Done()
+}
+
+func TestServersThatNeverFinishAnsweringAreCutOffByTheContext(t *testing.T) {
+	t.Parallel()
+	handlers := []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"200 body that trickles forever", trickle(http.StatusOK)},
+		{"503 body that trickles forever", trickle(http.StatusServiceUnavailable)},
+		{"no answer at all", silent},
+	}
+	for _, op := range decodingOps {
+		for _, h := range handlers {
+			t.Run(op.name+"/"+h.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+				ts.on(op.method, op.path, h.h)
+				ctx, cancel := context.WithTimeout(testContext(t), 200*time.Millisecond)
+				defer cancel()
+
+				start := time.Now()
+				_, err := op.call(ctx, c)
+
+				require.Error(t, err)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Less(t, time.Since(start), 3*time.Second)
+			})
+		}
+	}
+}

@@ -1,0 +1,615 @@
+package accesstokens_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// quickRetry retries like the default policy but waits only milliseconds.
+var quickRetry = accesstokens.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond}
+
+// attemptFault is what the test server does to one attempt instead of answering it.
+type attemptFault struct {
+	status     int    // answer with this status and a Bitbucket error body
+	retryAfter string // Retry-After sent with status
+	drop       bool   // read the whole request, then close the connection without answering
+	hang       bool   // never answer; wait until the client gives up
+}
+
+func (f attemptFault) String() string {
+	switch {
+	case f.drop:
+		return "dropped connection"
+	case f.hang:
+		return "no answer"
+	case f.retryAfter != "":
+		return fmt.Sprintf("%d with Retry-After %s", f.status, f.retryAfter)
+	}
+	return strconv.Itoa(f.status)
+}
+
+func (f attemptFault) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case f.drop:
+		hangUpAfterReading(w, r)
+	case f.hang:
+		// Only once the body is read does the server notice the client leaving.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	default:
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		writeJSON(w, f.status, faultErrorBody(f.status))
+	}
+}
+
+// faultErrorBody is a Bitbucket error envelope naming the status.
+func faultErrorBody(status int) []byte {
+	return []byte(fmt.Sprintf(`{"errors":[{"context":null,"message":"injected %d","exceptionName":"test.Injected"}]}`, status))
+}
+
+// hangUpAfterReading reads the whole request, then closes the connection
+// without a word: the server may have acted, the client cannot know.
+func hangUpAfterReading(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	_ = conn.Close()
+}
+
+// failThenServe applies faults to the first attempts, in order, and ok to the rest.
+func failThenServe(ok http.HandlerFunc, faults ...attemptFault) http.HandlerFunc {
+	var n atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1) - 1)
+		if i < len(faults) {
+			faults[i].serve(w, r)
+			return
+		}
+		ok(w, r)
+	}
+}
+
+func repeatFault(f attemptFault, n int) []attemptFault {
+	out := make([]attemptFault, n)
+	for i := range out {
+		out[i] = f
+	}
+	return out
+}
+
+func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+
+// retryOp is one SDK method with the route it reaches and the answer that
+// makes it succeed.
+type retryOp struct {
+	name   string
+	method string
+	path   string // below apiRoot
+	ok     func(t *testing.T) http.HandlerFunc
+	// call runs the method and, when it succeeds, checks the value it returned.
+	call func(t *testing.T, ctx context.Context, c *accesstokens.Client) error
+}
+
+const retryTokenID = "075905477751"
+
+func okFixture(name string) func(t *testing.T) http.HandlerFunc {
+	return func(t *testing.T) http.HandlerFunc { return respond(t, http.StatusOK, name) }
+}
+
+func okNoContent(*testing.T) http.HandlerFunc { return noContent }
+
+// idempotentOps are every kind of call that is safe to repeat.
+var idempotentOps = []retryOp{
+	{
+		name: "UserTokens.Get", method: http.MethodGet, path: "/users/alice/" + retryTokenID, ok: okFixture("token.json"),
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			tok, err := c.UserTokens.Get(ctx, "alice", retryTokenID)
+			if err == nil {
+				assert.Equal(t, retryTokenID, tok.ID)
+			}
+			return err
+		},
+	},
+	{
+		name: "ProjectTokens.List", method: http.MethodGet, path: "/projects/PRJ", ok: okFixture("page_last.json"),
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			page, err := c.ProjectTokens.List(ctx, "PRJ", nil)
+			if err == nil {
+				require.Len(t, page.Values, 1)
+				assert.Equal(t, "000000000001", page.Values[0].ID)
+			}
+			return err
+		},
+	},
+	{
+		name: "RepoTokens.Update", method: http.MethodPost, path: "/projects/PRJ/repos/repo/" + retryTokenID, ok: okFixture("token.json"),
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			name := "renamed"
+			tok, err := c.RepoTokens.Update(ctx, "PRJ", "repo", retryTokenID, accesstokens.UpdateTokenRequest{Name: &name})
+			if err == nil {
+				assert.Equal(t, retryTokenID, tok.ID)
+			}
+			return err
+		},
+	},
+	{
+		name: "ProjectTokens.Delete", method: http.MethodDelete, path: "/projects/PRJ/" + retryTokenID, ok: okNoContent,
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			return c.ProjectTokens.Delete(ctx, "PRJ", retryTokenID)
+		},
+	},
+	{
+		name: "Admin.GetExpiryPolicy", method: http.MethodGet, path: "/admin", ok: okFixture("policy.json"),
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			p, err := c.Admin.GetExpiryPolicy(ctx)
+			if err == nil {
+				assert.Equal(t, 90, p.MaxExpiryDays)
+			}
+			return err
+		},
+	},
+	{
+		name: "Admin.SetExpiryPolicy", method: http.MethodPut, path: "/admin", ok: okNoContent,
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
+		},
+	},
+	{
+		name: "Admin.DeleteExpiryPolicy", method: http.MethodDelete, path: "/admin", ok: okNoContent,
+		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.DeleteExpiryPolicy(ctx)
+		},
+	},
+}
+
+// createOp is the one call that must never be repeated blindly.
+var createOp = retryOp{
+	name: "ProjectTokens.Create", method: http.MethodPut, path: "/projects/PRJ", ok: okFixture("token_created.json"),
+	call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
+		tok, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{
+			Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
+		})
+		if err == nil {
+			assert.Equal(t, "786587856882", tok.ID)
+			assert.NotEmpty(t, tok.Token.Reveal())
+		}
+		return err
+	},
+}
+
+func TestDefaultRetryPolicyIsThreeRetriesFrom250msCappedAt5s(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, accesstokens.RetryPolicy{MaxRetries: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second},
+		accesstokens.DefaultRetryPolicy())
+}
+
+func TestIdempotentCallsAreRetriedOnTransientFailuresUntilTheySucceed(t *testing.T) {
+	t.Parallel()
+	faults := []attemptFault{
+		{status: http.StatusTooManyRequests}, {status: http.StatusBadGateway},
+		{status: http.StatusServiceUnavailable}, {status: http.StatusGatewayTimeout}, {drop: true},
+	}
+	for _, op := range idempotentOps {
+		for _, f := range faults {
+			t.Run(op.name+"/"+f.String(), func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+				ts.on(op.method, op.path, failThenServe(op.ok(t), repeatFault(f, 2)...))
+
+				err := op.call(t, testContext(t), c)
+
+				require.NoError(t, err)
+				assert.Equal(t, 3, ts.count(op.method, op.path), "two failures, then the success")
+			})
+		}
+	}
+}
+
+func TestIdempotentCallsAreNotRetriedOnFinalStatuses(t *testing.T) {
+	t.Parallel()
+	for _, op := range idempotentOps {
+		for _, status := range []int{400, 401, 403, 404, 409, 500} {
+			t.Run(fmt.Sprintf("%s/%d", op.name, status), func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+				ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: status}))
+
+				err := op.call(t, testContext(t), c)
+
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, status, apiErr.StatusCode)
+				assert.Equal(t, 1, ts.count(op.method, op.path))
+			})
+		}
+	}
+}
+
+func TestCreateIsRetriedOnlyWhenTheServerCannotHaveActed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fault        attemptFault
+		wantRequests int
+		wantStatus   int // 0: success when retried, or a transport error
+		wantRetried  bool
+	}{
+		{fault: attemptFault{status: http.StatusTooManyRequests, retryAfter: "0"}, wantRequests: 2, wantRetried: true},
+		{fault: attemptFault{status: http.StatusServiceUnavailable}, wantRequests: 2, wantRetried: true},
+		{fault: attemptFault{status: http.StatusInternalServerError}, wantRequests: 1, wantStatus: 500},
+		{fault: attemptFault{status: http.StatusBadGateway}, wantRequests: 1, wantStatus: 502},
+		{fault: attemptFault{status: http.StatusGatewayTimeout}, wantRequests: 1, wantStatus: 504},
+		{fault: attemptFault{drop: true}, wantRequests: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(createOp.method, createOp.path, failThenServe(createOp.ok(t), tt.fault))
+
+			err := createOp.call(t, testContext(t), c)
+
+			assert.Equal(t, tt.wantRequests, ts.count(createOp.method, createOp.path))
+			if tt.wantRetried {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			var apiErr *accesstokens.Error
+			if tt.wantStatus != 0 {
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.wantStatus, apiErr.StatusCode)
+			} else {
+				assert.False(t, errors.As(err, &apiErr), "a dropped connection is not a server answer: %v", err)
+			}
+		})
+	}
+}
+
+func TestCreateIsNotRetriedAfterAnAttemptTimedOutOnceTheRequestWentOut(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry),
+		accesstokens.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+	ts.on(createOp.method, createOp.path, failThenServe(createOp.ok(t), attemptFault{hang: true}))
+
+	err := createOp.call(t, testContext(t), c)
+
+	require.Error(t, err)
+	var netErr net.Error
+	require.ErrorAs(t, err, &netErr)
+	assert.True(t, netErr.Timeout())
+	assert.Equal(t, 1, ts.count(createOp.method, createOp.path))
+}
+
+func TestGetIsRetriedAfterAnAttemptTimedOut(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry),
+		accesstokens.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{hang: true}))
+
+	require.NoError(t, op.call(t, testContext(t), c))
+	assert.Equal(t, 2, ts.count(op.method, op.path))
+}
+
+// refusingDialer counts every dial and refuses it the way a loopback port
+// with no listener does. It touches no real port, so a parallel test's
+// server can never take the address and answer instead.
+type refusingDialer struct {
+	dials atomic.Int64
+}
+
+func (d *refusingDialer) DialContext(_ context.Context, network, addr string) (net.Conn, error) {
+	d.dials.Add(1)
+	return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+}
+
+// refusedClient is a client whose every connection is refused.
+func refusedClient(t *testing.T, d *refusingDialer) *accesstokens.Client {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	c, err := accesstokens.NewClient("http://127.0.0.1:1", accesstokens.WithToken("test-token"),
+		accesstokens.WithRetry(quickRetry), accesstokens.WithHTTPClient(hc))
+	require.NoError(t, err)
+	return c
+}
+
+func TestCreateIsRetriedWhenTheConnectionIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, op := range []retryOp{createOp, idempotentOps[0]} {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			d := &refusingDialer{}
+			c := refusedClient(t, d)
+
+			err := op.call(t, testContext(t), c)
+
+			var opErr *net.OpError
+			require.ErrorAs(t, err, &opErr)
+			assert.Equal(t, "dial", opErr.Op)
+			assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+			assert.Equal(t, int64(quickRetry.MaxRetries+1), d.dials.Load(), "the first attempt and every retry dialled")
+		})
+	}
+}
+
+func TestRetryAfterIsHonouredAndCappedAtMaxWait(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter func() string
+		policy     accesstokens.RetryPolicy
+		atLeast    time.Duration
+		below      time.Duration
+	}{
+		{
+			name: "seconds within the cap are waited in full", status: 503,
+			retryAfter: func() string { return "1" },
+			policy:     accesstokens.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 2 * time.Second},
+			atLeast:    time.Second, below: 1900 * time.Millisecond,
+		},
+		{
+			name: "seconds beyond the cap wait MaxWait", status: 429,
+			retryAfter: func() string { return "3600" },
+			policy:     accesstokens.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 30 * time.Millisecond},
+			atLeast:    60 * time.Millisecond, below: 2 * time.Second,
+		},
+		{
+			name: "an HTTP date beyond the cap waits MaxWait", status: 503,
+			retryAfter: func() string { return time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) },
+			policy:     accesstokens.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 150 * time.Millisecond},
+			atLeast:    150 * time.Millisecond, below: 2 * time.Second,
+		},
+		{
+			name: "an HTTP date within the cap is waited", status: 429,
+			retryAfter: func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) },
+			policy:     accesstokens.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 5 * time.Second},
+			atLeast:    900 * time.Millisecond, below: 2900 * time.Millisecond,
+		},
+		{
+			name: "a 429 without Retry-After waits the backoff", status: 429,
+			retryAfter: func() string { return "" },
+			policy:     accesstokens.RetryPolicy{MaxRetries: 1, MinWait: 80 * time.Millisecond, MaxWait: time.Second},
+			atLeast:    80 * time.Millisecond, below: 1900 * time.Millisecond,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(tt.policy))
+			op := idempotentOps[0]
+			faults := repeatFault(attemptFault{status: tt.status, retryAfter: tt.retryAfter()}, tt.policy.MaxRetries)
+			ts.on(op.method, op.path, failThenServe(op.ok(t), faults...))
+
+			start := time.Now()
+			err := op.call(t, testContext(t), c)
+			elapsed := time.Since(start)
+
+			require.NoError(t, err)
+			assert.Equal(t, tt.policy.MaxRetries+1, ts.count(op.method, op.path))
+			assert.GreaterOrEqual(t, elapsed, tt.atLeast)
+			assert.Less(t, elapsed, tt.below)
+		})
+	}
+}
+
+func TestDeleteReportsSuccessWhenARetryFindsTheTokenGoneAfterAnAttemptThatMayHaveDeletedIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		first        []attemptFault // applied in order; the handler deletes on the first attempt
+		deleteFirst  bool           // the first attempt really deletes before failing
+		wantNotFound bool
+		wantRequests int
+	}{
+		{name: "502 then 404", first: []attemptFault{{status: 502}}, deleteFirst: true, wantRequests: 2},
+		{name: "504 then 404", first: []attemptFault{{status: 504}}, deleteFirst: true, wantRequests: 2},
+		{name: "dropped connection then 404", first: []attemptFault{{drop: true}}, deleteFirst: true, wantRequests: 2},
+		{name: "502, 503 then 404", first: []attemptFault{{status: 502}, {status: 503}}, deleteFirst: true, wantRequests: 3},
+		{name: "404 at once", wantNotFound: true, wantRequests: 1},
+		{name: "429 then 404", first: []attemptFault{{status: 429}}, wantNotFound: true, wantRequests: 2},
+		{name: "503 then 404", first: []attemptFault{{status: 503}}, wantNotFound: true, wantRequests: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			var exists atomic.Bool // the token is there only if the first attempt is to delete it
+			exists.Store(tt.deleteFirst)
+			var n atomic.Int64
+			path := "/projects/PRJ/repos/repo/" + retryTokenID
+			ts.on(http.MethodDelete, path, func(w http.ResponseWriter, r *http.Request) {
+				i := int(n.Add(1) - 1)
+				if i == 0 && tt.deleteFirst {
+					exists.Store(false)
+				}
+				if i < len(tt.first) {
+					tt.first[i].serve(w, r)
+					return
+				}
+				if !exists.CompareAndSwap(true, false) {
+					writeJSON(w, http.StatusNotFound, []byte(`{"errors":[{"message":"No such token"}]}`))
+					return
+				}
+				noContent(w, r)
+			})
+
+			err := c.RepoTokens.Delete(testContext(t), "PRJ", "repo", retryTokenID)
+
+			if tt.wantNotFound {
+				assert.ErrorIs(t, err, accesstokens.ErrNotFound)
+			} else {
+				assert.NoError(t, err)
+			}
+			assert.Equal(t, tt.wantRequests, ts.count(http.MethodDelete, path))
+		})
+	}
+}
+
+// signalHandler is a slog.Handler that reports each record's message.
+type signalHandler struct{ msgs chan<- slog.Record }
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h.msgs <- r:
+	default:
+	}
+	return nil
+}
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }
+
+// retryDecided reports whether r is a decision to retry.
+func retryDecided(r slog.Record) bool {
+	retry := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "retry" {
+			retry = a.Value.Bool()
+			return false
+		}
+		return true
+	})
+	return strings.Contains(r.Message, "retry decision") && retry
+}
+
+func TestCancellingTheContextEndsALongRetryAfterWait(t *testing.T) {
+	t.Parallel()
+	long := accesstokens.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Second}
+
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		records := make(chan slog.Record, 16)
+		ts, c := newTestServer(t, accesstokens.WithRetry(long), accesstokens.WithLogger(slog.New(signalHandler{records})))
+		op := idempotentOps[0]
+		ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 503, retryAfter: "10"}))
+		ctx, cancel := context.WithCancel(testContext(t))
+		defer cancel()
+
+		done := make(chan error, 1)
+		go func() { done <- op.call(t, ctx, c) }()
+		for r := range records {
+			if retryDecided(r) {
+				break // the client is about to wait 10 s
+			}
+		}
+		cancelled := time.Now()
+		cancel()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the call did not return after its context was cancelled")
+		}
+
+		assert.Less(t, time.Since(cancelled), 500*time.Millisecond)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 1, ts.count(op.method, op.path))
+	})
+
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		ts, c := newTestServer(t, accesstokens.WithRetry(long))
+		ts.on(createOp.method, createOp.path, failThenServe(createOp.ok(t), attemptFault{status: 429, retryAfter: "10"}))
+		ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+		defer cancel()
+
+		start := time.Now()
+		err := createOp.call(t, ctx, c)
+
+		assert.Less(t, time.Since(start), 2*time.Second)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, ts.count(createOp.method, createOp.path))
+	})
+}
+
+func TestRetriesRunningOutReturnTheLastAnswer(t *testing.T) {
+	t.Parallel()
+	for _, op := range []retryOp{idempotentOps[0], idempotentOps[3], createOp} {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "2")
+				writeJSON(w, http.StatusServiceUnavailable,
+					[]byte(`{"errors":[{"context":null,"message":"Bitbucket is starting up","exceptionName":"StartupException"}]}`))
+			})
+
+			err := op.call(t, testContext(t), c)
+
+			var apiErr *accesstokens.Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, http.StatusServiceUnavailable, apiErr.StatusCode)
+			assert.Equal(t, op.method, apiErr.Method)
+			assert.Equal(t, apiRoot+op.path, apiErr.Path)
+			require.Len(t, apiErr.Messages, 1)
+			assert.Equal(t, "Bitbucket is starting up", apiErr.Messages[0].Message)
+			assert.Equal(t, 2*time.Second, apiErr.RetryAfter)
+			assert.ErrorIs(t, err, accesstokens.ErrServer)
+			assert.NotContains(t, err.Error(), "giving up")
+			assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path))
+		})
+	}
+}
+
+func TestZeroRetryPolicyDisablesRetries(t *testing.T) {
+	t.Parallel()
+	for _, op := range []retryOp{idempotentOps[0], idempotentOps[3], createOp} {
+		for _, f := range []attemptFault{{status: 503}, {status: 429}, {drop: true}} {
+			t.Run(op.name+"/"+f.String(), func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+				ts.on(op.method, op.path, failThenServe(op.ok(t), f))
+
+				require.Error(t, op.call(t, testContext(t), c))
+				assert.Equal(t, 1, ts.count(op.method, op.path))
+			})
+		}
+	}
+}
+
+func TestNewClientRejectsBadRetryPolicies(t *testing.T) {
+	t.Parallel()
+	tests := map[string]accesstokens.RetryPolicy{
+		"negative MaxRetries":   {MaxRetries: -1, MinWait: time.Millisecond, MaxWait: time.Second},
+		"negative MinWait":      {MaxRetries: 1, MinWait: -time.Millisecond, MaxWait: time.Second},
+		"negative MaxWait":      {MaxRetries: 1, MinWait: time.Millisecond, MaxWait: -time.Second},
+		"MaxWait below MinWait": {MaxRetries: 1, MinWait: 2 * time.Second, MaxWait: time.Second},
+	}
+	for name, p := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithRetry(p))
+			assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+			assert.Nil(t, c)
+		})
+	}
+	t.Run("zero and default are fine", func(t *testing.T) {
+		t.Parallel()
+		for _, p := range []accesstokens.RetryPolicy{{}, accesstokens.DefaultRetryPolicy(), {MaxRetries: 2, MinWait: time.Second}} {
+			_, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithRetry(p))
+			assert.NoError(t, err, "%+v", p)
+		}
+	})
+}
