@@ -91,9 +91,8 @@ func listPage[T any, W any, PW interface {
 	if _, err := c.call(ctx, http.MethodGet, segs, q, nil, callIdempotent, &wire); err != nil {
 		return nil, err
 	}
-	path := c.pathOf(segs)
 	if wire.IsLastPage == nil {
-		return nil, &decodeError{what: "page", method: http.MethodGet, path: path, err: errors.New(`no "isLastPage": not a page`)}
+		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathOf(segs), err: errors.New(`no "isLastPage": not a page`)}
 	}
 	page := &Page[T]{
 		Values:     make([]T, len(wire.Values)),
@@ -109,7 +108,7 @@ func listPage[T any, W any, PW interface {
 	for i := range wire.Values {
 		item := PW(&wire.Values[i])
 		if err := item.check(); err != nil {
-			return nil, &decodeError{what: "page", method: http.MethodGet, path: path, err: fmt.Errorf("value %d: %w", i, err)}
+			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathOf(segs), err: fmt.Errorf("value %d: %w", i, err)}
 		}
 		page.Values[i] = item.convert()
 	}

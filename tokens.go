@@ -140,10 +140,14 @@ const (
 	repoScope
 )
 
+// maxSegments is the most path segments below the API root: projects, key, repos, slug, token.
+const maxSegments = 5
+
 // segments validates the scope (and tokenID, when not empty-and-unwanted) and
-// returns the path segments below the API root.
-func (s scope) segments(tokenID string, withToken bool) ([]string, error) {
-	segs := make([]string, 0, 5)
+// returns the path segments below the API root. They are kept in the caller's
+// buf, which stays on its stack: a request allocates no slice for its path.
+func (s scope) segments(buf *[maxSegments]string, tokenID string, withToken bool) ([]string, error) {
+	segs := buf[:0]
 	switch s.kind {
 	case userScope:
 		if err := checkSegment("userSlug", s.owner); err != nil {
@@ -189,7 +193,8 @@ func checkSegment(field, v string) error {
 type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, sc scope, opts *ListOptions) (*Page[AccessToken], error) {
-	segs, err := sc.segments("", false)
+	var buf [maxSegments]string
+	segs, err := sc.segments(&buf, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -203,14 +208,15 @@ func (s *tokenService) all(ctx context.Context, sc scope, opts *ListOptions) ite
 }
 
 func (s *tokenService) create(ctx context.Context, sc scope, req CreateTokenRequest) (*RawAccessToken, error) {
-	segs, err := sc.segments("", false)
+	var buf [maxSegments]string
+	segs, err := sc.segments(&buf, "", false)
 	if err != nil {
 		return nil, err
 	}
 	if err := validateCreate(sc.kind, req); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(createBody{Name: req.Name, Permissions: req.Permissions, ExpiryDays: req.ExpiryDays})
+	body, err := json.Marshal(createBody(req))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +232,8 @@ func (s *tokenService) create(ctx context.Context, sc scope, req CreateTokenRequ
 }
 
 func (s *tokenService) get(ctx context.Context, sc scope, tokenID string) (*AccessToken, error) {
-	segs, err := sc.segments(tokenID, true)
+	var buf [maxSegments]string
+	segs, err := sc.segments(&buf, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -239,14 +246,15 @@ func (s *tokenService) get(ctx context.Context, sc scope, tokenID string) (*Acce
 }
 
 func (s *tokenService) update(ctx context.Context, sc scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	segs, err := sc.segments(tokenID, true)
+	var buf [maxSegments]string
+	segs, err := sc.segments(&buf, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
 	if err := validateUpdate(sc.kind, req); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(updateBody{Name: req.Name, Permissions: req.Permissions})
+	body, err := json.Marshal(updateBody(req))
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +267,8 @@ func (s *tokenService) update(ctx context.Context, sc scope, tokenID string, req
 }
 
 func (s *tokenService) delete(ctx context.Context, sc scope, tokenID string) error {
-	segs, err := sc.segments(tokenID, true)
+	var buf [maxSegments]string
+	segs, err := sc.segments(&buf, tokenID, true)
 	if err != nil {
 		return err
 	}
