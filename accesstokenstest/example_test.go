@@ -1,0 +1,138 @@
+package accesstokenstest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+// A test starts the fake in one line and points the real client at it.
+func ExampleNewServer() {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+
+	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.ProjectTokens.Create(context.Background(), "PRJ", accesstokens.CreateTokenRequest{
+		Name:        "ci",
+		Permissions: []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoWrite},
+		ExpiryDays:  90,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The fake's own view: what it stores and what it was asked.
+	for _, t := range srv.Tokens() {
+		fmt.Println(t.Scope, t.Name, t.Permissions, t.Expiry.Format(time.DateOnly))
+	}
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Method, r.RawPath, r.User, r.Credential, r.Status)
+	}
+	// Output:
+	// project:PRJ ci [PROJECT_READ REPO_WRITE] 2026-04-01
+	// PUT /rest/access-tokens/latest/projects/PRJ alice basic-password 200
+}
+
+// The fake is a real HTTP server, so any HTTP client (or language) can use it.
+func ExampleNewServer_plainHTTP() {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+
+	// Create is a PUT to the collection, as on a real Bitbucket.
+	body := `{"name":"reader","permissions":["REPO_READ"]}`
+	req, err := http.NewRequest(http.MethodPut, srv.URL+accesstokenstest.APIPath+"/users/alice", strings.NewReader(body))
+	if err != nil {
+		log.Fatal(err)
+	}
+	req.SetBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+
+	var tok struct {
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		CreatedDate int64  `json:"createdDate"` // epoch milliseconds
+		Token       string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode, tok.Name, time.UnixMilli(tok.CreatedDate).UTC().Format(time.RFC3339))
+	fmt.Println("id has 12 digits:", len(tok.ID) == 12)
+	fmt.Println("secret handed out:", tok.Token == srv.MintedSecrets()[0])
+	// Output:
+	// 200 reader 2026-01-01T00:00:00Z
+	// id has 12 digits: true
+	// secret handed out: true
+}
+
+// Faults make the failures a real network produces happen on demand.
+func ExampleFake_InjectFault() {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+
+	// The next two list requests for PRJ meet an overloaded server.
+	srv.InjectFault(accesstokenstest.Fault{
+		Method: http.MethodGet, Path: "/projects/PRJ",
+		Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 2,
+	})
+
+	client, err := accesstokens.NewClient(srv.URL,
+		accesstokens.WithBasicAuth("alice", "alice"),
+		accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: time.Second}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// One retry is not enough this time.
+	_, err = client.ProjectTokens.List(context.Background(), "PRJ", nil)
+	fmt.Println("server error:", errors.Is(err, accesstokens.ErrServer))
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Method, r.Status, "faulted:", r.Faulted)
+	}
+	fmt.Println("faults left:", srv.PendingFaults())
+	// Output:
+	// server error: true
+	// GET 503 faulted: true
+	// GET 503 faulted: true
+	// faults left: 0
+}
+
+// The fake clock moves only when a test says so: expiry is tested without waiting.
+func ExampleFake_Advance() {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+
+	// A personal token of alice's that expires in one day.
+	_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "short-lived", 1, "REPO_READ")
+	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = client.UserTokens.List(ctx, "alice", nil)
+	fmt.Println(srv.Now().Format(time.DateOnly), "works:", err == nil)
+
+	srv.Advance(24 * time.Hour)
+	_, err = client.UserTokens.List(ctx, "alice", nil)
+	fmt.Println(srv.Now().Format(time.DateOnly), "unauthorized:", errors.Is(err, accesstokens.ErrUnauthorized))
+	// Output:
+	// 2026-01-01 works: true
+	// 2026-01-02 unauthorized: true
+}

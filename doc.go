@@ -1,0 +1,200 @@
+// Package accesstokens is a typed client for the HTTP access-token REST API of
+// Bitbucket Data Center (/rest/access-tokens/latest): personal, project and
+// repository access tokens, and the server-wide expiry policy.
+//
+// Atlassian's REST reference is at https://developer.atlassian.com/server/bitbucket/rest/
+// (the "Access tokens" group). Real servers differ from that reference in a
+// few places (create is a PUT that answers 200, dates are epoch milliseconds,
+// permission failures are 401); this package follows the servers.
+//
+// # Creating a client
+//
+// A [Client] talks to one server. Build it once and share it: it is safe for
+// concurrent use.
+//
+//	client, err := accesstokens.NewClient("https://bitbucket.example.com",
+//		accesstokens.WithBasicAuth("alice", password))
+//
+// The base URL is an absolute http or https URL. It may carry a context path
+// ("https://git.example.com/bitbucket") and may end in a slash; every request
+// keeps the path. [NewClientFromEnv] reads the same settings from the
+// environment: BITBUCKET_URL, and either BITBUCKET_TOKEN or
+// BITBUCKET_USERNAME with BITBUCKET_PASSWORD. Options passed to it apply after
+// the environment, so they win.
+//
+// Two options authenticate:
+//
+//   - [WithBasicAuth] sends a username with a password or a personal token.
+//     Creating, changing and revoking tokens needs the password: Bitbucket
+//     does not let a token manage tokens.
+//   - [WithToken] sends "Authorization: Bearer <token>". Project and
+//     repository tokens authenticate only this way.
+//
+// Credentials never travel over plain http to another machine: NewClient
+// refuses an http URL whose host is not loopback unless [WithInsecureHTTP] is
+// given, and a redirect to another host or scheme drops the Authorization
+// header. Plain http to 127.0.0.1 or localhost is allowed, which is what tests
+// against a local fake need.
+//
+// [WithHTTPClient] brings your own transport, TLS settings, proxy and timeout;
+// [WithUserAgent] and [WithAPIVersion] ("latest" or "1.0") adjust the rest.
+//
+// # Creating tokens and the Secret type
+//
+// Each token scope has its own service on the Client:
+// Client.UserTokens ([UserTokensService]), Client.ProjectTokens
+// ([ProjectTokensService]) and Client.RepoTokens ([RepoTokensService]).
+// They have the same methods and differ only in which user, project or
+// repository they address.
+//
+//	tok, err := client.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{
+//		Name:        "ci",
+//		Permissions: []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoWrite},
+//		ExpiryDays:  90, // 0: never expires, unless the admin policy requires an expiry
+//	})
+//
+// A token holds at most one PROJECT_* and at most one REPO_* [Permission], its
+// repository level is never below its project level, and a repository token
+// holds no PROJECT_* permission at all.
+//
+// The create answer, a [RawAccessToken], is the only time the server ever
+// shows the token's value. It is a [Secret]: printing it with any fmt verb,
+// logging it with log/slog or encoding it as JSON or text yields
+// "[REDACTED]", so it cannot leak by accident. [Secret.Reveal] returns the
+// value; call it only where the value must go, such as a secrets store.
+//
+// # Listing and paging
+//
+// List returns one [Page]. [ListOptions] chooses where it starts and how
+// many tokens it holds (Limit 0 means the server's default of 25; the server
+// caps large limits and reports the applied value in Page.Limit). To read the
+// next page, pass Page.NextPageStart as the next Start: Bitbucket's positions
+// need not be contiguous, so Start+Size can skip or repeat tokens.
+//
+//	opts := &accesstokens.ListOptions{Limit: 100}
+//	for {
+//		page, err := client.UserTokens.List(ctx, "alice", opts)
+//		if err != nil {
+//			return err
+//		}
+//		use(page.Values)
+//		if page.IsLastPage {
+//			break
+//		}
+//		opts.Start = page.NextPageStart
+//	}
+//
+// All does that loop for you as a Go 1.23 iterator, holding one page in
+// memory at a time. Breaking out of the loop stops the fetching. An error
+// ends the sequence: it comes as the last pair, with a zero token. All never
+// changes the ListOptions it is given, and a server page that claims not to
+// be the last but does not move forward ends the walk with an error instead
+// of looping forever.
+//
+//	for tok, err := range client.RepoTokens.All(ctx, "PRJ", "repo", nil) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(tok.Name, tok.ExpiryDate)
+//	}
+//
+// Servers list tokens newest first, though Atlassian does not promise it.
+//
+// # Updating and revoking
+//
+// Update changes a token's name, its permissions or both; a nil field in
+// [UpdateTokenRequest] is left as it is. A token's expiry can never change
+// and a token cannot be renewed: to rotate one, create its successor, hand
+// the new secret out, then delete the old token. Delete revokes a token at
+// once; reading it afterwards fails with [ErrNotFound].
+//
+// # Errors
+//
+// Every non-2xx answer is an [*Error] carrying the status code, the method,
+// the request path (never the query string or credentials), Bitbucket's
+// error messages and the Retry-After delay when the server sent one. An
+// *Error matches the sentinel of its status class through errors.Is:
+// [ErrBadRequest], [ErrUnauthorized], [ErrForbidden], [ErrNotFound],
+// [ErrConflict], [ErrRateLimited] and [ErrServer] (any 5xx).
+//
+//	_, err := client.ProjectTokens.Get(ctx, "PRJ", id)
+//	if errors.Is(err, accesstokens.ErrNotFound) {
+//		// no such project or token
+//	}
+//	var apiErr *accesstokens.Error
+//	if errors.As(err, &apiErr) {
+//		log.Println(apiErr.StatusCode, apiErr.Messages)
+//	}
+//
+// Bitbucket answers 401, not 403, when an authenticated user lacks a right,
+// so ErrUnauthorized covers both "who are you?" and "you may not".
+//
+// Input the client can tell is wrong is refused before any request is sent:
+// an empty user slug, project key, repository slug or token id, an empty
+// name, a missing, repeated or unknown permission, a repository token with a
+// PROJECT_* permission, a negative Start or Limit. Such errors are an
+// [*InvalidArgumentError] naming the field, and match [ErrInvalidArgument].
+// Failures with no HTTP answer (a refused connection, an ended context) wrap
+// their cause, so errors.Is(err, context.DeadlineExceeded) works too.
+//
+// # Retries
+//
+// Requests are retried by default with [DefaultRetryPolicy]: up to 3 retries,
+// exponential backoff with jitter from 250 ms, no single wait above 5 s.
+// [WithRetry] sets another [RetryPolicy]; the zero RetryPolicy{} turns
+// retries off.
+//
+// Reads, updates, deletes and the admin calls are safe to repeat, so they
+// are retried after connection errors and after 429, 502, 503 and 504
+// answers. A create is different: Bitbucket has no idempotency key, and a
+// create repeated after the server acted on the first one makes a second
+// token whose secret nobody ever sees. So a create is retried only when the
+// server cannot have acted on it: after 429 or 503, or when the connection
+// could not even be opened. After a 502, a 504, a reset connection or a
+// timeout the create is not retried and the error is returned; list the
+// scope's tokens to see whether it was made.
+//
+// A Retry-After header (seconds or an HTTP date) on a 429 or 503 sets the
+// wait, capped by RetryPolicy.MaxWait. When the retries run out, the caller
+// gets the last answer as an *Error, RetryAfter included. A delete whose
+// earlier attempt may have succeeded treats a later 404 as done.
+//
+// # Logging
+//
+// Nothing is logged by default. [WithLogger] sends one Debug record per
+// attempt (method, path, status, attempt number, wait, duration) and one per
+// retry decision, with its reason. Headers, bodies, query strings and
+// credentials are never logged, and a Secret logs as "[REDACTED]" wherever it
+// appears.
+//
+// # Testing
+//
+// The accesstokenstest package is a fake Bitbucket: one line starts it on
+// loopback, seeded with users admin, alice and bob (each user's password is
+// the user name) and project PRJ holding repository repo. Tests then use the
+// real client over real HTTP:
+//
+//	srv := accesstokenstest.NewServer()
+//	defer srv.Close()
+//	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
+//
+// The fake can also inject faults, move its clock, seed many tokens and
+// record requests; see [github.com/bbdc-tools/accesstokens/accesstokenstest].
+//
+// For unit tests without HTTP, the services are interfaces. Code that takes
+// a [ProjectTokensService] (or [UserTokensService], [RepoTokensService],
+// [AdminService]) rather than a *Client can be handed client.ProjectTokens in
+// production and a small stub in tests. A stub can embed the interface and
+// implement only the methods the code under test calls.
+//
+// # Compatibility
+//
+// Bitbucket Data Center (and Server) has personal tokens since 5.5, and
+// project and repository tokens since about 7.17, with a Data Center
+// licence. The admin expiry-policy endpoint used by [AdminService] is
+// documented for 8.3 and missing from the 9.x and 10.x references; a server
+// without it answers 404, which the client reports as [ErrNotFound] with
+// that explanation.
+//
+// The module needs Go 1.23 or newer (All returns an [iter.Seq2]).
+package accesstokens
