@@ -42,21 +42,48 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
-		return readOnlyTour(ctx, out, client, getenv("BITBUCKET_USERNAME"), getenv("BITBUCKET_PROJECT"))
+		return readOnlyTour(ctx, out, client, getenv("BITBUCKET_USERNAME"), getenv("BITBUCKET_PROJECT"), nil)
 	}
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
 	fmt.Fprintf(out, "Started a fake Bitbucket at %s (users admin, alice, bob; project PRJ with repository repo)\n\n", srv.URL)
-	return demoTour(ctx, out, srv.URL)
+	return demoTour(ctx, out, srv.URL, tourConfig{})
+}
+
+// tourConfig lets a test watch the tour: extra client options (a logger),
+// other passwords than the demo world's, and every error the tour meets,
+// the expected ones included.
+type tourConfig struct {
+	opts      []accesstokens.Option
+	passwords map[string]string // user → password; missing: the demo password (the user's name)
+	observe   func(error)
+}
+
+func (cfg tourConfig) client(baseURL, user string) (*accesstokens.Client, error) {
+	password := cfg.passwords[user]
+	if password == "" {
+		password = user
+	}
+	opts := append([]accesstokens.Option{accesstokens.WithBasicAuth(user, password)}, cfg.opts...)
+	return accesstokens.NewClient(baseURL, opts...)
+}
+
+// seen hands err to the observer, if any, and returns it.
+func (cfg tourConfig) seen(err error) error {
+	if err != nil && cfg.observe != nil {
+		cfg.observe(err)
+	}
+	return err
 }
 
 // demoTour is the story told against the fake server.
-func demoTour(ctx context.Context, out io.Writer, baseURL string) error {
-	alice, err := accesstokens.NewClient(baseURL, accesstokens.WithBasicAuth("alice", "alice"))
+func demoTour(ctx context.Context, out io.Writer, baseURL string, cfg tourConfig) (err error) {
+	defer func() { cfg.seen(err) }()
+	alice, err := cfg.client(baseURL, "alice")
 	if err != nil {
 		return err
 	}
-	admin, err := accesstokens.NewClient(baseURL, accesstokens.WithBasicAuth("admin", "admin"))
+	admin, err := cfg.client(baseURL, "admin")
 	if err != nil {
 		return err
 	}
@@ -137,6 +164,7 @@ func demoTour(ctx context.Context, out io.Writer, baseURL string) error {
 		return err
 	}
 	_, err = alice.ProjectTokens.Get(ctx, "PRJ", bot.ID)
+	cfg.seen(err)
 	say("   revoked; reading it again gives not found: %t", errors.Is(err, accesstokens.ErrNotFound))
 
 	say("\n5. admin reads and sets the expiry policy")
@@ -159,6 +187,7 @@ func demoTour(ctx context.Context, out io.Writer, baseURL string) error {
 		Name:        "forever",
 		Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
 	})
+	cfg.seen(err)
 	var apiErr *accesstokens.Error
 	if !errors.As(err, &apiErr) || !errors.Is(err, accesstokens.ErrBadRequest) {
 		return fmt.Errorf("expected the policy to refuse the token, got %v", err)
@@ -166,11 +195,12 @@ func demoTour(ctx context.Context, out io.Writer, baseURL string) error {
 	say("   refused (%d): %s", apiErr.StatusCode, apiErr.Messages[0].Message)
 
 	say("\n7. bob, who has no rights on PRJ, cannot list its tokens")
-	bob, err := accesstokens.NewClient(baseURL, accesstokens.WithBasicAuth("bob", "bob"))
+	bob, err := cfg.client(baseURL, "bob")
 	if err != nil {
 		return err
 	}
 	_, err = bob.ProjectTokens.List(ctx, "PRJ", nil)
+	cfg.seen(err)
 	say("   unauthorized: %t", errors.Is(err, accesstokens.ErrUnauthorized))
 
 	if err := admin.Admin.DeleteExpiryPolicy(ctx); err != nil {
@@ -181,10 +211,21 @@ func demoTour(ctx context.Context, out io.Writer, baseURL string) error {
 }
 
 // readOnlyTour only reads: safe to point at a real server.
-func readOnlyTour(ctx context.Context, out io.Writer, client *accesstokens.Client, user, project string) error {
+// observe, when not nil, sees every error met.
+func readOnlyTour(ctx context.Context, out io.Writer, client *accesstokens.Client, user, project string, observe func(error)) (err error) {
+	if observe != nil {
+		defer func() {
+			if err != nil {
+				observe(err)
+			}
+		}()
+	}
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	say("Read-only tour against BITBUCKET_URL")
 	if policy, err := client.Admin.GetExpiryPolicy(ctx); err != nil {
+		if observe != nil {
+			observe(err)
+		}
 		say("expiry policy: not readable: %v", err)
 	} else {
 		say("expiry policy: %s", describePolicy(policy))
