@@ -284,8 +284,7 @@ func TestRedirectToAnotherHostDropsAuthorization(t *testing.T) {
 func TestRedirectOnTheSameHostKeepsAuthorization(t *testing.T) {
 	t.Parallel()
 	const moved = "/bitbucket/rest/access-tokens/latest/users/alice/000000000002"
-	var rs *recServer
-	rs = newRecServer(t, func(w http.ResponseWriter, r *http.Request) {
+	rs := newRecServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == moved {
 			writeJSON(w, 200, fixture(t, "token.json"))
 			return

@@ -40,16 +40,6 @@ func pointAt(t *testing.T, srv *accesstokenstest.Server, user string) {
 	t.Setenv("BITBUCKET_PASSWORD", user)
 }
 
-// tokenByID finds a stored token in the fake.
-func tokenByID(srv *accesstokenstest.Server, id string) (accesstokenstest.TokenInfo, bool) {
-	for _, ti := range srv.Tokens() {
-		if ti.ID == id {
-			return ti, true
-		}
-	}
-	return accesstokenstest.TokenInfo{}, false
-}
-
 // issueOld stores the token to rotate in project PRJ, then lets five days pass.
 func issueOld(srv *accesstokenstest.Server) string {
 	id, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
