@@ -15,14 +15,20 @@ type ExpiryPolicy struct {
 // a system administrator. Bitbucket documents the endpoint for 8.3; servers
 // that do not offer it answer 404, reported as ErrNotFound with that explanation.
 //
-// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v830/api-group-access-tokens/
+// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type AdminService interface {
 	// GetExpiryPolicy reads the policy (GET /admin); MaxExpiryDays 0 means none is set.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-admin-get
 	GetExpiryPolicy(ctx context.Context) (*ExpiryPolicy, error)
 	// SetExpiryPolicy makes expiry required, at most p.MaxExpiryDays days (PUT /admin).
 	// MaxExpiryDays must be >= 1.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-admin-put
 	SetExpiryPolicy(ctx context.Context, p ExpiryPolicy) error
 	// DeleteExpiryPolicy makes expiry optional again (DELETE /admin).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-admin-delete
 	DeleteExpiryPolicy(ctx context.Context) error
 }
 

@@ -46,7 +46,7 @@ const maxServerTextInError = 300
 //
 // Bitbucket reports failures as {"errors":[{"context":…,"message":…,"exceptionName":…}]};
 // those entries are in Messages. See
-// https://developer.atlassian.com/server/bitbucket/rest/v1000/intro/#errors-and-validation
+// https://docs.atlassian.com/bitbucket-server/rest/6.2.0/bitbucket-access-tokens-rest.html (Errors & Validation)
 type Error struct {
 	StatusCode int
 	Method     string

@@ -13,7 +13,7 @@ import (
 // ListOptions selects a page. Zero values are not sent, so the server's
 // defaults apply.
 //
-// See https://developer.atlassian.com/server/bitbucket/rest/v811/intro/#paged-apis
+// See https://docs.atlassian.com/bitbucket-server/rest/6.2.0/bitbucket-access-tokens-rest.html (Paged APIs)
 type ListOptions struct {
 	Start int `url:"start,omitempty"` // position to start from: 0, or a previous page's NextPageStart
 	Limit int `url:"limit,omitempty"` // 0: the server's default (25); the server caps it

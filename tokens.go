@@ -71,56 +71,92 @@ type UpdateTokenRequest struct {
 
 // UserTokensService manages personal access tokens.
 //
-// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v811/api-group-access-tokens/
+// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type UserTokensService interface {
 	// List returns one page of userSlug's personal tokens (GET /users/{userSlug}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
 	List(ctx context.Context, userSlug string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every personal token of userSlug, fetching page after page.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
 	All(ctx context.Context, userSlug string, opts *ListOptions) iter.Seq2[AccessToken, error]
 	// Create makes a personal token (PUT /users/{userSlug}); only this answer holds the secret.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-put
 	Create(ctx context.Context, userSlug string, req CreateTokenRequest) (*RawAccessToken, error)
 	// Get reads one personal token (GET /users/{userSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-get
 	Get(ctx context.Context, userSlug, tokenID string) (*AccessToken, error)
 	// Update renames a token or changes its permissions (POST /users/{userSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-post
 	Update(ctx context.Context, userSlug, tokenID string, req UpdateTokenRequest) (*AccessToken, error)
 	// Delete revokes a token (DELETE /users/{userSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-delete
 	Delete(ctx context.Context, userSlug, tokenID string) error
 }
 
 // ProjectTokensService manages project access tokens (Bitbucket Data Center 7.17+).
 //
-// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v811/api-group-access-tokens/
+// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type ProjectTokensService interface {
 	// List returns one page of the project's tokens (GET /projects/{projectKey}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
 	List(ctx context.Context, projectKey string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every token of the project, fetching page after page.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
 	All(ctx context.Context, projectKey string, opts *ListOptions) iter.Seq2[AccessToken, error]
 	// Create makes a project token (PUT /projects/{projectKey}); only this answer holds the secret.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-put
 	Create(ctx context.Context, projectKey string, req CreateTokenRequest) (*RawAccessToken, error)
 	// Get reads one project token (GET /projects/{projectKey}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-get
 	Get(ctx context.Context, projectKey, tokenID string) (*AccessToken, error)
 	// Update renames a token or changes its permissions (POST /projects/{projectKey}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-post
 	Update(ctx context.Context, projectKey, tokenID string, req UpdateTokenRequest) (*AccessToken, error)
 	// Delete revokes a token (DELETE /projects/{projectKey}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-delete
 	Delete(ctx context.Context, projectKey, tokenID string) error
 }
 
 // RepoTokensService manages repository access tokens (Bitbucket Data Center 7.17+).
 // Repository tokens cannot hold PROJECT_* permissions.
 //
-// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v811/api-group-access-tokens/
+// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type RepoTokensService interface {
 	// List returns one page of the repository's tokens (GET /projects/{projectKey}/repos/{repoSlug}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	List(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every token of the repository, fetching page after page.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	All(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) iter.Seq2[AccessToken, error]
 	// Create makes a repository token (PUT /projects/{projectKey}/repos/{repoSlug}); only this answer holds the secret.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-put
 	Create(ctx context.Context, projectKey, repoSlug string, req CreateTokenRequest) (*RawAccessToken, error)
 	// Get reads one repository token (GET /projects/{projectKey}/repos/{repoSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-get
 	Get(ctx context.Context, projectKey, repoSlug, tokenID string) (*AccessToken, error)
 	// Update renames a token or changes its permissions (POST …/repos/{repoSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-post
 	Update(ctx context.Context, projectKey, repoSlug, tokenID string, req UpdateTokenRequest) (*AccessToken, error)
 	// Delete revokes a token (DELETE …/repos/{repoSlug}/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-delete
 	Delete(ctx context.Context, projectKey, repoSlug, tokenID string) error
 }
 
