@@ -113,6 +113,26 @@ func TestLoggerRecordsEveryAttemptAndRetryDecisionAtDebug(t *testing.T) {
 	}
 }
 
+func TestLoggerSaysWhenRetriesRunOut(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(jsonLogger(&buf)))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), repeatFault(attemptFault{status: 503}, quickRetry.MaxRetries+1)...))
+
+	require.ErrorIs(t, op.call(t, testContext(t), c), accesstokens.ErrServer)
+
+	decisions := recordsWith(logRecords(t, &buf), "retry decision")
+	require.Len(t, decisions, quickRetry.MaxRetries+1)
+	for _, d := range decisions[:quickRetry.MaxRetries] {
+		assert.Equal(t, true, d["retry"])
+	}
+	last := decisions[quickRetry.MaxRetries]
+	assert.Equal(t, false, last["retry"], "the last attempt is not followed by a retry, and the log says so")
+	assert.Contains(t, last["reason"], "no retries left")
+	assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path))
+}
+
 func TestLoggerExplainsWhyACreateIsNotRetried(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer

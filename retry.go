@@ -61,6 +61,7 @@ type callState struct {
 	logger       *slog.Logger
 	method, path string
 	flags        callFlags
+	maxRetries   int       // from the client's RetryPolicy
 	attempt      int       // 1 for the first attempt
 	started      time.Time // when the current attempt began (only with a logger)
 	lastEnded    time.Time // when the previous attempt ended (only with a logger)
@@ -76,7 +77,7 @@ func (s *callState) Value(key any) any {
 }
 
 func (t *transport) newCallState(ctx context.Context, method, path string, flags callFlags) *callState {
-	return &callState{Context: ctx, logger: t.logger, method: method, path: path, flags: flags}
+	return &callState{Context: ctx, logger: t.logger, method: method, path: path, flags: flags, maxRetries: t.policy.MaxRetries}
 }
 
 func stateOf(ctx context.Context) *callState {
@@ -109,6 +110,10 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, nil
 	}
 	retry, reason := st.decide(resp, err)
+	if retry && st.attempt > st.maxRetries {
+		// Saying so here keeps the log true; go-retryablehttp would stop anyway.
+		retry, reason = false, reason+"; no retries left"
+	}
 	st.logAttempt(resp, err)
 	if retry && st.outcomeUnknown(resp, err) {
 		st.mayHaveActed = true
