@@ -61,11 +61,11 @@ type callState struct {
 	logger       *slog.Logger
 	method, path string
 	flags        callFlags
+	mayHaveActed bool      // an earlier attempt may have reached the server and taken effect
 	maxRetries   int       // from the client's RetryPolicy
 	attempt      int       // 1 for the first attempt
 	started      time.Time // when the current attempt began (only with a logger)
 	lastEnded    time.Time // when the previous attempt ended (only with a logger)
-	mayHaveActed bool      // an earlier attempt may have reached the server and taken effect
 }
 
 // Value returns the state itself for callStateKey.
