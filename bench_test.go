@@ -340,15 +340,19 @@ var (
 // benchPair runs sdk and baseline as sub-benchmarks of b, named
 // BenchmarkX/impl=sdk and BenchmarkX/impl=baseline: pairs sort together, and
 // `benchstat -col /impl@(baseline,sdk)` puts them side by side with the ratio.
-func benchPair(b *testing.B, sdk, baseline func(b *testing.B)) {
-	b.Run("impl=sdk", func(b *testing.B) { b.ReportAllocs(); sdk(b) })
-	b.Run("impl=baseline", func(b *testing.B) { b.ReportAllocs(); baseline(b) })
+func benchPair(b *testing.B, p pair) {
+	b.Run("impl=sdk", func(b *testing.B) { b.ReportAllocs(); p.sdk(b) })
+	b.Run("impl=baseline", func(b *testing.B) { b.ReportAllocs(); p.baseline(b) })
 }
 
-func BenchmarkGet(b *testing.B) {
+// pair is one operation done by the SDK and by the hand-written baseline,
+// each as a benchmark body. The benchmarks and TestAllocationBudget share them.
+type pair struct{ sdk, baseline func(b *testing.B) }
+
+func getPair() pair {
 	rt := &cannedTransport{status: http.StatusOK, body: benchTokenBody}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		for i := 0; i < b.N; i++ {
 			t, err := c.ProjectTokens.Get(ctx, benchProject, benchTokenID)
@@ -366,13 +370,15 @@ func BenchmarkGet(b *testing.B) {
 			}
 			sinkPlain = t
 		}
-	})
+	}}
 }
 
-func BenchmarkCreate(b *testing.B) {
+func BenchmarkGet(b *testing.B) { benchPair(b, getPair()) }
+
+func createPair() pair {
 	rt := &cannedTransport{status: http.StatusOK, body: benchCreatedBody}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		req := accesstokens.CreateTokenRequest{
 			Name:        "ci deploy",
@@ -396,13 +402,15 @@ func BenchmarkCreate(b *testing.B) {
 			}
 			sinkCreated = t
 		}
-	})
+	}}
 }
 
-func BenchmarkUpdate(b *testing.B) {
+func BenchmarkCreate(b *testing.B) { benchPair(b, createPair()) }
+
+func updatePair() pair {
 	rt := &cannedTransport{status: http.StatusOK, body: benchTokenBody}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		name := "ci deploy (renamed)"
 		req := accesstokens.UpdateTokenRequest{
@@ -426,13 +434,15 @@ func BenchmarkUpdate(b *testing.B) {
 			}
 			sinkPlain = t
 		}
-	})
+	}}
 }
 
-func BenchmarkDelete(b *testing.B) {
+func BenchmarkUpdate(b *testing.B) { benchPair(b, updatePair()) }
+
+func deletePair() pair {
 	rt := &cannedTransport{status: http.StatusNoContent}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		for i := 0; i < b.N; i++ {
 			if err := c.ProjectTokens.Delete(ctx, benchProject, benchTokenID); err != nil {
@@ -446,13 +456,15 @@ func BenchmarkDelete(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
+	}}
 }
 
-func benchList(b *testing.B, body []byte, n int) {
+func BenchmarkDelete(b *testing.B) { benchPair(b, deletePair()) }
+
+func listPair(body []byte, n int) pair {
 	rt := &cannedTransport{status: http.StatusOK, body: body}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		opts := &accesstokens.ListOptions{Limit: n}
 		for i := 0; i < b.N; i++ {
@@ -477,17 +489,17 @@ func benchList(b *testing.B, body []byte, n int) {
 			}
 			sinkPlainPg = page
 		}
-	})
+	}}
 }
 
-func BenchmarkList25(b *testing.B)   { benchList(b, benchPage25, 25) }
-func BenchmarkList1000(b *testing.B) { benchList(b, benchPage1000, 1000) }
+func BenchmarkList25(b *testing.B)   { benchPair(b, listPair(benchPage25, 25)) }
+func BenchmarkList1000(b *testing.B) { benchPair(b, listPair(benchPage1000, 1000)) }
 
-func BenchmarkAll10000(b *testing.B) {
+func all10000Pair() pair {
 	const total, limit = 10000, 1000
 	rt := &cannedTransport{status: http.StatusOK, pages: benchPages10000}
 	ctx := context.Background()
-	benchPair(b, func(b *testing.B) {
+	return pair{func(b *testing.B) {
 		c := newBenchSDK(b, rt)
 		opts := &accesstokens.ListOptions{Limit: limit}
 		for i := 0; i < b.N; i++ {
@@ -516,8 +528,10 @@ func BenchmarkAll10000(b *testing.B) {
 			}
 			sinkCount = n
 		}
-	})
+	}}
 }
+
+func BenchmarkAll10000(b *testing.B) { benchPair(b, all10000Pair()) }
 
 // TestBenchmarkPairsDecodeTheSameTokens proves that each benchmark pair does
 // the same work: the SDK and the baseline read the same answers from the same
