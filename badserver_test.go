@@ -3,6 +3,7 @@ package accesstokens_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -262,4 +263,40 @@ func TestServersThatNeverFinishAnsweringAreCutOffByTheContext(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestAMislabelledCreateAnswerDoesNotLeakItsSecretIntoTheError: a create
+// whose answer holds the secret but comes with a wrong content type is an
+// error, and that error quotes nothing of the body; an HTML page still is.
+func TestAMislabelledCreateAnswerDoesNotLeakItsSecretIntoTheError(t *testing.T) {
+	t.Parallel()
+	const secret = "BBDC-NzU5MDU0Nzc3NTE6c2VjcmV0LXZhbHVlLWZvci10ZXN0cw"
+	body := fixture(t, "token_created.json")
+	require.Contains(t, string(body), secret)
+	for _, contentType := range []string{"text/plain", "text/html; charset=utf-8", "application/octet-stream"} {
+		ts, c := newTestServer(t)
+		ts.on(http.MethodPut, "/projects/PRJ", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			_, _ = w.Write(body)
+		})
+		raw, err := c.ProjectTokens.Create(testContext(t), "PRJ", accesstokens.CreateTokenRequest{
+			Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
+		})
+		require.Error(t, err, contentType)
+		assert.Nil(t, raw)
+		for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			assert.NotContains(t, shown, secret, contentType)
+			assert.NotContains(t, shown, "786587856882", "no part of the body is quoted (%s)", contentType)
+		}
+		assert.Contains(t, err.Error(), contentType)
+	}
+
+	ts, c := newTestServer(t)
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body><h1>Please log in</h1></body></html>"))
+	})
+	_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Please log in", "a page that is not JSON is still quoted, to help")
 }

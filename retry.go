@@ -332,7 +332,7 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q: %s", truncate(ct, 60), bodyExcerpt(body)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), successExcerpt(body)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -343,6 +343,17 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
 		}
 	}
 	return nil
+}
+
+// successExcerpt quotes a little of a 2xx body that is not JSON (a proxy's
+// HTML page, say) to make the error useful. A body that looks like JSON is
+// never quoted: a create's answer holds the new token's secret.
+func successExcerpt(body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == '"' {
+		return fmt.Sprintf(" (%d bytes not shown)", len(body))
+	}
+	return ": " + bodyExcerpt(body)
 }
 
 func (st *callState) readError(err error) error {
