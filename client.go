@@ -56,7 +56,11 @@ type transport struct {
 	// such as %s or %q given a Client, and prints a nested pointer only as an
 	// address.
 	authorization *string
-	userAgent     string
+	// echoes are the credential strings (token, password, Basic blob) that
+	// are blanked out of any server text an *Error repeats, in case a proxy
+	// echoes request headers. Behind a pointer for the same reason.
+	echoes    *[]string
+	userAgent string
 	// userAgentHeader is userAgent as a header value, built once (shared like headerJSON).
 	userAgentHeader []string
 	logger          *slog.Logger
@@ -70,6 +74,7 @@ type Option func(*options) error
 
 type options struct {
 	authorization string
+	credentials   []string // the secret parts of authorization
 	httpClient    *http.Client
 	userAgent     string
 	apiVersion    string
@@ -86,6 +91,7 @@ func WithToken(token string) Option {
 			return invalidArg("token", "must not be empty")
 		}
 		o.authorization = "Bearer " + token
+		o.credentials = []string{token}
 		return nil
 	}
 }
@@ -100,7 +106,9 @@ func WithBasicAuth(username, password string) Option {
 		if password == "" {
 			return invalidArg("password", "must not be empty")
 		}
-		o.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+		blob := base64.StdEncoding.EncodeToString([]byte(username + ":" + password))
+		o.authorization = "Basic " + blob
+		o.credentials = []string{blob, password}
 		return nil
 	}
 }
@@ -229,6 +237,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
+		echoes := echoWorthy(o.credentials)
+		t.echoes = &echoes
 	}
 	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
 	c := &Client{t: t}
@@ -323,6 +333,20 @@ func guardRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
+// minEchoLen is the shortest credential blanked out of server text: shorter
+// strings (a demo password such as "alice") would mangle ordinary words.
+const minEchoLen = 8
+
+func echoWorthy(credentials []string) []string {
+	var out []string
+	for _, c := range credentials {
+		if len(c) >= minEchoLen {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
 
@@ -400,7 +424,7 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, st.statusError(resp)
+		return resp.StatusCode, st.statusError(resp, t.echoes)
 	}
 	if out == nil {
 		if resp.ContentLength != 0 { // a 204 has nothing to drain

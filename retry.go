@@ -288,8 +288,16 @@ func (st *callState) transportError(err error) error {
 
 // statusError turns a non-2xx answer into an *Error, except a 404 to a
 // delete whose earlier attempt may already have removed the token.
-func (st *callState) statusError(resp *http.Response) error {
+//
+// echoes, when not nil, are the client's credentials: blanked out of the body
+// before anything of it is kept, in case a proxy echoes request headers.
+func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
 	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
+	if echoes != nil {
+		for _, secret := range *echoes {
+			body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+		}
+	}
 	if st.flags&callDelete != 0 && resp.StatusCode == http.StatusNotFound && st.mayHaveActed {
 		if st.logger != nil {
 			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",

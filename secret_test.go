@@ -11,7 +11,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -242,6 +244,56 @@ func TestClientPrintsWithoutCredentials(t *testing.T) {
 					assertNoLeak(t, r.render(t, v), secrets...)
 				})
 			}
+		}
+	}
+}
+
+// TestCredentialsEchoedByAServerAreBlankedFromErrors: a proxy that echoes
+// request headers into its error page must not put the client's token or
+// password into an error string.
+func TestCredentialsEchoedByAServerAreBlankedFromErrors(t *testing.T) {
+	t.Parallel()
+	const token = "BBDC-echoed-bearer-token-0123456789"
+	const user, password = "alice", "correct-horse-battery"
+	basicBlob := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	clients := []struct {
+		name    string
+		opt     accesstokens.Option
+		secrets []string
+	}{
+		{"bearer", accesstokens.WithToken(token), []string{token}},
+		{"basic", accesstokens.WithBasicAuth(user, password), []string{password, basicBlob}},
+	}
+	bodies := []struct {
+		name, contentType string
+		body              func(auth string) string
+	}{
+		{"html", "text/html", func(auth string) string {
+			return "<html><body><p>Bad request. Headers: Authorization: " + auth + "</p></body></html>"
+		}},
+		{"bitbucket json", "application/json", func(auth string) string {
+			return `{"errors":[{"context":"` + auth + `","message":"rejected ` + auth + `","exceptionName":"x"}]}`
+		}},
+	}
+	for _, cl := range clients {
+		for _, b := range bodies {
+			t.Run(cl.name+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, cl.opt)
+				ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", b.contentType)
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, b.body(r.Header.Get("Authorization")))
+				})
+				_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr)
+				shown := err.Error() + fmt.Sprintf("%+v %#v", err, apiErr)
+				for _, secret := range cl.secrets {
+					assert.NotContains(t, shown, secret)
+				}
+				assert.Contains(t, shown, "[REDACTED]", "the echo is visible as redacted")
+			})
 		}
 	}
 }
