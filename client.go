@@ -90,6 +90,9 @@ func WithToken(token string) Option {
 		if token == "" {
 			return invalidArg("token", "must not be empty")
 		}
+		if hasControl(token) {
+			return invalidArg("token", "must not contain control characters (a trailing newline from a file?)")
+		}
 		o.authorization = "Bearer " + token
 		o.credentials = []string{token}
 		return nil
@@ -105,6 +108,12 @@ func WithBasicAuth(username, password string) Option {
 		}
 		if password == "" {
 			return invalidArg("password", "must not be empty")
+		}
+		if hasControl(username) || strings.Contains(username, ":") {
+			return invalidArg("username", "must not contain control characters or ':'")
+		}
+		if hasControl(password) {
+			return invalidArg("password", "must not contain control characters (a trailing newline from a file?)")
 		}
 		blob := base64.StdEncoding.EncodeToString([]byte(username + ":" + password))
 		o.authorization = "Basic " + blob
@@ -129,8 +138,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent puts ua in front of the default "accesstokens-go/<version>".
 func WithUserAgent(ua string) Option {
 	return func(o *options) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return invalidArg("userAgent", "must not contain line breaks")
+		if hasControl(ua) {
+			return invalidArg("userAgent", "must not contain control characters")
 		}
 		o.userAgent = strings.TrimSpace(ua)
 		return nil
@@ -155,8 +164,11 @@ func WithRetry(p RetryPolicy) Option {
 		if p.MaxRetries < 0 {
 			return invalidArg("MaxRetries", "must not be negative")
 		}
-		if p.MinWait < 0 || p.MaxWait < 0 {
-			return invalidArg("MinWait", "waits must not be negative")
+		if p.MinWait < 0 {
+			return invalidArg("MinWait", "must not be negative")
+		}
+		if p.MaxWait < 0 {
+			return invalidArg("MaxWait", "must not be negative")
 		}
 		if p.MaxWait > 0 && p.MaxWait < p.MinWait {
 			return invalidArg("MaxWait", "must not be below MinWait")
@@ -275,6 +287,11 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClient(baseURL, append(envOpts, opts...)...)
 }
 
+// hasControl reports ASCII control characters, which cannot travel in a header.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
+}
+
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
@@ -307,17 +324,32 @@ func isLoopback(host string) bool {
 }
 
 // guardRedirects returns a copy of hc (or a default client) that drops the
-// Authorization header whenever a redirect leaves the original scheme and host.
+// Authorization header whenever a redirect leaves the original scheme and host,
+// and never lets a redirect turn a write into a read: net/http follows a 301,
+// 302 or 303 for a DELETE or POST with a GET, whose 200 would then pass for
+// the write's success. Such a redirect is returned as the answer instead.
+//
+// A caller's transport is wrapped so that go-retryablehttp, which closes idle
+// connections after a failed request, cannot close those of a transport the
+// whole program shares (http.DefaultTransport, say).
 func guardRedirects(hc *http.Client) *http.Client {
 	var c http.Client
 	if hc != nil {
 		c = *hc
+		rt := c.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		c.Transport = keepIdleConns{rt}
 	} else {
 		c.Timeout = defaultHTTPTimeout
 		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.Method != via[0].Method {
+			return http.ErrUseLastResponse
+		}
 		first := via[0].URL
 		if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
 			req.Header.Del("Authorization")
@@ -332,6 +364,10 @@ func guardRedirects(hc *http.Client) *http.Client {
 	}
 	return &c
 }
+
+// keepIdleConns hides the CloseIdleConnections of a transport the caller
+// brought, which may be shared with the rest of the program.
+type keepIdleConns struct{ http.RoundTripper }
 
 // minEchoLen is the shortest credential blanked out of server text: shorter
 // strings (a demo password such as "alice") would mangle ordinary words.
@@ -414,7 +450,7 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 	t := c.t
 	plain, raw := t.paths(segs)
 	st := t.newCallState(ctx, method, raw, flags)
-	req, err := t.newRequest(st, method, plain, raw, rawQuery, body)
+	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
 	if err != nil {
 		return 0, err
 	}
@@ -427,12 +463,9 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return resp.StatusCode, st.statusError(resp, t.echoes)
 	}
 	if out == nil {
-		if resp.ContentLength != 0 { // a 204 has nothing to drain
-			drain(resp.Body)
-		}
-		return resp.StatusCode, nil
+		return resp.StatusCode, st.checkNoContent(resp, t.echoes)
 	}
-	return resp.StatusCode, st.decode(resp, t.maxBody, out)
+	return resp.StatusCode, st.decode(resp, t.maxBody, out, t.echoes)
 }
 
 // headerJSON is the Accept and Content-Type value of every request. It is
@@ -442,7 +475,7 @@ var headerJSON = []string{"application/json"}
 
 // newRequest builds the request by hand from pre-split parts, so no URL is
 // parsed on the hot path.
-func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte) (*retryablehttp.Request, error) {
+func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte, flags callFlags) (*retryablehttp.Request, error) {
 	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return nil, err
@@ -465,6 +498,13 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 		h["Content-Type"] = headerJSON
 		if err := req.SetBody(body); err != nil {
 			return nil, err
+		}
+		if flags&callCreate != 0 {
+			// GetBody lets net/http replay a request on its own (HTTP/2
+			// does after some stream errors, when the server may have
+			// acted). go-retryablehttp rewinds bodies without it, so a
+			// create keeps none: only our retry policy may repeat one.
+			hreq.GetBody = nil
 		}
 	}
 	return req, nil

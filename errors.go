@@ -11,8 +11,9 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinel errors. Every *Error matches, through errors.Is, the one sentinel of
-// its status class (and no other); validation failures match ErrInvalidArgument.
+// Sentinel errors. An *Error matches, through errors.Is, the sentinel of its
+// status class and no other; a status with no sentinel here (405, 422, a 3xx)
+// matches none. Validation failures match ErrInvalidArgument.
 var (
 	// ErrBadRequest matches a 400 answer: the server rejected the request's content.
 	ErrBadRequest = errors.New("accesstokens: bad request")
@@ -115,7 +116,7 @@ func (e *Error) serverText() string {
 	if text == "" {
 		text = e.text
 	}
-	return truncate(text, maxServerTextInError)
+	return truncate(withoutControls(text), maxServerTextInError)
 }
 
 // Is reports whether target is the sentinel of e's status class, so that
@@ -206,6 +207,22 @@ func bodyExcerpt(body []byte) string {
 	}
 	return truncate(b.String(), maxServerTextInError)
 }
+
+// withoutControls turns control characters into spaces, so that server text
+// cannot forge log lines or drive a terminal.
+func withoutControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {

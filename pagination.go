@@ -138,6 +138,12 @@ func allItems[T any](ctx context.Context, opts *ListOptions, fetch func(context.
 			if page.IsLastPage {
 				return
 			}
+			if len(page.Values) == 0 {
+				// A server that keeps answering empty pages while moving
+				// forward would keep the walk going for ever.
+				yield(zero, fmt.Errorf("accesstokens: page at start %d is empty but not the last; stopping instead of walking on", o.Start))
+				return
+			}
 			if !page.hasNextPageStart {
 				yield(zero, fmt.Errorf("accesstokens: page at start %d is not the last but has no nextPageStart; stopping instead of looping", o.Start))
 				return

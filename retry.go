@@ -293,11 +293,7 @@ func (st *callState) transportError(err error) error {
 // before anything of it is kept, in case a proxy echoes request headers.
 func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
 	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	if echoes != nil {
-		for _, secret := range *echoes {
-			body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
-		}
-	}
+	body = blankEchoes(body, echoes)
 	if st.flags&callDelete != 0 && resp.StatusCode == http.StatusNotFound && st.mayHaveActed {
 		if st.logger != nil {
 			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",
@@ -320,7 +316,7 @@ var readBufs = sync.Pool{New: func() any { return new([]byte) }}
 const maxPooledReadBuf = 1 << 20
 
 // decode reads a 2xx answer through the size cap and decodes it into out.
-func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
+func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes *[]string) error {
 	pooled := readBufs.Get().(*[]byte)
 	defer readBufs.Put(pooled)
 	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, maxBody, false)
@@ -340,7 +336,7 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), successExcerpt(body)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -353,15 +349,48 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any) error {
 	return nil
 }
 
-// successExcerpt quotes a little of a 2xx body that is not JSON (a proxy's
-// HTML page, say) to make the error useful. A body that looks like JSON is
-// never quoted: a create's answer holds the new token's secret.
-func successExcerpt(body []byte) string {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == '"' {
+// successExcerpt quotes a little of a 2xx body that is an HTML page (a
+// proxy's login page, say), to make the error useful. Nothing else is quoted,
+// and nothing of a create's answer: it holds the new token's secret, however
+// it is wrapped. The client's own credentials are blanked first, in case the
+// page echoes request headers.
+func (st *callState) successExcerpt(body []byte, echoes *[]string) string {
+	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	if st.flags&callCreate != 0 || len(trimmed) == 0 || trimmed[0] != '<' {
 		return fmt.Sprintf(" (%d bytes not shown)", len(body))
 	}
-	return ": " + bodyExcerpt(body)
+	return ": " + bodyExcerpt(blankEchoes(body, echoes))
+}
+
+// blankEchoes replaces the client's credentials wherever body repeats them.
+func blankEchoes(body []byte, echoes *[]string) []byte {
+	if echoes == nil {
+		return body
+	}
+	for _, secret := range *echoes {
+		body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+	}
+	return body
+}
+
+// checkNoContent accepts the answer of a call that expects no data: a 204, an
+// empty body, or JSON (SetExpiryPolicy's 200 may carry the policy). Anything
+// else, such as an HTML login page answered with 200, is not a success.
+func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error {
+	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
+		return nil
+	}
+	body, err := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
+	if err != nil {
+		return st.readError(err)
+	}
+	ct := resp.Header.Get("Content-Type")
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || ((ct == "" || isJSONContentType(ct)) && json.Valid(trimmed)) {
+		return nil
+	}
+	return &decodeError{what: "answer", method: st.method, path: st.path,
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes))}
 }
 
 func (st *callState) readError(err error) error {
@@ -428,9 +457,4 @@ func readBodyInto(buf []byte, r io.Reader, contentLength, limit int64, truncateO
 		return nil, fmt.Errorf("%w (limit %d bytes)", errBodyTooLarge, limit)
 	}
 	return buf, nil
-}
-
-// drain reads a little of an unwanted body so the connection can be reused.
-func drain(r io.Reader) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
 }
