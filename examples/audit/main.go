@@ -269,10 +269,20 @@ func newRecord(t accesstokens.AccessToken, now time.Time, th thresholds) record 
 		r.Status = r.Flags[0]
 	}
 	if t.ExpiryDate != nil {
-		left := int(t.ExpiryDate.Sub(now) / day)
+		left := floorDays(t.ExpiryDate.Sub(now))
 		r.DaysToExpiry = &left
 	}
 	return r
+}
+
+// floorDays counts whole days, rounding down, so that a token that expired
+// an hour ago has -1 days left, not 0.
+func floorDays(d time.Duration) int {
+	days := d / day
+	if d < 0 && d%day != 0 {
+		days--
+	}
+	return int(days)
 }
 
 func utc(t *time.Time) *time.Time {

@@ -344,3 +344,13 @@ func TestBinaryRunsTheDemoWithNoSetupAndExitsOneOnError(t *testing.T) {
 	assert.Equal(t, 1, exitErr.ExitCode())
 	assert.Contains(t, stderr.String(), `audit: -now "soon" is not an RFC 3339 time`)
 }
+
+func TestFloorDaysRoundsDownSoJustExpiredIsNegative(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]int{
+		0: 0, time.Hour: 0, day: 1, day + time.Hour: 1,
+		-time.Hour: -1, -day: -1, -day - time.Minute: -2,
+	} {
+		assert.Equal(t, want, floorDays(d), "%v", d)
+	}
+}
