@@ -64,6 +64,7 @@ type config struct {
 	start        time.Time
 	contextPath  string
 	requestLog   func(Request)
+	keepLast     int // 0: keep every request
 }
 
 // Option configures a Fake (and so a Server).
@@ -130,6 +131,11 @@ func WithContextPath(p string) Option {
 // WithRequestLog calls fn after each request has been answered, with the same record
 // [Fake.Requests] keeps (never a credential). fn may be called from many goroutines at once.
 func WithRequestLog(fn func(Request)) Option { return func(c *config) { c.requestLog = fn } }
+
+// WithRequestHistory keeps only the n most recent requests for [Fake.Requests]
+// (n < 1: keep every one, the default), so a long-running fake, such as
+// cmd/accesstokens-fake, does not grow without bound.
+func WithRequestHistory(n int) Option { return func(c *config) { c.keepLast = n } }
 
 type scopeKind int
 
@@ -508,11 +514,16 @@ type Request struct {
 	Faulted    bool   // an injected fault matched the request (it may only have delayed it)
 }
 
-// Requests returns the requests answered so far, in the order they finished.
+// Requests returns the requests answered so far, in the order they finished
+// (with [WithRequestHistory], only the most recent ones).
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Request(nil), f.requests...)
+	reqs := f.requests
+	if n := f.cfg.keepLast; n > 0 && len(reqs) > n {
+		reqs = reqs[len(reqs)-n:]
+	}
+	return append([]Request(nil), reqs...)
 }
 
 // ResetRequests forgets the recorded requests.
@@ -525,6 +536,10 @@ func (f *Fake) ResetRequests() {
 func (f *Fake) record(rec Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, rec)
+	if n := f.cfg.keepLast; n > 0 && len(f.requests) >= 2*n {
+		// Drop the oldest in one go, now and then, so recording stays O(1) amortised.
+		f.requests = append(f.requests[:0:0], f.requests[len(f.requests)-n:]...)
+	}
 	f.mu.Unlock()
 	if f.cfg.requestLog != nil {
 		f.cfg.requestLog(rec)

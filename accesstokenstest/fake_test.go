@@ -170,3 +170,17 @@ func TestClockAndIntrospection(t *testing.T) {
 	toks[0].Permissions[0] = "CHANGED"
 	assert.Equal(t, "PROJECT_READ", srv.Tokens()[0].Permissions[0])
 }
+
+func TestWithRequestHistoryKeepsOnlyTheMostRecentRequests(t *testing.T) {
+	t.Parallel()
+	f := accesstokenstest.NewFake(accesstokenstest.WithRequestHistory(3))
+	for i := 0; i < 10; i++ {
+		req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/rest/access-tokens/latest/users/nobody%d", i), nil)
+		f.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	reqs := f.Requests()
+	require.Len(t, reqs, 3)
+	for i, r := range reqs {
+		assert.Equal(t, fmt.Sprintf("/rest/access-tokens/latest/users/nobody%d", 7+i), r.RawPath)
+	}
+}

@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		accesstokenstest.WithDefaultPageLimit(*pageLimit),
 		accesstokenstest.WithMaxPageLimit(*maxPageLimit),
 		accesstokenstest.WithTokenLimit(*tokenLimit),
+		accesstokenstest.WithRequestHistory(1000), // nobody reads it here; keep memory bounded
 	}
 	if *empty {
 		opts = append(opts, accesstokenstest.WithEmptyWorld())
