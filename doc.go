@@ -113,9 +113,18 @@
 // Every non-2xx answer is an [*Error] carrying the status code, the method,
 // the request path (never the query string or credentials), Bitbucket's
 // error messages and the Retry-After delay when the server sent one. An
-// *Error matches the sentinel of its status class through errors.Is:
-// [ErrBadRequest], [ErrUnauthorized], [ErrForbidden], [ErrNotFound],
-// [ErrConflict], [ErrRateLimited] and [ErrServer] (any 5xx).
+// *Error matches the sentinel of its status class through errors.Is, and no
+// other: [ErrBadRequest] (400), [ErrUnauthorized] (401), [ErrForbidden] (403),
+// [ErrNotFound] (404), [ErrConflict] (409), [ErrRateLimited] (429) and
+// [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect that
+// would have turned a Delete or Update into a GET) match none, but are still
+// an *Error. Error() is one short line: it never repeats control characters
+// or the client's own credentials, and nothing of a create's answer.
+//
+// A 2xx answer that is not what the call expects is an error too, never a
+// zero value: an HTML page, truncated JSON, a body over [MaxResponseBytes],
+// or, for Delete and the policy writes, anything but 204, an empty body or
+// JSON (a login page answered with 200 does not revoke anything).
 //
 //	_, err := client.ProjectTokens.Get(ctx, "PRJ", id)
 //	if errors.Is(err, accesstokens.ErrNotFound) {
