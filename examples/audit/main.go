@@ -27,7 +27,9 @@
 //
 // Against a real server set BITBUCKET_URL and BITBUCKET_USERNAME with
 // BITBUCKET_PASSWORD (or BITBUCKET_TOKEN, for a personal token reading its
-// own owner's tokens).
+// own owner's tokens: a token can never list other tokens). Credentials are
+// only sent over https or to loopback; set BITBUCKET_INSECURE_HTTP=1 to send
+// them over plain http to another host anyway (a test server you trust).
 //
 // With BITBUCKET_URL unset, audit starts the built-in fake Bitbucket
 // in-process, seeds project PRJ with a few tokens of different expiries, lets
@@ -53,6 +55,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode"
@@ -62,7 +65,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -99,14 +102,31 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	if opts.scope.empty() {
 		return errors.New("choose what to audit: -user SLUG, or -project KEY [-repo SLUG]")
 	}
-	client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("audit"))
+	client, err := clientFromEnv(getenv)
 	if err != nil {
 		return err
 	}
 	if opts.now.IsZero() {
 		opts.now = time.Now()
 	}
-	return audit(ctx, out, client, opts)
+	err = audit(ctx, out, client, opts)
+	if errors.Is(err, accesstokens.ErrUnauthorized) && getenv("BITBUCKET_TOKEN") != "" {
+		err = fmt.Errorf("%w (%s)", err, tokenHint)
+	}
+	return err
+}
+
+// tokenHint explains a 401 met with BITBUCKET_TOKEN set.
+const tokenHint = "tokens cannot manage or list other tokens; use BITBUCKET_USERNAME/BITBUCKET_PASSWORD"
+
+// clientFromEnv is the client for BITBUCKET_URL with the environment's
+// credentials, allowed plain http to any host when BITBUCKET_INSECURE_HTTP is 1.
+func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
+	opts := []accesstokens.Option{accesstokens.WithUserAgent("audit")}
+	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
+		opts = append(opts, accesstokens.WithInsecureHTTP())
+	}
+	return accesstokens.NewClientFromEnv(opts...)
 }
 
 func parseArgs(args []string, out io.Writer) (options, error) {

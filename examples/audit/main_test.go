@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -274,6 +276,85 @@ func TestAuditReportsAListingFailure(t *testing.T) {
 
 	require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "listing the tokens of project PRJ")
+	assert.NotContains(t, err.Error(), tokenHint, "a password was used: no token hint")
+}
+
+func TestAuditWithATokenExplainsThatTokensCannotListOtherTokens(t *testing.T) {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+	_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "cli", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+	t.Setenv("BITBUCKET_URL", srv.URL)
+	t.Setenv("BITBUCKET_TOKEN", secret)
+	t.Setenv("BITBUCKET_USERNAME", "")
+	t.Setenv("BITBUCKET_PASSWORD", "")
+
+	err := run(testContext(t), &bytes.Buffer{}, []string{"-project", "PRJ"}, os.Getenv)
+
+	require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+	assert.Contains(t, err.Error(), "listing the tokens of project PRJ")
+	assert.Contains(t, err.Error(), "tokens cannot manage or list other tokens; use BITBUCKET_USERNAME/BITBUCKET_PASSWORD")
+	assert.NotContains(t, err.Error(), secret)
+}
+
+func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	t.Setenv("BITBUCKET_URL", "http://example.invalid")
+	t.Setenv("BITBUCKET_TOKEN", "")
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "alice")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
+	_, err := clientFromEnv(os.Getenv)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "plain http")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
+	c, err := clientFromEnv(os.Getenv)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+}
+
+// TestBinaryExitsOneOnSIGTERM holds the program's first listing request and sends SIGTERM once
+// it has arrived: the program must stop cleanly, with status 1 and a message, not be killed.
+func TestBinaryExitsOneOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "audit")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	outb, err := build.CombinedOutput()
+	require.NoError(t, err, string(outb))
+
+	arrived := make(chan struct{}, 1)
+	hold := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done() // answer nothing until the client goes away
+	}))
+	defer hold.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-project", "PRJ")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"BITBUCKET_URL=" + hold.URL, "BITBUCKET_USERNAME=alice", "BITBUCKET_PASSWORD=alice"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	select {
+	case <-arrived:
+	case <-ctx.Done():
+		t.Fatal("the listing request never arrived")
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+
+	var exitErr *exec.ExitError
+	require.True(t, errors.As(err, &exitErr), "want a non-zero exit, got %v", err)
+	assert.Equal(t, 1, exitErr.ExitCode(), "the program handled SIGTERM; stderr:\n%s", stderr.String())
+	assert.Contains(t, stderr.String(), "audit: listing the tokens of project PRJ: ")
+	assert.Contains(t, stderr.String(), "context canceled")
 }
 
 func TestRunRefusesBadArguments(t *testing.T) {

@@ -10,7 +10,13 @@
 // With BITBUCKET_URL and BITBUCKET_TOKEN (or BITBUCKET_USERNAME and
 // BITBUCKET_PASSWORD) set, it runs only the read-only part against that
 // server: the expiry policy, the personal tokens of BITBUCKET_USERNAME (if
-// set) and the tokens of project BITBUCKET_PROJECT (if set).
+// set) and the tokens of project BITBUCKET_PROJECT (if set). What cannot be
+// read is reported as "not readable" and the tour goes on. A token can only
+// read its own owner's personal tokens, never a project's, and not the
+// policy: use BITBUCKET_USERNAME and BITBUCKET_PASSWORD to see more.
+// Credentials are only sent over https or to loopback; set
+// BITBUCKET_INSECURE_HTTP=1 to send them over plain http to another host
+// anyway (a test server you trust).
 package main
 
 import (
@@ -19,7 +25,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -27,7 +35,9 @@ import (
 )
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -38,16 +48,29 @@ func main() {
 // run is the whole program, with its output and environment passed in.
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if getenv("BITBUCKET_URL") != "" {
-		client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("quickstart"))
+		client, err := clientFromEnv(getenv)
 		if err != nil {
 			return err
 		}
-		return readOnlyTour(ctx, out, client, getenv("BITBUCKET_USERNAME"), getenv("BITBUCKET_PROJECT"), nil)
+		return readOnlyTour(ctx, out, client, readOnlyConfig{
+			user: getenv("BITBUCKET_USERNAME"), project: getenv("BITBUCKET_PROJECT"),
+			tokenAuth: getenv("BITBUCKET_TOKEN") != "",
+		})
 	}
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
 	fmt.Fprintf(out, "Started a fake Bitbucket at %s (users admin, alice, bob; project PRJ with repository repo)\n\n", srv.URL)
 	return demoTour(ctx, out, srv.URL, tourConfig{})
+}
+
+// clientFromEnv is the client for BITBUCKET_URL with the environment's
+// credentials, allowed plain http to any host when BITBUCKET_INSECURE_HTTP is 1.
+func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
+	opts := []accesstokens.Option{accesstokens.WithUserAgent("quickstart")}
+	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
+		opts = append(opts, accesstokens.WithInsecureHTTP())
+	}
+	return accesstokens.NewClientFromEnv(opts...)
 }
 
 // tourConfig lets a test watch the tour: extra client options (a logger),
@@ -210,47 +233,61 @@ func demoTour(ctx context.Context, out io.Writer, baseURL string, cfg tourConfig
 	return nil
 }
 
-// readOnlyTour only reads: safe to point at a real server.
-// observe, when not nil, sees every error met.
-func readOnlyTour(ctx context.Context, out io.Writer, client *accesstokens.Client, user, project string, observe func(error)) (err error) {
-	if observe != nil {
-		defer func() {
-			if err != nil {
-				observe(err)
-			}
-		}()
-	}
+// readOnlyConfig says what the read-only tour lists and how it authenticates.
+type readOnlyConfig struct {
+	user, project string      // whose tokens to list; "" skips
+	tokenAuth     bool        // the client authenticates with a token (BITBUCKET_TOKEN)
+	observe       func(error) // when not nil, sees every error met
+}
+
+// tokenHint explains a 401 met with BITBUCKET_TOKEN set.
+const tokenHint = "hint: tokens cannot manage or list other tokens; use BITBUCKET_USERNAME/BITBUCKET_PASSWORD"
+
+// readOnlyTour only reads: safe to point at a real server. Whatever cannot
+// be read is reported as such and the tour goes on.
+func readOnlyTour(ctx context.Context, out io.Writer, client *accesstokens.Client, cfg readOnlyConfig) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	hinted := false
+	failed := func(err error, listing bool) {
+		if cfg.observe != nil {
+			cfg.observe(err)
+		}
+		if listing && cfg.tokenAuth && !hinted && errors.Is(err, accesstokens.ErrUnauthorized) {
+			say("  " + tokenHint)
+			hinted = true
+		}
+	}
 	say("Read-only tour against BITBUCKET_URL")
 	if policy, err := client.Admin.GetExpiryPolicy(ctx); err != nil {
-		if observe != nil {
-			observe(err)
-		}
 		say("expiry policy: not readable: %v", err)
+		failed(err, false)
 	} else {
 		say("expiry policy: %s", describePolicy(policy))
 	}
-	if user != "" {
-		if err := printTokens(out, "personal tokens of "+user, client.UserTokens.All(ctx, user, nil)); err != nil {
-			return err
+	if cfg.user != "" {
+		if err := printTokens(out, "personal tokens of "+cfg.user, client.UserTokens.All(ctx, cfg.user, nil)); err != nil {
+			failed(err, true)
 		}
 	}
-	if project != "" {
-		if err := printTokens(out, "tokens of project "+project, client.ProjectTokens.All(ctx, project, nil)); err != nil {
-			return err
+	if cfg.project != "" {
+		if err := printTokens(out, "tokens of project "+cfg.project, client.ProjectTokens.All(ctx, cfg.project, nil)); err != nil {
+			failed(err, true)
 		}
 	}
-	if user == "" && project == "" {
+	if cfg.user == "" && cfg.project == "" {
 		say("set BITBUCKET_USERNAME or BITBUCKET_PROJECT to list tokens")
 	}
 	return nil
 }
 
+// printTokens lists tokens under title; on an error it says "not readable"
+// and returns the error.
 func printTokens(out io.Writer, title string, tokens func(func(accesstokens.AccessToken, error) bool)) error {
 	fmt.Fprintf(out, "%s:\n", title)
 	n := 0
 	for t, err := range tokens {
 		if err != nil {
+			fmt.Fprintf(out, "  not readable: %v\n", err)
 			return err
 		}
 		n++
@@ -260,8 +297,16 @@ func printTokens(out io.Writer, title string, tokens func(func(accesstokens.Acce
 		}
 		fmt.Fprintf(out, "  %s  %-30s expires %-10s %v\n", t.ID, t.Name, expiry, t.Permissions)
 	}
-	fmt.Fprintf(out, "  (%d tokens)\n", n)
+	fmt.Fprintf(out, "  (%s)\n", countTokens(n))
 	return nil
+}
+
+// countTokens is "1 token", "2 tokens", "0 tokens".
+func countTokens(n int) string {
+	if n == 1 {
+		return "1 token"
+	}
+	return fmt.Sprintf("%d tokens", n)
 }
 
 func describePolicy(p *accesstokens.ExpiryPolicy) string {
@@ -271,11 +316,12 @@ func describePolicy(p *accesstokens.ExpiryPolicy) string {
 	return fmt.Sprintf("expiry required, at most %d days", p.MaxExpiryDays)
 }
 
-// mask shows only the last four characters of a secret.
+// mask shows only the last four characters of a secret, behind a fixed run of
+// stars so that the length does not show either; short secrets stay hidden.
 func mask(s accesstokens.Secret) string {
 	v := s.Reveal()
 	if len(v) <= 8 {
-		return strings.Repeat("*", len(v))
+		return strings.Repeat("*", 12)
 	}
 	return strings.Repeat("*", 12) + v[len(v)-4:]
 }

@@ -6,12 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
@@ -87,4 +89,100 @@ func TestQuickstartBinaryRunsWithNoSetup(t *testing.T) {
 	outb, err = cmd.CombinedOutput()
 	require.NoError(t, err, string(outb))
 	assert.Contains(t, string(outb), "Done.")
+}
+
+func TestQuickstartReadOnlyReportsUnreadableListingsAndGoesOn(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      func(srv *accesstokenstest.Server) map[string]string
+		wantText []string
+		wantHint bool
+	}{
+		{
+			name: "a personal token reads its owner's tokens but not the project's",
+			env: func(srv *accesstokenstest.Server) map[string]string {
+				_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "cli", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+				return map[string]string{"BITBUCKET_TOKEN": secret, "BITBUCKET_USERNAME": "alice", "BITBUCKET_PASSWORD": ""}
+			},
+			wantText: []string{
+				"expiry policy: not readable: ",
+				"personal tokens of alice:\n  ",
+				" cli ",
+				"  (1 token)\n",
+				"tokens of project PRJ:\n  not readable: ",
+			},
+			wantHint: true,
+		},
+		{
+			name: "a user without rights on the project",
+			env: func(*accesstokenstest.Server) map[string]string {
+				return map[string]string{"BITBUCKET_TOKEN": "", "BITBUCKET_USERNAME": "bob", "BITBUCKET_PASSWORD": "bob"}
+			},
+			wantText: []string{
+				"personal tokens of bob:\n  (0 tokens)\n",
+				"tokens of project PRJ:\n  not readable: ",
+			},
+			wantHint: false,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := accesstokenstest.NewServer()
+			defer srv.Close()
+			srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "existing", 0, "PROJECT_READ")
+			t.Setenv("BITBUCKET_URL", srv.URL)
+			t.Setenv("BITBUCKET_PROJECT", "PRJ")
+			for k, v := range tc.env(srv) {
+				t.Setenv(k, v)
+			}
+
+			var out bytes.Buffer
+			require.NoError(t, run(context.Background(), &out, os.Getenv), "a listing failure is reported, not fatal")
+
+			text := out.String()
+			for _, want := range tc.wantText {
+				assert.Contains(t, text, want)
+			}
+			assert.NotContains(t, text, "existing", "the project's tokens were not readable")
+			hint := "hint: tokens cannot manage or list other tokens; use BITBUCKET_USERNAME/BITBUCKET_PASSWORD"
+			if tc.wantHint {
+				assert.Equal(t, 1, strings.Count(text, hint), "the hint is printed once:\n%s", text)
+			} else {
+				assert.NotContains(t, text, hint)
+			}
+		})
+	}
+}
+
+func TestCountTokensUsesTheSingularForOne(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "0 tokens", countTokens(0))
+	assert.Equal(t, "1 token", countTokens(1))
+	assert.Equal(t, "2 tokens", countTokens(2))
+}
+
+func TestMaskHidesTheLengthOfShortSecrets(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "************wxyz", mask("BBDC-abcdefghijklmnopqrstuvwxyz"))
+	for _, short := range []accesstokens.Secret{"", "a", "short", "12345678"} {
+		assert.Equal(t, "************", mask(short), "%d characters", len(short.Reveal()))
+	}
+}
+
+func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	t.Setenv("BITBUCKET_URL", "http://example.invalid")
+	t.Setenv("BITBUCKET_TOKEN", "")
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "alice")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
+	_, err := clientFromEnv(os.Getenv)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "plain http")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
+	c, err := clientFromEnv(os.Getenv)
+	require.NoError(t, err)
+	require.NotNil(t, c)
 }

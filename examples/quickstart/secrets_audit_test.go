@@ -51,7 +51,8 @@ func TestQuickstartFlowLeaksNoSecret(t *testing.T) {
 	reader, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(bearer),
 		accesstokens.WithLogger(slog.New(slog.NewJSONHandler(&logs, debug))), fast)
 	require.NoError(t, err)
-	require.NoError(t, readOnlyTour(ctx, &out, reader, "alice", "", observe))
+	// The project listing fails (a token cannot list project tokens): its error and the hint are printed too.
+	require.NoError(t, readOnlyTour(ctx, &out, reader, readOnlyConfig{user: "alice", project: "PRJ", tokenAuth: true, observe: observe}))
 
 	// The audit only means something if there was plenty to leak.
 	minted := srv.MintedSecrets()
@@ -59,6 +60,7 @@ func TestQuickstartFlowLeaksNoSecret(t *testing.T) {
 	require.GreaterOrEqual(t, bytes.Count(errs.Bytes(), []byte("\n")), 8, "errors were met and printed:\n%s", errs.String())
 	require.Contains(t, logs.String(), "retry", "retries were logged")
 	require.Contains(t, out.String(), "personal tokens of alice:")
+	require.Contains(t, out.String(), "tokens of project PRJ:\n  not readable: ")
 
 	written := logs.String() + errs.String() + out.String()
 	forbidden := append([]string{bearer}, minted...)

@@ -8,11 +8,13 @@
 //
 // Against a real server, set BITBUCKET_URL and BITBUCKET_USERNAME with
 // BITBUCKET_PASSWORD. BITBUCKET_TOKEN is read too, but Bitbucket never lets a
-// token create or revoke tokens, so rotation needs a password.
+// token create or revoke tokens, so rotation needs a password. Credentials
+// are only sent over https or to loopback; set BITBUCKET_INSECURE_HTTP=1 to
+// send them over plain http to another host anyway (a test server you trust).
 //
 // A rotation takes four steps:
 //
-//  1. read the old token;
+//  1. read the old token, and note the ids of the scope's tokens with its name;
 //  2. create the replacement with the same name and permissions and an expiry
 //     of the same length: whole days from the old token's creation to its
 //     expiry, rounded up (up to an hour of daylight-saving shift is ignored),
@@ -22,10 +24,18 @@
 //     call this API, so theirs is not tried);
 //  4. revoke the old token.
 //
-// If step 3 or 4 fails, the new token is revoked again, so no orphan is left
-// and the old token keeps working; the error says what failed, and names the
-// new token if undoing failed too. If the server revoked the old token but
-// its answer was lost, the new token is kept.
+// If the create fails in a way that leaves its outcome unknown (a server
+// error, a lost connection, an interruption), the scope is listed again and a
+// token with the old one's name and an id not seen in step 1 is revoked: the
+// server created it, but its secret was lost. If step 3 or 4 fails, the new
+// token is revoked again, so no orphan is left and the old token keeps
+// working; the error says what failed, and names the new token if undoing
+// failed too. When the revoke of the old token fails, the old token is read
+// again: if the server revoked it after all, the new token is kept; if the
+// old token's state cannot be told, the new token is kept too (its secret is
+// printed) and the error names both tokens, so that the old one can be
+// checked by hand. These checks and repairs run even after SIGINT or SIGTERM,
+// each bounded by a timeout of its own.
 //
 // The new secret is printed masked except for its last four characters: a
 // rotation's output tends to end up in CI logs and terminal scrollback. Pass
@@ -49,10 +59,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -60,7 +72,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: CI cancellation, timeout(1) and Kubernetes send it, and an
+	// uncaught one would kill the program between the create and the revoke.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -75,6 +89,8 @@ type options struct {
 	scope  scope
 	id     string
 	reveal bool
+	// clientOpts go to every client the program makes (from the environment).
+	clientOpts []accesstokens.Option
 }
 
 // run is the whole program, with its output, arguments and environment passed in.
@@ -105,7 +121,8 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	if opts.id == "" {
 		return errors.New("-id is required: the id of the token to rotate")
 	}
-	client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("rotate"))
+	opts.clientOpts = clientOptions(getenv)
+	client, err := clientFromEnv(getenv)
 	if err != nil {
 		return err
 	}
@@ -114,6 +131,21 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 		err = fmt.Errorf("%w (tokens cannot manage tokens: set BITBUCKET_USERNAME and BITBUCKET_PASSWORD instead of BITBUCKET_TOKEN)", err)
 	}
 	return err
+}
+
+// clientOptions are the options every client gets: the user agent, and
+// WithInsecureHTTP when BITBUCKET_INSECURE_HTTP is 1.
+func clientOptions(getenv func(string) string) []accesstokens.Option {
+	opts := []accesstokens.Option{accesstokens.WithUserAgent("rotate")}
+	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
+		opts = append(opts, accesstokens.WithInsecureHTTP())
+	}
+	return opts
+}
+
+// clientFromEnv is the client for BITBUCKET_URL with the environment's credentials.
+func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
+	return accesstokens.NewClientFromEnv(clientOptions(getenv)...)
 }
 
 func parseArgs(args []string, out io.Writer) (options, error) {
@@ -166,6 +198,7 @@ func (s scope) String() string {
 
 // tokenStore is what a rotation needs from the SDK, bound to one scope.
 type tokenStore struct {
+	all    func(ctx context.Context) iter.Seq2[accesstokens.AccessToken, error]
 	get    func(ctx context.Context, id string) (*accesstokens.AccessToken, error)
 	create func(ctx context.Context, req accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error)
 	revoke func(ctx context.Context, id string) error
@@ -175,6 +208,9 @@ func storeFor(c *accesstokens.Client, s scope) tokenStore {
 	switch {
 	case s.user != "":
 		return tokenStore{
+			all: func(ctx context.Context) iter.Seq2[accesstokens.AccessToken, error] {
+				return c.UserTokens.All(ctx, s.user, nil)
+			},
 			get: func(ctx context.Context, id string) (*accesstokens.AccessToken, error) {
 				return c.UserTokens.Get(ctx, s.user, id)
 			},
@@ -185,6 +221,9 @@ func storeFor(c *accesstokens.Client, s scope) tokenStore {
 		}
 	case s.repo != "":
 		return tokenStore{
+			all: func(ctx context.Context) iter.Seq2[accesstokens.AccessToken, error] {
+				return c.RepoTokens.All(ctx, s.project, s.repo, nil)
+			},
 			get: func(ctx context.Context, id string) (*accesstokens.AccessToken, error) {
 				return c.RepoTokens.Get(ctx, s.project, s.repo, id)
 			},
@@ -195,6 +234,9 @@ func storeFor(c *accesstokens.Client, s scope) tokenStore {
 		}
 	default:
 		return tokenStore{
+			all: func(ctx context.Context) iter.Seq2[accesstokens.AccessToken, error] {
+				return c.ProjectTokens.All(ctx, s.project, nil)
+			},
 			get: func(ctx context.Context, id string) (*accesstokens.AccessToken, error) {
 				return c.ProjectTokens.Get(ctx, s.project, id)
 			},
@@ -216,7 +258,9 @@ type rotator struct {
 	say      func(format string, args ...any)
 }
 
-func newRotator(out io.Writer, c *accesstokens.Client, baseURL string, s scope) *rotator {
+// newRotator rotates tokens of s through c; clientOpts go to the client that
+// tries a new personal secret.
+func newRotator(out io.Writer, c *accesstokens.Client, baseURL string, s scope, clientOpts []accesstokens.Option) *rotator {
 	r := &rotator{
 		scope: s,
 		store: storeFor(c, s),
@@ -225,7 +269,8 @@ func newRotator(out io.Writer, c *accesstokens.Client, baseURL string, s scope) 
 	if s.user != "" {
 		// Only a personal token may use this API, and only to read its owner's tokens.
 		r.tryToken = func(ctx context.Context, secret accesstokens.Secret, id string) error {
-			tc, err := accesstokens.NewClient(baseURL, accesstokens.WithToken(secret.Reveal()), accesstokens.WithUserAgent("rotate"))
+			opts := append([]accesstokens.Option{accesstokens.WithToken(secret.Reveal())}, clientOpts...)
+			tc, err := accesstokens.NewClient(baseURL, opts...)
 			if err != nil {
 				return err
 			}
@@ -237,16 +282,20 @@ func newRotator(out io.Writer, c *accesstokens.Client, baseURL string, s scope) 
 }
 
 // rotateAndReport rotates opts.id in opts.scope and prints the new token.
+// The new secret is printed whenever the new token is kept, even when the
+// rotation ends with an error (the old token's state unknown): the server
+// never shows it again.
 func rotateAndReport(ctx context.Context, out io.Writer, c *accesstokens.Client, baseURL string, opts options) error {
-	created, err := newRotator(out, c, baseURL, opts.scope).rotate(ctx, opts.id)
-	if err != nil {
-		return err
+	created, err := newRotator(out, c, baseURL, opts.scope, opts.clientOpts).rotate(ctx, opts.id)
+	if created != nil {
+		printSecret(out, created, opts.reveal)
 	}
-	printSecret(out, created, opts.reveal)
-	return nil
+	return err
 }
 
-// rotate replaces token id and returns the new token with its secret.
+// rotate replaces token id and returns the new token with its secret. A
+// non-nil token comes with a nil error, or with one that says the old
+// token's state is unknown; either way the new token was kept.
 func (r *rotator) rotate(ctx context.Context, id string) (*accesstokens.RawAccessToken, error) {
 	old, err := r.store.get(ctx, id)
 	if err != nil {
@@ -256,20 +305,46 @@ func (r *rotator) rotate(ctx context.Context, id string) (*accesstokens.RawAcces
 	r.say("Rotating token %s %q of %s", old.ID, old.Name, r.scope)
 	r.say("  old token: %s, permissions %s", describeExpiry(old), joinPermissions(old.Permissions))
 
+	// Noted so that a token the create made without telling can be found.
+	before, err := r.idsNamed(ctx, old.Name)
+	if err != nil {
+		return nil, fmt.Errorf("listing the tokens of %s: %w (nothing was changed)", r.scope, err)
+	}
+
 	created, err := r.store.create(ctx, req)
 	if err != nil {
-		return nil, createFailed(old, err)
+		return nil, r.createFailed(ctx, old, before, err)
 	}
 	r.say("  created the replacement %s, %s", created.ID, describeExpiry(&created.AccessToken))
 
 	if err := r.verify(ctx, req, created); err != nil {
 		return nil, r.undo(ctx, created.ID, old.ID, fmt.Errorf("verifying the new token %s: %w", created.ID, err))
 	}
-	if err := r.revokeOld(ctx, old.ID); err != nil {
-		return nil, r.undo(ctx, created.ID, old.ID, fmt.Errorf("revoking the old token %s: %w", old.ID, err))
+	return r.revokeOld(ctx, old.ID, created)
+}
+
+// cleanupTimeout bounds each check or repair made after a failure.
+const cleanupTimeout = 30 * time.Second
+
+// cleanupContext is for checks and repairs after a failure: they run even
+// when ctx was cancelled (an interruption must not leave an orphan), but not
+// for ever.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// idsNamed returns the ids of the scope's tokens named name.
+func (r *rotator) idsNamed(ctx context.Context, name string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for t, err := range r.store.all(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if t.Name == name {
+			ids[t.ID] = true
+		}
 	}
-	r.say("  revoked the old token %s", old.ID)
-	return created, nil
+	return ids, nil
 }
 
 // replacementFor asks for a token like old: same name, permissions and expiry length.
@@ -297,14 +372,51 @@ func expiryDays(t accesstokens.AccessToken) int {
 	return max(days, 1)
 }
 
-// createFailed explains a failed create. Nothing changed, unless the answer
-// was lost after the server acted: then a token may exist that nobody knows.
-func createFailed(old *accesstokens.AccessToken, err error) error {
+// createFailed explains a failed create, after cleaning up behind it. A 4xx
+// answer means nothing changed. Otherwise (a 5xx answer, a lost connection,
+// an interruption) the server may have created the token and lost its
+// answer: the scope is listed again and any token named like old whose id
+// was not in before is revoked, since nobody has its secret.
+func (r *rotator) createFailed(ctx context.Context, old *accesstokens.AccessToken, before map[string]bool, err error) error {
+	what := fmt.Sprintf("creating the replacement for %q", old.Name)
 	var apiErr *accesstokens.Error
-	if errors.As(err, &apiErr) && !errors.Is(err, accesstokens.ErrServer) {
-		return fmt.Errorf("creating the replacement for %q: %w (nothing was changed; the old token %s still works)", old.Name, err, old.ID)
+	if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+		return fmt.Errorf("%s: %w (nothing was changed; the old token %s still works)", what, err, old.ID)
 	}
-	return fmt.Errorf("creating the replacement for %q: %w (the old token %s still works; the server may have created a token named %q anyway: check for a second one)", old.Name, err, old.ID, old.Name)
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	after, listErr := r.idsNamed(ctx, old.Name)
+	if listErr != nil {
+		return fmt.Errorf("%s: %w; the server may have created a token named %q anyway, and listing the tokens of %s to find it failed: %w; "+
+			"the old token %s still works: look for a second token named %q in %s and revoke it by hand",
+			what, err, old.Name, r.scope, listErr, old.ID, old.Name, r.scope)
+	}
+	var strays []string
+	for id := range after {
+		if !before[id] {
+			strays = append(strays, id)
+		}
+	}
+	slices.Sort(strays)
+	if len(strays) == 0 {
+		return fmt.Errorf("%s: %w (the server created no token after all: nothing was changed; the old token %s still works)", what, err, old.ID)
+	}
+	var revoked []string
+	var failures []error
+	for _, id := range strays {
+		if rerr := r.store.revoke(ctx, id); rerr != nil && !errors.Is(rerr, accesstokens.ErrNotFound) {
+			failures = append(failures, fmt.Errorf("revoking token %s: %w", id, rerr))
+			continue
+		}
+		revoked = append(revoked, id)
+		r.say("  the create answered an error, but the server created token %s anyway: revoked it", id)
+	}
+	if len(failures) > 0 {
+		return fmt.Errorf("%s: %w; the server created a token named %q anyway (%s) and undoing failed: %w: revoke it by hand; the old token %s still works",
+			what, err, old.Name, strings.Join(strays, ", "), errors.Join(failures...), old.ID)
+	}
+	return fmt.Errorf("%s: %w; the server created token %s anyway, and it was revoked again: nothing was changed; the old token %s still works",
+		what, err, strings.Join(revoked, ", "), old.ID)
 }
 
 // verify reads the new token back and checks it is what was asked for.
@@ -332,24 +444,39 @@ func (r *rotator) verify(ctx context.Context, want accesstokens.CreateTokenReque
 	return nil
 }
 
-// revokeOld deletes the old token. When the delete reports an error but the
-// token is gone anyway (the server acted, the answer was lost), that is success.
-func (r *rotator) revokeOld(ctx context.Context, id string) error {
-	err := r.store.revoke(ctx, id)
+// revokeOld deletes the old token and returns created when the new token is
+// kept. When the delete reports an error, the old token is read again (even
+// if ctx was cancelled): gone means the server acted and the answer was lost,
+// which is success; still there means the rotation is undone; unknown means
+// the new token is kept (undoing could leave no working token at all) and the
+// error names both.
+func (r *rotator) revokeOld(ctx context.Context, oldID string, created *accesstokens.RawAccessToken) (*accesstokens.RawAccessToken, error) {
+	err := r.store.revoke(ctx, oldID)
 	if err == nil {
-		return nil
+		r.say("  revoked the old token %s", oldID)
+		return created, nil
 	}
-	if _, getErr := r.store.get(ctx, id); errors.Is(getErr, accesstokens.ErrNotFound) {
+	checkCtx, cancel := cleanupContext(ctx)
+	_, getErr := r.store.get(checkCtx, oldID)
+	cancel()
+	switch {
+	case getErr == nil:
+		return nil, r.undo(ctx, created.ID, oldID, fmt.Errorf("revoking the old token %s: %w", oldID, err))
+	case errors.Is(getErr, accesstokens.ErrNotFound):
 		r.say("  the revoke answered %v, but the old token is gone: keeping the new one", err)
-		return nil
+		return created, nil
+	default:
+		r.say("  the revoke failed and the old token %s could not be read back: keeping the new token %s", oldID, created.ID)
+		return created, fmt.Errorf("revoking the old token %s: %w; reading it back to see whether it is gone failed too: %w; "+
+			"the new token %s was kept (its secret is printed above) and the old token %s may still exist: check it and revoke it by hand",
+			oldID, err, getErr, created.ID, oldID)
 	}
-	return err
 }
 
 // undo revokes the new token after a failed step, so that no orphan is left.
 // It runs even when ctx was cancelled: leaving the orphan would be worse.
 func (r *rotator) undo(ctx context.Context, newID, oldID string, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	if err := r.store.revoke(ctx, newID); err != nil && !errors.Is(err, accesstokens.ErrNotFound) {
 		return fmt.Errorf("%w; undoing also failed, revoking the new token %s: %w: revoke it by hand", cause, newID, err)
@@ -421,6 +548,7 @@ func runDemo(ctx context.Context, out io.Writer, opts options) error {
 		fmt.Fprintf(out, "Ten days pass on the fake clock (now %s).\n\n", srv.Now().Format(time.DateOnly))
 		opts.id = t.ID
 	}
+	opts.clientOpts = []accesstokens.Option{accesstokens.WithUserAgent("rotate")}
 	if err := rotateAndReport(ctx, out, client, srv.URL, opts); err != nil {
 		return err
 	}

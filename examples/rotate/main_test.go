@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -317,7 +318,7 @@ func TestRotateChangesNothingWhenCreateFails(t *testing.T) {
 				srv.InjectFault(accesstokenstest.Fault{Method: http.MethodPut, Path: "/projects/PRJ", Status: http.StatusInternalServerError})
 			},
 			wantErr:   accesstokens.ErrServer,
-			wantInErr: `the server may have created a token named "deploy" anyway`,
+			wantInErr: "the server created no token after all: nothing was changed",
 		},
 	}
 	for _, tc := range cases {
@@ -462,4 +463,261 @@ func TestBinaryRunsTheDemoWithNoSetupAndExitsOneOnError(t *testing.T) {
 	require.True(t, errors.As(err, &exitErr), "want a non-zero exit, got %v", err)
 	assert.Equal(t, 1, exitErr.ExitCode())
 	assert.Contains(t, stderr.String(), "rotate: reading token 000000000001 of project PRJ")
+}
+
+// otherThan returns the ids in tokens other than id.
+func otherThan(tokens []accesstokenstest.TokenInfo, id string) []string {
+	var ids []string
+	for _, ti := range tokens {
+		if ti.ID != id {
+			ids = append(ids, ti.ID)
+		}
+	}
+	return ids
+}
+
+func TestRotateKeepsTheNewTokenWhenTheOldTokensStateIsUnknown(t *testing.T) {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+	oldID := issueOld(srv)
+	// The first read of the old token goes through; the server then revokes it but answers 500,
+	// and every read of it afterwards (the first attempt and its three retries) answers 503.
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ/" + oldID, Delay: time.Nanosecond})
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodDelete, Path: "/projects/PRJ/" + oldID,
+		Status: http.StatusInternalServerError, AfterHandling: true})
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ/" + oldID,
+		Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 4})
+	pointAt(t, srv, "alice")
+
+	var out bytes.Buffer
+	err := run(testContext(t), &out, []string{"-project", "PRJ", "-id", oldID}, os.Getenv)
+
+	require.Error(t, err, "the old token's state is unknown: that is not a clean success")
+	assert.ErrorIs(t, err, accesstokens.ErrServer)
+	assert.Zero(t, srv.PendingFaults(), "every injected fault was hit")
+	tokens := srv.Tokens()
+	require.Len(t, tokens, 1, "the new token is kept: undoing would have left no token at all")
+	newID := tokens[0].ID
+	require.NotEqual(t, oldID, newID)
+	msg := err.Error()
+	assert.Contains(t, msg, "revoking the old token "+oldID)
+	assert.Contains(t, msg, "the new token "+newID+" was kept")
+	assert.Contains(t, msg, "the old token "+oldID+" may still exist")
+	assert.NotContains(t, msg, "was revoked again")
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodDelete {
+			assert.True(t, strings.HasSuffix(r.RawPath, "/"+oldID), "only the old token was deleted, not %s", r.RawPath)
+		}
+	}
+	secrets := srv.MintedSecrets()
+	newSecret := secrets[len(secrets)-1]
+	assert.Contains(t, out.String(), "New token "+newID, "the kept token's secret is printed: the server never shows it again")
+	assert.Contains(t, out.String(), "secret: ************"+newSecret[len(newSecret)-4:])
+}
+
+func TestRotateChecksTheOldTokenEvenWhenInterruptedDuringItsRevoke(t *testing.T) {
+	cases := []struct {
+		name          string
+		serverRevoked bool // the server deleted the old token before failing
+		wantKept      func(oldID string, tokens []accesstokenstest.TokenInfo) bool
+	}{
+		{
+			name: "the server revoked the old token: the new one is kept", serverRevoked: true,
+			wantKept: func(oldID string, tokens []accesstokenstest.TokenInfo) bool {
+				return len(tokens) == 1 && tokens[0].ID != oldID
+			},
+		},
+		{
+			name: "the old token is still there: the new one is revoked", serverRevoked: false,
+			wantKept: func(oldID string, tokens []accesstokenstest.TokenInfo) bool {
+				return len(tokens) == 1 && tokens[0].ID == oldID
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(testContext(t))
+			defer cancel()
+			var oldID string
+			// Interrupt the run as soon as the first (faulted) attempt of the old token's delete
+			// has been handled: the client is then waiting to retry.
+			srv := accesstokenstest.NewServer(accesstokenstest.WithRequestLog(func(r accesstokenstest.Request) {
+				if r.Method == http.MethodDelete && r.Faulted && strings.HasSuffix(r.RawPath, "/"+oldID) {
+					cancel()
+				}
+			}))
+			defer srv.Close()
+			oldID = issueOld(srv)
+			srv.InjectFault(accesstokenstest.Fault{Method: http.MethodDelete, Path: "/projects/PRJ/" + oldID,
+				Status: http.StatusServiceUnavailable, RetryAfter: "2", Times: 4, AfterHandling: tc.serverRevoked})
+			pointAt(t, srv, "alice")
+
+			var out bytes.Buffer
+			err := run(ctx, &out, []string{"-project", "PRJ", "-id", oldID}, os.Getenv)
+
+			require.Error(t, ctx.Err(), "the run was interrupted")
+			tokens := srv.Tokens()
+			require.True(t, tc.wantKept(oldID, tokens), "tokens left: %+v", tokens)
+			if tc.serverRevoked {
+				require.NoError(t, err, "the rotation completed")
+				assert.Contains(t, out.String(), "but the old token is gone: keeping the new one")
+				assert.Contains(t, out.String(), "New token "+tokens[0].ID)
+			} else {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Contains(t, err.Error(), "was revoked again and the old token "+oldID+" was left in place")
+			}
+		})
+	}
+}
+
+func TestRotateRevokesATokenTheCreateMadeWithoutAnswering(t *testing.T) {
+	cases := []struct {
+		name    string
+		fault   accesstokenstest.Fault
+		wantErr error // nil: any error
+	}{
+		{
+			name:    "502 after the server created it",
+			fault:   accesstokenstest.Fault{Method: http.MethodPut, Path: "/projects/PRJ", Status: http.StatusBadGateway, AfterHandling: true},
+			wantErr: accesstokens.ErrServer,
+		},
+		{
+			name:  "connection dropped after the server created it",
+			fault: accesstokenstest.Fault{Method: http.MethodPut, Path: "/projects/PRJ", DropConnection: true, AfterHandling: true},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := accesstokenstest.NewServer()
+			defer srv.Close()
+			oldID := issueOld(srv)
+			// Another token of the same name, older than the run: it must survive the clean-up.
+			twinID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "PROJECT_READ")
+			srv.InjectFault(tc.fault)
+			pointAt(t, srv, "alice")
+
+			var out bytes.Buffer
+			err := run(testContext(t), &out, []string{"-project", "PRJ", "-id", oldID}, os.Getenv)
+
+			require.Error(t, err)
+			if tc.wantErr != nil {
+				assert.ErrorIs(t, err, tc.wantErr)
+			}
+			assert.Zero(t, srv.PendingFaults())
+			var created []string
+			for _, r := range srv.Requests() {
+				if r.Method == http.MethodPut {
+					created = append(created, r.RawPath)
+				}
+			}
+			require.Len(t, created, 1, "the create was sent once, and the server acted on it")
+			tokens := srv.Tokens()
+			require.Len(t, tokens, 2, "exactly the old token and its older twin remain: %+v", tokens)
+			assert.ElementsMatch(t, []string{oldID, twinID}, []string{tokens[0].ID, tokens[1].ID})
+			msg := err.Error()
+			assert.Contains(t, msg, `creating the replacement for "deploy"`)
+			assert.Regexp(t, `the server created token \d{12} anyway, and it was revoked again`, msg)
+			assert.Contains(t, msg, "the old token "+oldID+" still works")
+			assert.Contains(t, out.String(), "but the server created token ")
+		})
+	}
+}
+
+func TestRotateSaysATokenMayExistWhenTheCreateFailedAndListingFailsToo(t *testing.T) {
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+	oldID := issueOld(srv)
+	// The listing before the create goes through; the create acts but answers 502; every
+	// listing afterwards answers 503.
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ", Delay: time.Nanosecond})
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodPut, Path: "/projects/PRJ", Status: http.StatusBadGateway, AfterHandling: true})
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ",
+		Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 4})
+	pointAt(t, srv, "alice")
+
+	err := run(testContext(t), &bytes.Buffer{}, []string{"-project", "PRJ", "-id", oldID}, os.Getenv)
+
+	require.Error(t, err)
+	assert.Zero(t, srv.PendingFaults())
+	require.Len(t, srv.Tokens(), 2, "the stray token could not be found, so it is still there")
+	msg := err.Error()
+	assert.Contains(t, msg, `the server may have created a token named "deploy" anyway`)
+	assert.Contains(t, msg, "listing the tokens of project PRJ to find it failed")
+	assert.Contains(t, msg, "revoke it by hand")
+	assert.Contains(t, msg, "the old token "+oldID+" still works")
+}
+
+func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	t.Setenv("BITBUCKET_URL", "http://example.invalid")
+	t.Setenv("BITBUCKET_TOKEN", "")
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "alice")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
+	_, err := clientFromEnv(os.Getenv)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "plain http")
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
+	c, err := clientFromEnv(os.Getenv)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+}
+
+// TestBinaryUndoesTheRotationOnSIGTERM runs the built program against a fake started here,
+// holds the verifying read, and sends SIGTERM once the replacement exists: the program must
+// revoke the replacement and exit 1, leaving only the old token.
+func TestBinaryUndoesTheRotationOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "rotate")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	outb, err := build.CombinedOutput()
+	require.NoError(t, err, string(outb))
+
+	srv := accesstokenstest.NewServer()
+	defer srv.Close()
+	oldID := issueOld(srv)
+	// The read of the old token goes through; the verifying read of the new one is held.
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ/" + oldID, Delay: time.Nanosecond})
+	srv.InjectFault(accesstokenstest.Fault{Method: http.MethodGet, Path: "/projects/PRJ/*", Delay: time.Minute})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-project", "PRJ", "-id", oldID)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"BITBUCKET_URL=" + srv.URL, "BITBUCKET_USERNAME=alice", "BITBUCKET_PASSWORD=alice"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+
+	var seen strings.Builder
+	signalled := false
+	buf := make([]byte, 4096)
+	for {
+		n, rerr := stdout.Read(buf)
+		seen.Write(buf[:n])
+		if !signalled && strings.Contains(seen.String(), "created the replacement ") {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			signalled = true
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	err = cmd.Wait()
+
+	require.True(t, signalled, "the replacement was never created; output:\n%s\n%s", seen.String(), stderr.String())
+	var exitErr *exec.ExitError
+	require.True(t, errors.As(err, &exitErr), "want a non-zero exit, got %v", err)
+	assert.Equal(t, 1, exitErr.ExitCode(), "the program handled SIGTERM and exited 1; stderr:\n%s", stderr.String())
+	assert.Contains(t, stderr.String(), "rotate: verifying the new token ")
+	assert.Contains(t, stderr.String(), "was revoked again and the old token "+oldID+" was left in place")
+	tokens := srv.Tokens()
+	require.Len(t, tokens, 1, "no orphan is left: %+v", tokens)
+	assert.Equal(t, oldID, tokens[0].ID)
 }
