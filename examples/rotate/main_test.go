@@ -465,17 +465,6 @@ func TestBinaryRunsTheDemoWithNoSetupAndExitsOneOnError(t *testing.T) {
 	assert.Contains(t, stderr.String(), "rotate: reading token 000000000001 of project PRJ")
 }
 
-// otherThan returns the ids in tokens other than id.
-func otherThan(tokens []accesstokenstest.TokenInfo, id string) []string {
-	var ids []string
-	for _, ti := range tokens {
-		if ti.ID != id {
-			ids = append(ids, ti.ID)
-		}
-	}
-	return ids
-}
-
 func TestRotateKeepsTheNewTokenWhenTheOldTokensStateIsUnknown(t *testing.T) {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
