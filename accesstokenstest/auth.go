@@ -58,6 +58,23 @@ func (f *Fake) authenticateLocked(header string) authResult {
 	return invalid
 }
 
+// authenticateAndMarkLocked authenticates like authenticateLocked and, when a live token
+// authenticated, sets its lastAuthenticated date to the fake time, whatever the request's outcome.
+func (f *Fake) authenticateAndMarkLocked(header string) authResult {
+	a := f.authenticateLocked(header)
+	if a.token != nil {
+		now := f.now
+		a.token.lastAuth = &now
+	}
+	return a
+}
+
+func (f *Fake) authenticateAndMark(header string) authResult {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.authenticateAndMarkLocked(header)
+}
+
 // liveTokenLocked finds the unexpired token with this secret.
 func (f *Fake) liveTokenLocked(secret string) *token {
 	if secret == "" {

@@ -192,3 +192,48 @@ func TestTokenUseSetsLastAuthenticated(t *testing.T) {
 	call(t, srv, http.MethodGet, "/users/alice", basic("alice", secret), "")
 	assert.True(t, srv.Now().Equal(*srv.Tokens()[0].LastAuthenticated))
 }
+
+// TestTokenUseOnAnyRouteSetsLastAuthenticated: a live token that authenticates sets the date
+// whatever the route's answer (404, 405, 401 "not permitted"); a status fault answering instead
+// of the fake, an unknown secret and an expired token do not.
+func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, method, path string // path below the server URL
+		want               int
+	}{
+		{"unknown API route", http.MethodGet, accesstokenstest.APIPath + "/nothing/here", http.StatusNotFound},
+		{"outside the API", http.MethodGet, "/rest/api/latest/projects", http.StatusNotFound},
+		{"method not allowed", http.MethodDelete, accesstokenstest.APIPath + "/users/alice", http.StatusMethodNotAllowed},
+		{"not permitted", http.MethodGet, accesstokenstest.APIPath + "/projects/PRJ", http.StatusUnauthorized},
+		{"allowed", http.MethodGet, accesstokenstest.APIPath + "/users/alice", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 2, "REPO_READ")
+			srv.Advance(time.Hour)
+			res := callAt(t, srv.Client(), srv.URL+tt.path, tt.method, bearer(secret), "")
+			require.Equal(t, tt.want, res.status, "%s", res.body)
+			last := srv.Tokens()[0].LastAuthenticated
+			require.NotNil(t, last, "the token authenticated, so it was used")
+			assert.True(t, srv.Now().Equal(*last))
+		})
+	}
+	t.Run("not by a fault answering instead, an unknown secret or an expired token", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t)
+		_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 1, "REPO_READ")
+		srv.InjectFault(accesstokenstest.Fault{Status: http.StatusServiceUnavailable})
+		require.Equal(t, http.StatusServiceUnavailable,
+			call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
+		// The route is checked first (404), but only a live token counts as used.
+		require.Equal(t, http.StatusNotFound,
+			call(t, srv, http.MethodGet, "/nothing", bearer(secret+"x"), "").status)
+		srv.Advance(48 * time.Hour)
+		require.Equal(t, http.StatusNotFound,
+			call(t, srv, http.MethodGet, "/nothing", bearer(secret), "").status)
+		assert.Nil(t, srv.Tokens()[0].LastAuthenticated)
+	})
+}

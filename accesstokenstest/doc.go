@@ -28,7 +28,10 @@
 // Basic authentication accepts a user's password, or one of that user's personal tokens as the
 // password. Bearer authentication accepts any token the fake minted (personal, project or
 // repository). Expired tokens (by the fake clock, see [Fake.Advance]) and deleted tokens fail with 401.
-// Every successful token use sets the token's lastAuthenticated date.
+// Every request the fake answers that a live token authenticates sets that token's
+// lastAuthenticated date to the fake time, whatever the answer: a 404 or 405 route, a refusal
+// (401 "not permitted") or a success alike. A request answered by an injected fault instead of
+// the fake (see [Fault]) leaves it unchanged; one only delayed, or faulted AfterHandling, sets it.
 //
 // Rule for token-authenticated requests: a token can never create, update or delete tokens, nor
 // call /admin. The only thing a token may do on this API is read (list and get) the personal tokens
@@ -49,14 +52,17 @@
 //
 // Create, update and PUT /admin bodies must be sent as application/json (anything else is 415, as
 // with Jersey); field names are matched exactly; update changes only the fields present and ignores
-// expiryDays. Lists take start (default 0) and limit (default 25, capped at 1000; 0 means the default;
+// expiryDays. Permissions, on create and update, hold at most one PROJECT_* and one REPO_* (a
+// repository token no PROJECT_*), with the repository level at least the project level; anything
+// else is 400 with context "permissions". Lists take start (default 0) and limit (default 25, capped at 1000; 0 means the default;
 // a negative or non-integer value of either is 400) and answer newest first (createdDate, then id,
 // descending), with nextPageStart only when isLastPage is false. [WithSparsePositions] makes
 // positions non-contiguous. A page costs O(limit), however many tokens the scope holds.
 //
 // # Test hooks
 //
-// Beyond the wire, a [Fake] records every request without credentials ([Fake.Requests]), injects
+// Beyond the wire, a [Fake] records every request without credentials ([Fake.Requests]; secrets
+// and passwords in the path or query are blanked to [Redacted]), injects
 // faults ([Fake.InjectFault]: status codes with Retry-After, HTML bodies, dropped connections,
 // delays, failures after the state changed), moves a fake clock ([Fake.Advance]), seeds many tokens
 // at once ([Fake.SeedTokens]) and lists every secret it ever handed out ([Fake.MintedSecrets]), so

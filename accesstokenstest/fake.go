@@ -503,11 +503,17 @@ const (
 	CredentialInvalid       CredentialKind = "invalid"        // a header that did not authenticate: wrong password, unknown, expired or deleted token, malformed
 )
 
-// Request is the record of one request the fake answered. It never holds a credential value.
+// Request is the record of one request the fake answered. It never holds a credential value:
+// the Authorization header is reduced to its [CredentialKind], and every secret the fake minted
+// and every user's password is replaced by [Redacted] wherever it appears in RawPath or Query,
+// written plainly or percent-encoded (in Query also with "+" for a space). A password that equals
+// a user's name, as in the demo world, is left alone there, because it is that name; a password
+// that is part of the API's own path words (say "re", in "repos") would blank those words too,
+// so give test users passwords that look like passwords.
 type Request struct {
 	Method     string
-	RawPath    string // escaped path as received, context path included, without the query
-	Query      string // raw query string
+	RawPath    string // escaped path as received, context path included, without the query; credentials redacted
+	Query      string // raw query string; credentials redacted
 	Credential CredentialKind
 	User       string // who authenticated ("" if nobody); a bot's name for project and repository tokens
 	Status     int    // status answered; 0 when the connection was dropped or the client went away first
@@ -535,6 +541,8 @@ func (f *Fake) ResetRequests() {
 
 func (f *Fake) record(rec Request) {
 	f.mu.Lock()
+	rec.RawPath = f.redactLocked(rec.RawPath, false)
+	rec.Query = f.redactLocked(rec.Query, true)
 	f.requests = append(f.requests, rec)
 	if n := f.cfg.keepLast; n > 0 && len(f.requests) >= 2*n {
 		// Drop the oldest in one go, now and then, so recording stays O(1) amortised.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -183,4 +184,85 @@ func TestWithRequestHistoryKeepsOnlyTheMostRecentRequests(t *testing.T) {
 	for i, r := range reqs {
 		assert.Equal(t, fmt.Sprintf("/rest/access-tokens/latest/users/nobody%d", 7+i), r.RawPath)
 	}
+}
+
+// TestRecordedPathAndQueryHideSecretsAndPasswords sends credentials where they do not belong, in
+// the path and the query, plainly and percent-encoded: the records and the request log show
+// [REDACTED] in their place and keep the rest of the path and query.
+func TestRecordedPathAndQueryHideSecretsAndPasswords(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var logged []accesstokenstest.Request
+	srv := newServer(t, accesstokenstest.WithRequestLog(func(r accesstokenstest.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, r)
+	}))
+	const password = "pa ss+w/rd%Long"
+	srv.AddUser("carol", password, false)
+	_, secret := create(t, srv, "/users/carol", basic("carol", password), readBody)
+	srv.ResetRequests()
+	mu.Lock()
+	logged = nil
+	mu.Unlock()
+
+	tests := []struct {
+		path, query         string // as sent: already escaped
+		wantPath, wantQuery string // as recorded, below the API root
+	}{
+		{"/users/carol", "access_token=" + url.QueryEscape(secret) + "&limit=5",
+			"/users/carol", "access_token=[REDACTED]&limit=5"},
+		{"/users/carol", "access_token=" + secret,
+			"/users/carol", "access_token=[REDACTED]"},
+		{"/users/carol", "x=" + escapeEvery(secret, "%02X"),
+			"/users/carol", "x=[REDACTED]"},
+		{"/users/carol/" + escapeEvery(secret, "%02x"), "",
+			"/users/carol/[REDACTED]", ""},
+		{"/users/" + url.PathEscape(secret), "",
+			"/users/[REDACTED]", ""},
+		{"/users/carol/x" + url.PathEscape(secret) + "y", "start=0",
+			"/users/carol/x[REDACTED]y", "start=0"},
+		{"/users/carol", "password=" + url.QueryEscape(password),
+			"/users/carol", "password=[REDACTED]"},
+		{"/users/carol", "password=" + url.PathEscape(password),
+			"/users/carol", "password=[REDACTED]"},
+		{"/users/" + url.PathEscape(password), "",
+			"/users/[REDACTED]", ""},
+		// Demo passwords equal their users' names: the name stays readable.
+		{"/users/alice", "limit=2", "/users/alice", "limit=2"},
+	}
+	for _, tt := range tests {
+		target := srv.URL + accesstokenstest.APIPath + tt.path
+		if tt.query != "" {
+			target += "?" + tt.query
+		}
+		_, err := send(srv.Client(), target, http.MethodGet, nil, "")
+		require.NoError(t, err)
+	}
+
+	reqs := srv.Requests()
+	require.Len(t, reqs, len(tests))
+	for i, tt := range tests {
+		assert.Equal(t, accesstokenstest.APIPath+tt.wantPath, reqs[i].RawPath, "request %d", i)
+		assert.Equal(t, tt.wantQuery, reqs[i].Query, "request %d", i)
+	}
+	mu.Lock()
+	assert.Equal(t, reqs, logged, "the request log sees the redacted records")
+	mu.Unlock()
+
+	dump := fmt.Sprintf("%+v", reqs)
+	for _, s := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), password,
+		url.QueryEscape(password), url.PathEscape(password), "Long"} {
+		assert.NotContains(t, dump, s)
+	}
+	assert.Equal(t, "[REDACTED]", accesstokenstest.Redacted)
+}
+
+// escapeEvery percent-encodes every byte of s, with the given hex format ("%02X" or "%02x").
+func escapeEvery(s, format string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteString("%" + fmt.Sprintf(format, s[i]))
+	}
+	return b.String()
 }

@@ -2,7 +2,7 @@ package accesstokenstest_test
 
 import (
 	"context"
-	"errors"
+	"net"
 	"net/http"
 	"runtime"
 	"testing"
@@ -154,19 +154,51 @@ func TestDelayAloneGivesTheNormalAnswer(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(began), 20*time.Millisecond)
 }
 
+// TestDelayHonoursTheRequestContext serves the Fake on a plain http.Server, whose Close neither
+// releases delays nor waits for handlers, so only the handler noticing that the client went away
+// can end an hour's delay: the abandoned request must then be recorded (Status 0, Faulted) within
+// seconds.
 func TestDelayHonoursTheRequestContext(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
-	srv.InjectFault(accesstokenstest.Fault{Delay: time.Hour, Status: 500})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+accesstokenstest.APIPath+"/users/alice", nil)
+	recorded := make(chan accesstokenstest.Request, 4)
+	f := accesstokenstest.NewFake(accesstokenstest.WithRequestLog(func(r accesstokenstest.Request) { recorded <- r }))
+	f.InjectFault(accesstokenstest.Fault{Delay: time.Hour, Status: 500})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hs := &http.Server{Handler: f}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ln.Addr().String()+accesstokenstest.APIPath+"/users/alice", nil)
 	require.NoError(t, err)
 	asAlice(req)
-	_, err = srv.Client().Do(req)
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
-	// Close (in Cleanup) must not wait an hour either: the handler saw the client go.
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := noKeepAlive().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	// The fault is used up as the request enters its delay; then the client gives up.
+	entered := time.Now().Add(10 * time.Second)
+	for f.PendingFaults() > 0 {
+		require.True(t, time.Now().Before(entered), "the request never reached the fake")
+		runtime.Gosched()
+	}
+	cancel()
+	require.ErrorIs(t, <-errc, context.Canceled)
+
+	select {
+	case r := <-recorded:
+		assert.Equal(t, accesstokenstest.Request{
+			Method: "GET", RawPath: accesstokenstest.APIPath + "/users/alice",
+			Credential: accesstokenstest.CredentialBasicPassword, User: "alice", Status: 0, Faulted: true,
+		}, r, "recorded as abandoned: no status")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delayed handler did not notice that its client went away")
+	}
 }
 
 func TestCloseReleasesDelayedRequests(t *testing.T) {

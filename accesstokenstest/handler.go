@@ -215,16 +215,12 @@ func (f *Fake) process(r *http.Request, rel string, inAPI bool, body []byte, too
 	header := r.Header.Get("Authorization")
 	rt, ok := parseRoute(rel)
 	if !inAPI || !ok {
-		f.mu.Lock()
-		a := f.authenticateLocked(header)
-		f.mu.Unlock()
+		a := f.authenticateAndMark(header)
 		return errorResponse(&apiError{status: http.StatusNotFound, message: "No resource at " + r.URL.EscapedPath()}), a
 	}
 	op, allow, ok := rt.operation(r.Method)
 	if !ok {
-		f.mu.Lock()
-		a := f.authenticateLocked(header)
-		f.mu.Unlock()
+		a := f.authenticateAndMark(header)
 		return errorResponse(&apiError{status: http.StatusMethodNotAllowed,
 			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
 			header:  http.Header{"Allow": {allow}}}), a
@@ -236,16 +232,12 @@ func (f *Fake) process(r *http.Request, rel string, inAPI bool, body []byte, too
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a := f.authenticateLocked(header)
+	a := f.authenticateAndMarkLocked(header)
 	switch a.kind {
 	case CredentialNone:
 		return errorResponse(notPermitted()), a
 	case CredentialInvalid:
 		return errorResponse(authFailed()), a
-	}
-	if a.token != nil {
-		now := f.now
-		a.token.lastAuth = &now
 	}
 	if op == opCreate || op == opUpdate || op == opAdminSet {
 		if e := checkBody(r.Header.Get("Content-Type"), body, tooLarge); e != nil {

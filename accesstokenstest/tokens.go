@@ -272,7 +272,9 @@ func validateName(name *string) *apiError {
 	return nil
 }
 
-// validatePermissions applies Bitbucket's documented permission rules for a scope.
+// validatePermissions applies Bitbucket's documented permission rules for a scope: known values,
+// each at most once, at most one PROJECT_* and one REPO_*, none of PROJECT_* on a repository
+// token, and a repository level at least the project level.
 func validatePermissions(perms []string, kind scopeKind) *apiError {
 	if len(perms) == 0 {
 		return badRequest("permissions", "At least one permission is required.")
@@ -291,10 +293,13 @@ func validatePermissions(perms []string, kind scopeKind) *apiError {
 		switch {
 		case pl.project && kind == scopeRepo:
 			return badRequest("permissions", fmt.Sprintf("A repository token cannot have the permission %s.", p))
+		case pl.project && projectLevel > 0, !pl.project && repoLevel > 0:
+			return badRequest("permissions",
+				"A token can have at most one project permission and one repository permission.")
 		case pl.project:
-			projectLevel = max(projectLevel, pl.level)
+			projectLevel = pl.level
 		default:
-			repoLevel = max(repoLevel, pl.level)
+			repoLevel = pl.level
 		}
 	}
 	if projectLevel > 0 && repoLevel > 0 && repoLevel < projectLevel {

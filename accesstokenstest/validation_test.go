@@ -211,3 +211,38 @@ func TestUpdateValidation(t *testing.T) {
 		assert.Nil(t, res.firstError(t)["context"])
 	})
 }
+
+// TestTwoPermissionsOfOneFamilyAreRejected: a token holds at most one PROJECT_* and one REPO_*
+// (the SDK refuses anything else before sending), on create and on update.
+func TestTwoPermissionsOfOneFamilyAreRejected(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path, perms string
+	}{
+		{"/users/alice", `["PROJECT_READ","PROJECT_WRITE"]`},
+		{"/projects/PRJ", `["PROJECT_READ","PROJECT_ADMIN","REPO_ADMIN"]`},
+		{"/users/alice", `["REPO_READ","REPO_ADMIN"]`},
+		{"/projects/PRJ", `["PROJECT_READ","REPO_WRITE","REPO_READ"]`},
+		{"/projects/PRJ/repos/repo", `["REPO_READ","REPO_WRITE"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+tt.perms, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			check := func(res result) {
+				t.Helper()
+				require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+				e := res.firstError(t)
+				assert.Equal(t, "permissions", e["context"])
+				assert.Equal(t, accesstokenstest.ExceptionArgumentValidation, e["exceptionName"])
+			}
+			check(call(t, srv, http.MethodPut, tt.path, asAlice, `{"name":"x","permissions":`+tt.perms+`}`))
+			assert.Empty(t, srv.Tokens(), "nothing was created")
+
+			id, _ := create(t, srv, tt.path, asAlice, repoReadBody)
+			before := srv.Tokens()[0]
+			check(call(t, srv, http.MethodPost, tt.path+"/"+id, asAlice, `{"permissions":`+tt.perms+`}`))
+			assert.Equal(t, before, srv.Tokens()[0], "a rejected update changes nothing")
+		})
+	}
+}

@@ -7,7 +7,10 @@
 //
 // The first line on standard output is the base URL (http://HOST:PORT);
 // each request is then logged as one line on standard error. SIGINT or
-// SIGTERM stops it cleanly.
+// SIGTERM stops it cleanly (exit 0), even when sent as soon as that line is
+// read. Flag values the fake cannot use (-page-limit or -max-page-limit below
+// 1, a negative -token-limit, a -context-path segment that needs escaping)
+// are reported with exit status 1.
 package main
 
 import (
@@ -19,8 +22,10 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,6 +51,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sparse := fs.Bool("sparse", false, "make page positions non-contiguous, to catch clients that compute start+size")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := validateFlags(*pageLimit, *maxPageLimit, *tokenLimit, *contextPath); err != nil {
 		return err
 	}
 
@@ -74,6 +82,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fake := accesstokenstest.NewFake(opts...)
 
+	// Catch signals before anyone can learn the address: a caller that reads the first line and
+	// signals at once must get a clean stop, not the default kill.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -81,8 +93,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr().String(), normalizedContextPath(*contextPath))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -99,6 +109,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// validateFlags rejects values the fake's options would panic on, and context paths that would
+// not appear in a URL as written.
+func validateFlags(pageLimit, maxPageLimit, tokenLimit int, contextPath string) error {
+	if pageLimit < 1 {
+		return fmt.Errorf("-page-limit must be at least 1, got %d", pageLimit)
+	}
+	if maxPageLimit < 1 {
+		return fmt.Errorf("-max-page-limit must be at least 1, got %d", maxPageLimit)
+	}
+	if tokenLimit < 0 {
+		return fmt.Errorf("-token-limit must be 0 (unlimited) or more, got %d", tokenLimit)
+	}
+	if p := normalizedContextPath(contextPath); p != "" {
+		for _, seg := range strings.Split(p[1:], "/") {
+			if seg == "" || seg == "." || seg == ".." || url.PathEscape(seg) != seg {
+				return fmt.Errorf("-context-path %q: each segment must be non-empty and need no escaping (letters, digits, '-', '.', '_', '~' ...)", contextPath)
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,111 @@
+package accesstokenstest
+
+import "strings"
+
+// Redacted replaces a credential found in a recorded [Request]'s RawPath or Query.
+const Redacted = "[REDACTED]"
+
+// secretPrefix starts every secret the fake mints (see newSecret).
+const secretPrefix = "BBDC-"
+
+// redactLocked replaces every minted secret and every user's password that appears in raw, a
+// path or query as received, with Redacted. Matching is done on the percent-decoded text (and,
+// for a query, also with "+" read as a space), and the whole encoded span of a match is replaced,
+// so neither "BBDC-abc%2B..." nor "pass%20word" survives.
+func (f *Fake) redactLocked(raw string, query bool) string {
+	if raw == "" {
+		return raw
+	}
+	views := []decodedView{decode(raw, false)}
+	if query && strings.Contains(raw, "+") {
+		views = append(views, decode(raw, true))
+	}
+	var hide []bool // hide[i]: raw byte i is part of a credential
+	mark := func(v decodedView, cred string) {
+		for from := 0; ; {
+			i := strings.Index(v.text[from:], cred)
+			if i < 0 {
+				return
+			}
+			i += from
+			if hide == nil {
+				hide = make([]bool, len(raw))
+			}
+			for k := v.start[i]; k < v.start[i+len(cred)]; k++ {
+				hide[k] = true
+			}
+			from = i + 1
+		}
+	}
+	for _, v := range views {
+		// Minted secrets share a prefix, so most requests skip the scan of every secret.
+		if strings.Contains(v.text, secretPrefix) {
+			for _, s := range f.minted {
+				mark(v, s)
+			}
+		}
+		for _, u := range f.users {
+			if u.password == "" || f.users[u.password] != nil {
+				continue // no password, or one that is also a user's name
+			}
+			mark(v, u.password)
+		}
+	}
+	if hide == nil {
+		return raw
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if !hide[i] {
+			b.WriteByte(raw[i])
+			continue
+		}
+		b.WriteString(Redacted)
+		for i+1 < len(raw) && hide[i+1] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// decodedView is raw text with its percent-escapes decoded; start[i] is the offset in the raw
+// text where decoded byte i begins, and start[len(text)] is len(raw).
+type decodedView struct {
+	text  string
+	start []int
+}
+
+func decode(raw string, plusIsSpace bool) decodedView {
+	var b strings.Builder
+	start := make([]int, 0, len(raw)+1)
+	for i := 0; i < len(raw); {
+		start = append(start, i)
+		switch c := raw[i]; {
+		case c == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]):
+			b.WriteByte(unhex(raw[i+1])<<4 | unhex(raw[i+2]))
+			i += 3
+		case c == '+' && plusIsSpace:
+			b.WriteByte(' ')
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	start = append(start, len(raw))
+	return decodedView{text: b.String(), start: start}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
