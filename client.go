@@ -460,7 +460,11 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, st.statusError(resp, t.echoes)
+		err := st.statusError(resp, t.echoes)
+		if err != nil && st.interrupted {
+			err = fmt.Errorf("%w (stopped before retrying: %w)", err, st.Context.Err())
+		}
+		return resp.StatusCode, err
 	}
 	if out == nil {
 		return resp.StatusCode, st.checkNoContent(resp, t.echoes)

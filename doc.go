@@ -144,7 +144,10 @@
 // PROJECT_* permission, a negative Start or Limit. Such errors are an
 // [*InvalidArgumentError] naming the field, and match [ErrInvalidArgument].
 // Failures with no HTTP answer (a refused connection, an ended context) wrap
-// their cause, so errors.Is(err, context.DeadlineExceeded) works too.
+// their cause, so errors.Is(err, context.DeadlineExceeded) works too. When the
+// context ends between a retryable answer (a 503, say) and its retry, the
+// error holds both: errors.As finds the answer's *Error and errors.Is finds
+// the context's error.
 //
 // # Retries
 //

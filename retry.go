@@ -62,6 +62,7 @@ type callState struct {
 	method, path string
 	flags        callFlags
 	mayHaveActed bool      // an earlier attempt may have reached the server and taken effect
+	interrupted  bool      // the context ended where a retry would have followed
 	maxRetries   int       // from the client's RetryPolicy
 	attempt      int       // 1 for the first attempt
 	started      time.Time // when the current attempt began (only with a logger)
@@ -101,9 +102,16 @@ func beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateOf(ctx)
 	if ctx.Err() != nil {
-		if st != nil {
-			st.logAttempt(resp, err)
+		if st == nil {
+			return false, ctx.Err()
 		}
+		st.logAttempt(resp, err)
+		if retry, _ := st.decide(resp, err); !retry {
+			return false, nil // a final answer stands, whatever the context does now
+		}
+		// The caller gets this answer's *Error with the context's error in
+		// the chain (see Client.call): both say something true.
+		st.interrupted = true
 		return false, ctx.Err()
 	}
 	if st == nil {

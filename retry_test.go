@@ -613,3 +613,61 @@ func TestNewClientRejectsBadRetryPolicies(t *testing.T) {
 		}
 	})
 }
+
+// cancelOnAnswer cancels a context as soon as an answer has arrived, before
+// the client has decided anything about it.
+type cancelOnAnswer struct {
+	next   http.RoundTripper
+	cancel context.CancelFunc
+}
+
+func (c cancelOnAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	c.cancel()
+	return resp, err
+}
+
+func TestContextEndingAsAnAnswerArrives(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		status     int
+		body       string
+		wantStatus error
+		canceled   bool // context.Canceled is in the chain
+	}{
+		// A retryable answer: the caller learns what the server said and why no retry followed.
+		{"503 would have been retried", http.StatusServiceUnavailable, "", accesstokens.ErrServer, true},
+		// A final answer stands, whatever the context does as it arrives.
+		{"404 is final", http.StatusNotFound, "error_no_such_project.json", accesstokens.ErrNotFound, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(testContext(t))
+			defer cancel()
+			hc := &http.Client{Transport: cancelOnAnswer{next: http.DefaultTransport, cancel: cancel}}
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithHTTPClient(hc))
+			ts.on(http.MethodGet, "/projects/PRJ/"+retryTokenID, func(w http.ResponseWriter, r *http.Request) {
+				body := faultErrorBody(tc.status)
+				if tc.body != "" {
+					body = fixture(t, tc.body)
+				}
+				writeJSON(w, tc.status, body)
+			})
+
+			_, err := c.ProjectTokens.Get(ctx, "PRJ", retryTokenID)
+
+			var apiErr *accesstokens.Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.status, apiErr.StatusCode)
+			assert.ErrorIs(t, err, tc.wantStatus)
+			if tc.canceled {
+				assert.ErrorIs(t, err, context.Canceled)
+			} else {
+				assert.NotErrorIs(t, err, context.Canceled)
+			}
+			assert.Equal(t, 1, ts.count(http.MethodGet, "/projects/PRJ/"+retryTokenID), "no retry after the context ended")
+		})
+	}
+}
