@@ -264,7 +264,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 
 // NewClientFromEnv reads BITBUCKET_URL, and BITBUCKET_TOKEN (Bearer) or
 // BITBUCKET_USERNAME with BITBUCKET_PASSWORD (Basic); opts apply after the
-// environment, so they can override it.
+// environment, so they can override it. BITBUCKET_INSECURE_HTTP=1 (or true)
+// stands for WithInsecureHTTP, for whoever sets the environment to choose
+// plain http to another host on purpose.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	baseURL := os.Getenv("BITBUCKET_URL")
 	if baseURL == "" {
@@ -283,6 +285,15 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 			return nil, invalidArg("BITBUCKET_PASSWORD", "is not set but BITBUCKET_USERNAME is")
 		}
 		envOpts = append(envOpts, WithBasicAuth(user, pass))
+	}
+	if v := os.Getenv("BITBUCKET_INSECURE_HTTP"); v != "" {
+		insecure, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, invalidArg("BITBUCKET_INSECURE_HTTP", "must be 1 or 0 (true or false), got %q", v)
+		}
+		if insecure {
+			envOpts = append(envOpts, WithInsecureHTTP())
+		}
 	}
 	return NewClient(baseURL, append(envOpts, opts...)...)
 }

@@ -306,7 +306,7 @@ func TestRedirectOnTheSameHostKeepsAuthorization(t *testing.T) {
 // clearBitbucketEnv sets every variable NewClientFromEnv reads to empty, so
 // the machine's own environment cannot leak into a test.
 func clearBitbucketEnv(t *testing.T) {
-	for _, k := range []string{"BITBUCKET_URL", "BITBUCKET_TOKEN", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD"} {
+	for _, k := range []string{"BITBUCKET_URL", "BITBUCKET_TOKEN", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_INSECURE_HTTP"} {
 		t.Setenv(k, "")
 	}
 }
@@ -368,6 +368,37 @@ func TestNewClientFromEnvRefusesIncompleteSettings(t *testing.T) {
 			requireInvalidArgument(t, err, tc.field)
 		})
 	}
+}
+
+// TestNewClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo: the
+// environment that names the server and the credentials may also allow
+// plain http to another host, and only explicitly.
+func TestNewClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	clearBitbucketEnv(t)
+	t.Setenv("BITBUCKET_URL", "http://example.invalid")
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "alice")
+
+	for _, no := range []string{"", "0", "false"} {
+		t.Setenv("BITBUCKET_INSECURE_HTTP", no)
+		_, err := accesstokens.NewClientFromEnv()
+		require.Error(t, err, no)
+		assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), "plain http")
+	}
+
+	for _, yes := range []string{"1", "true"} {
+		t.Setenv("BITBUCKET_INSECURE_HTTP", yes)
+		c, err := accesstokens.NewClientFromEnv()
+		require.NoError(t, err, yes)
+		require.NotNil(t, c)
+	}
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "yes please")
+	_, err := accesstokens.NewClientFromEnv()
+	var invalid *accesstokens.InvalidArgumentError
+	require.ErrorAs(t, err, &invalid)
+	assert.Equal(t, "BITBUCKET_INSECURE_HTTP", invalid.Field)
 }
 
 func TestNewClientFromEnvOptionsOverrideTheEnvironment(t *testing.T) {

@@ -19,8 +19,9 @@
 // ("https://git.example.com/bitbucket") and may end in a slash; every request
 // keeps the path. [NewClientFromEnv] reads the same settings from the
 // environment: BITBUCKET_URL, and either BITBUCKET_TOKEN or
-// BITBUCKET_USERNAME with BITBUCKET_PASSWORD. Options passed to it apply after
-// the environment, so they win.
+// BITBUCKET_USERNAME with BITBUCKET_PASSWORD, and BITBUCKET_INSECURE_HTTP=1
+// for [WithInsecureHTTP]. Options passed to it apply after the environment,
+// so they win.
 //
 // Two options authenticate:
 //

@@ -102,7 +102,7 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	if opts.scope.empty() {
 		return errors.New("choose what to audit: -user SLUG, or -project KEY [-repo SLUG]")
 	}
-	client, err := clientFromEnv(getenv)
+	client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("audit"))
 	if err != nil {
 		return err
 	}
@@ -118,16 +118,6 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 
 // tokenHint explains a 401 met with BITBUCKET_TOKEN set.
 const tokenHint = "tokens cannot manage or list other tokens; use BITBUCKET_USERNAME/BITBUCKET_PASSWORD"
-
-// clientFromEnv is the client for BITBUCKET_URL with the environment's
-// credentials, allowed plain http to any host when BITBUCKET_INSECURE_HTTP is 1.
-func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
-	opts := []accesstokens.Option{accesstokens.WithUserAgent("audit")}
-	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
-		opts = append(opts, accesstokens.WithInsecureHTTP())
-	}
-	return accesstokens.NewClientFromEnv(opts...)
-}
 
 func parseArgs(args []string, out io.Writer) (options, error) {
 	o := options{expiringDays: 14, unusedDays: 30}

@@ -296,24 +296,6 @@ func TestAuditWithATokenExplainsThatTokensCannotListOtherTokens(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 }
 
-func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
-	t.Setenv("BITBUCKET_URL", "http://example.invalid")
-	t.Setenv("BITBUCKET_TOKEN", "")
-	t.Setenv("BITBUCKET_USERNAME", "alice")
-	t.Setenv("BITBUCKET_PASSWORD", "alice")
-
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
-	_, err := clientFromEnv(os.Getenv)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
-	assert.Contains(t, err.Error(), "plain http")
-
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
-	c, err := clientFromEnv(os.Getenv)
-	require.NoError(t, err)
-	require.NotNil(t, c)
-}
-
 // TestBinaryExitsOneOnSIGTERM holds the program's first listing request and sends SIGTERM once
 // it has arrived: the program must stop cleanly, with status 1 and a message, not be killed.
 func TestBinaryExitsOneOnSIGTERM(t *testing.T) {

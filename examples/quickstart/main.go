@@ -48,7 +48,7 @@ func main() {
 // run is the whole program, with its output and environment passed in.
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if getenv("BITBUCKET_URL") != "" {
-		client, err := clientFromEnv(getenv)
+		client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("quickstart"))
 		if err != nil {
 			return err
 		}
@@ -61,16 +61,6 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	defer srv.Close()
 	fmt.Fprintf(out, "Started a fake Bitbucket at %s (users admin, alice, bob; project PRJ with repository repo)\n\n", srv.URL)
 	return demoTour(ctx, out, srv.URL, tourConfig{})
-}
-
-// clientFromEnv is the client for BITBUCKET_URL with the environment's
-// credentials, allowed plain http to any host when BITBUCKET_INSECURE_HTTP is 1.
-func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
-	opts := []accesstokens.Option{accesstokens.WithUserAgent("quickstart")}
-	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
-		opts = append(opts, accesstokens.WithInsecureHTTP())
-	}
-	return accesstokens.NewClientFromEnv(opts...)
 }
 
 // tourConfig lets a test watch the tour: extra client options (a logger),

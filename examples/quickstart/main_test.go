@@ -168,21 +168,3 @@ func TestMaskHidesTheLengthOfShortSecrets(t *testing.T) {
 		assert.Equal(t, "************", mask(short), "%d characters", len(short.Reveal()))
 	}
 }
-
-func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
-	t.Setenv("BITBUCKET_URL", "http://example.invalid")
-	t.Setenv("BITBUCKET_TOKEN", "")
-	t.Setenv("BITBUCKET_USERNAME", "alice")
-	t.Setenv("BITBUCKET_PASSWORD", "alice")
-
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
-	_, err := clientFromEnv(os.Getenv)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
-	assert.Contains(t, err.Error(), "plain http")
-
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
-	c, err := clientFromEnv(os.Getenv)
-	require.NoError(t, err)
-	require.NotNil(t, c)
-}

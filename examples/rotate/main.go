@@ -63,6 +63,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +123,7 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 		return errors.New("-id is required: the id of the token to rotate")
 	}
 	opts.clientOpts = clientOptions(getenv)
-	client, err := clientFromEnv(getenv)
+	client, err := accesstokens.NewClientFromEnv(accesstokens.WithUserAgent("rotate"))
 	if err != nil {
 		return err
 	}
@@ -133,19 +134,15 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	return err
 }
 
-// clientOptions are the options every client gets: the user agent, and
-// WithInsecureHTTP when BITBUCKET_INSECURE_HTTP is 1.
+// clientOptions go to the client that tries the new secret, which is built
+// with NewClient and so does not read the environment: the user agent, and
+// WithInsecureHTTP when BITBUCKET_INSECURE_HTTP allowed it for the first client.
 func clientOptions(getenv func(string) string) []accesstokens.Option {
 	opts := []accesstokens.Option{accesstokens.WithUserAgent("rotate")}
-	if getenv("BITBUCKET_INSECURE_HTTP") == "1" {
+	if insecure, _ := strconv.ParseBool(getenv("BITBUCKET_INSECURE_HTTP")); insecure {
 		opts = append(opts, accesstokens.WithInsecureHTTP())
 	}
 	return opts
-}
-
-// clientFromEnv is the client for BITBUCKET_URL with the environment's credentials.
-func clientFromEnv(getenv func(string) string) (*accesstokens.Client, error) {
-	return accesstokens.NewClientFromEnv(clientOptions(getenv)...)
 }
 
 func parseArgs(args []string, out io.Writer) (options, error) {

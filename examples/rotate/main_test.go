@@ -637,22 +637,32 @@ func TestRotateSaysATokenMayExistWhenTheCreateFailedAndListingFailsToo(t *testin
 	assert.Contains(t, msg, "the old token "+oldID+" still works")
 }
 
-func TestClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
-	t.Setenv("BITBUCKET_URL", "http://example.invalid")
-	t.Setenv("BITBUCKET_TOKEN", "")
-	t.Setenv("BITBUCKET_USERNAME", "alice")
-	t.Setenv("BITBUCKET_PASSWORD", "alice")
+// TestTheSecretTryingClientAllowsPlainHTTPOnlyWhenAskedTo: the client that
+// tries a new personal secret is built with NewClient, so it must learn
+// BITBUCKET_INSECURE_HTTP from clientOptions, as NewClientFromEnv does.
+func TestTheSecretTryingClientAllowsPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	t.Parallel()
+	newClient := func(insecure string) (*accesstokens.Client, error) {
+		getenv := func(k string) string {
+			if k == "BITBUCKET_INSECURE_HTTP" {
+				return insecure
+			}
+			return ""
+		}
+		opts := append([]accesstokens.Option{accesstokens.WithToken("BBDC-new-secret")}, clientOptions(getenv)...)
+		return accesstokens.NewClient("http://example.invalid", opts...)
+	}
 
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "")
-	_, err := clientFromEnv(os.Getenv)
+	_, err := newClient("")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "plain http")
 
-	t.Setenv("BITBUCKET_INSECURE_HTTP", "1")
-	c, err := clientFromEnv(os.Getenv)
-	require.NoError(t, err)
-	require.NotNil(t, c)
+	for _, yes := range []string{"1", "true"} {
+		c, err := newClient(yes)
+		require.NoError(t, err, yes)
+		require.NotNil(t, c)
+	}
 }
 
 // TestBinaryUndoesTheRotationOnSIGTERM runs the built program against a fake started here,
