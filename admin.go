@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 )
 
 // ExpiryPolicy is the server-wide rule for token expiry.
@@ -66,7 +67,7 @@ func (a adminService) SetExpiryPolicy(ctx context.Context, p ExpiryPolicy) error
 	if p.MaxExpiryDays < 1 {
 		return invalidArg("MaxExpiryDays", "must be at least 1, got %d (use DeleteExpiryPolicy to drop the policy)", p.MaxExpiryDays)
 	}
-	body := []byte(`{"maxExpiryDays":` + itoa(p.MaxExpiryDays) + `}`)
+	body := []byte(`{"maxExpiryDays":` + strconv.Itoa(p.MaxExpiryDays) + `}`)
 	_, err := a.c.call(ctx, http.MethodPut, adminSegments, "", body, callIdempotent, nil)
 	return adminError(err)
 }

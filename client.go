@@ -525,8 +525,6 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 	return req, nil
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // decodeError reports a 2xx answer that is not what the endpoint returns.
 type decodeError struct {
 	what, method, path string

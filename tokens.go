@@ -260,7 +260,7 @@ func (s *tokenService) create(ctx context.Context, sc scope, req CreateTokenRequ
 	if _, err := s.c.call(ctx, http.MethodPut, segs, "", body, callCreate, &out); err != nil {
 		return nil, err
 	}
-	raw := &RawAccessToken{AccessToken: out.toAccessToken(), Token: out.Token}
+	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
 	if raw.Token == "" {
 		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.pathOf(segs), err: errors.New(`no "token" in the answer`)}
 	}
@@ -277,7 +277,7 @@ func (s *tokenService) get(ctx context.Context, sc scope, tokenID string) (*Acce
 	if _, err := s.c.call(ctx, http.MethodGet, segs, "", nil, callIdempotent, &out); err != nil {
 		return nil, err
 	}
-	t := out.toAccessToken()
+	t := out.convert()
 	return &t, nil
 }
 
@@ -298,7 +298,7 @@ func (s *tokenService) update(ctx context.Context, sc scope, tokenID string, req
 	if _, err := s.c.call(ctx, http.MethodPost, segs, "", body, callIdempotent, &out); err != nil {
 		return nil, err
 	}
-	t := out.toAccessToken()
+	t := out.convert()
 	return &t, nil
 }
 
@@ -520,7 +520,8 @@ func (t *tokenJSON) check() error {
 	return nil
 }
 
-func (t *tokenJSON) toAccessToken() AccessToken {
+// convert turns the wire form into an AccessToken (listPage uses it too).
+func (t *tokenJSON) convert() AccessToken {
 	return AccessToken{
 		ID:                t.ID,
 		Name:              t.Name,
@@ -531,9 +532,6 @@ func (t *tokenJSON) toAccessToken() AccessToken {
 		User:              t.User,
 	}
 }
-
-// convert lets listPage turn a page of tokenJSON into AccessTokens.
-func (t *tokenJSON) convert() AccessToken { return t.toAccessToken() }
 
 // jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
 // follows the published spec, ISO-8601 strings. Absent or null stays zero.
