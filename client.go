@@ -40,6 +40,8 @@ type Client struct {
 	ProjectTokens ProjectTokensService // project tokens
 	RepoTokens    RepoTokensService    // repository tokens
 	Admin         AdminService         // the server-wide expiry policy
+	Tokens        TokensService        // the three token services in one, addressed by Scope
+	Directory     DirectoryService     // projects, repositories, users and server info (read-only)
 
 	// t holds credentials and HTTP machinery behind a pointer, so that
 	// printing a Client with fmt shows an address, never a credential.
@@ -81,6 +83,8 @@ type options struct {
 	retry         RetryPolicy
 	logger        *slog.Logger
 	insecureHTTP  bool
+	rateLimit     float64 // requests a second; <= 0: no pacing
+	rateBurst     int
 }
 
 // WithToken authenticates with a personal, project or repository access
@@ -198,6 +202,19 @@ func WithInsecureHTTP() Option {
 	}
 }
 
+// WithRateLimit paces every request of this Client (all goroutines together) to at most rps requests
+// a second with bursts of burst, and makes every goroutine wait out a 429's Retry-After together,
+// instead of each finding the limit on its own. rps <= 0: no pacing (the 429 gate stays on).
+func WithRateLimit(rps float64, burst int) Option {
+	return func(o *options) error {
+		if rps > 0 && burst < 1 {
+			return invalidArg("burst", "must be at least 1 when rps > 0, got %d", burst)
+		}
+		o.rateLimit, o.rateBurst = rps, burst // TODO(issue 10): pacing is being built
+		return nil
+	}
+}
+
 // RetryPolicy says how often and how long to retry. Retries happen only where
 // they cannot duplicate a write; see the README's retry table.
 type RetryPolicy struct {
@@ -259,6 +276,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.ProjectTokens = projectTokens{ts}
 	c.RepoTokens = repoTokens{ts}
 	c.Admin = adminService{c}
+	c.Tokens = scopedTokens{ts}
+	c.Directory = directoryService{c}
 	return c, nil
 }
 
@@ -524,15 +543,3 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 	}
 	return req, nil
 }
-
-// decodeError reports a 2xx answer that is not what the endpoint returns.
-type decodeError struct {
-	what, method, path string
-	err                error
-}
-
-func (e *decodeError) Error() string {
-	return fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
-}
-
-func (e *decodeError) Unwrap() error { return e.err }

@@ -33,6 +33,17 @@ var (
 	// ErrInvalidArgument matches an input the client refused before sending
 	// anything. The error also names the offending field; see InvalidArgumentError.
 	ErrInvalidArgument = errors.New("accesstokens: invalid argument")
+
+	// ErrOutcomeUnknown: a write (create, update, delete, policy change) may or may not have taken
+	// effect: the request was sent and its answer was lost (reset, timeout, 502/504 on a create, a 2xx
+	// that could not be read). It matches alongside the error's own status sentinel, if any.
+	ErrOutcomeUnknown = errors.New("accesstokens: outcome unknown")
+	// ErrAuthentication matches a 401 whose answer says the credentials were wrong or missing.
+	// It also matches ErrUnauthorized.
+	ErrAuthentication = errors.New("accesstokens: authentication failed")
+	// ErrNotPermitted matches a 401 or 403 whose answer says the user may not do this. It also
+	// matches ErrUnauthorized (or ErrForbidden for a 403).
+	ErrNotPermitted = errors.New("accesstokens: not permitted")
 )
 
 // maxErrorBodyBytes caps how much of an error answer is read: a hostile or

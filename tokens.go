@@ -6,8 +6,6 @@ import (
 	"errors"
 	"iter"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -160,96 +158,31 @@ type RepoTokensService interface {
 	Delete(ctx context.Context, projectKey, repoSlug, tokenID string) error
 }
 
-// scope is where a token lives: a user, a project or a repository. It is the
-// only thing in which the three token services differ.
-type scope struct {
-	kind  scopeKind
-	owner string // user slug or project key
-	repo  string // repository slug, for repository scope only
-}
-
-type scopeKind uint8
-
-const (
-	userScope scopeKind = iota
-	projectScope
-	repoScope
-)
-
-// maxSegments is the most path segments below the API root: projects, key, repos, slug, token.
-const maxSegments = 5
-
-// segments validates the scope (and tokenID, when not empty-and-unwanted) and
-// returns the path segments below the API root. They are kept in the caller's
-// buf, which stays on its stack: a request allocates no slice for its path.
-func (s scope) segments(buf *[maxSegments]string, tokenID string, withToken bool) ([]string, error) {
-	segs := buf[:0]
-	switch s.kind {
-	case userScope:
-		if err := checkSegment("userSlug", s.owner); err != nil {
-			return nil, err
-		}
-		segs = append(segs, "users", s.owner)
-	case projectScope:
-		if err := checkSegment("projectKey", s.owner); err != nil {
-			return nil, err
-		}
-		segs = append(segs, "projects", s.owner)
-	case repoScope:
-		if err := checkSegment("projectKey", s.owner); err != nil {
-			return nil, err
-		}
-		if err := checkSegment("repoSlug", s.repo); err != nil {
-			return nil, err
-		}
-		segs = append(segs, "projects", s.owner, "repos", s.repo)
-	}
-	if withToken {
-		if err := checkSegment("tokenID", tokenID); err != nil {
-			return nil, err
-		}
-		segs = append(segs, tokenID)
-	}
-	return segs, nil
-}
-
-// checkSegment refuses path segments that would change which resource a
-// request reaches once the server normalises the path.
-func checkSegment(field, v string) error {
-	switch v {
-	case "":
-		return invalidArg(field, "must not be empty")
-	case ".", "..":
-		return invalidArg(field, "must not be %q", v)
-	}
-	return nil
-}
-
 // tokenService is the one implementation behind UserTokens, ProjectTokens and RepoTokens.
 type tokenService struct{ c *Client }
 
-func (s *tokenService) list(ctx context.Context, sc scope, opts *ListOptions) (*Page[AccessToken], error) {
+func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
 	var buf [maxSegments]string
-	segs, err := sc.segments(&buf, "", false)
+	segs, kind, err := sc.segments(&buf, kind, "", false)
 	if err != nil {
 		return nil, err
 	}
 	return listPage[AccessToken, tokenJSON](ctx, s.c, segs, opts)
 }
 
-func (s *tokenService) all(ctx context.Context, sc scope, opts *ListOptions) iter.Seq2[AccessToken, error] {
+func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) iter.Seq2[AccessToken, error] {
 	return allItems(ctx, opts, func(ctx context.Context, o *ListOptions) (*Page[AccessToken], error) {
-		return s.list(ctx, sc, o)
+		return s.list(ctx, kind, sc, o)
 	})
 }
 
-func (s *tokenService) create(ctx context.Context, sc scope, req CreateTokenRequest) (*RawAccessToken, error) {
+func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req CreateTokenRequest) (*RawAccessToken, error) {
 	var buf [maxSegments]string
-	segs, err := sc.segments(&buf, "", false)
+	segs, kind, err := sc.segments(&buf, kind, "", false)
 	if err != nil {
 		return nil, err
 	}
-	if err := validateCreate(sc.kind, req); err != nil {
+	if err := validateCreate(kind, req); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(createBody(req))
@@ -267,9 +200,9 @@ func (s *tokenService) create(ctx context.Context, sc scope, req CreateTokenRequ
 	return raw, nil
 }
 
-func (s *tokenService) get(ctx context.Context, sc scope, tokenID string) (*AccessToken, error) {
+func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
 	var buf [maxSegments]string
-	segs, err := sc.segments(&buf, tokenID, true)
+	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -281,13 +214,13 @@ func (s *tokenService) get(ctx context.Context, sc scope, tokenID string) (*Acce
 	return &t, nil
 }
 
-func (s *tokenService) update(ctx context.Context, sc scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
+func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
 	var buf [maxSegments]string
-	segs, err := sc.segments(&buf, tokenID, true)
+	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := validateUpdate(sc.kind, req); err != nil {
+	if err := validateUpdate(kind, req); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(updateBody(req))
@@ -302,9 +235,9 @@ func (s *tokenService) update(ctx context.Context, sc scope, tokenID string, req
 	return &t, nil
 }
 
-func (s *tokenService) delete(ctx context.Context, sc scope, tokenID string) error {
+func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
 	var buf [maxSegments]string
-	segs, err := sc.segments(&buf, tokenID, true)
+	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return err
 	}
@@ -324,168 +257,94 @@ var (
 	_ RepoTokensService    = repoTokens{}
 )
 
-func userOf(slug string) scope      { return scope{kind: userScope, owner: slug} }
-func projectOf(key string) scope    { return scope{kind: projectScope, owner: key} }
-func repoOf(key, slug string) scope { return scope{kind: repoScope, owner: key, repo: slug} }
-
 // List implements UserTokensService.
 func (u userTokens) List(ctx context.Context, userSlug string, opts *ListOptions) (*Page[AccessToken], error) {
-	return u.s.list(ctx, userOf(userSlug), opts)
+	return u.s.list(ctx, userScope, UserScope(userSlug), opts)
 }
 
 // All implements UserTokensService.
 func (u userTokens) All(ctx context.Context, userSlug string, opts *ListOptions) iter.Seq2[AccessToken, error] {
-	return u.s.all(ctx, userOf(userSlug), opts)
+	return u.s.all(ctx, userScope, UserScope(userSlug), opts)
 }
 
 // Create implements UserTokensService.
 func (u userTokens) Create(ctx context.Context, userSlug string, req CreateTokenRequest) (*RawAccessToken, error) {
-	return u.s.create(ctx, userOf(userSlug), req)
+	return u.s.create(ctx, userScope, UserScope(userSlug), req)
 }
 
 // Get implements UserTokensService.
 func (u userTokens) Get(ctx context.Context, userSlug, tokenID string) (*AccessToken, error) {
-	return u.s.get(ctx, userOf(userSlug), tokenID)
+	return u.s.get(ctx, userScope, UserScope(userSlug), tokenID)
 }
 
 // Update implements UserTokensService.
 func (u userTokens) Update(ctx context.Context, userSlug, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	return u.s.update(ctx, userOf(userSlug), tokenID, req)
+	return u.s.update(ctx, userScope, UserScope(userSlug), tokenID, req)
 }
 
 // Delete implements UserTokensService.
 func (u userTokens) Delete(ctx context.Context, userSlug, tokenID string) error {
-	return u.s.delete(ctx, userOf(userSlug), tokenID)
+	return u.s.delete(ctx, userScope, UserScope(userSlug), tokenID)
 }
 
 // List implements ProjectTokensService.
 func (p projectTokens) List(ctx context.Context, projectKey string, opts *ListOptions) (*Page[AccessToken], error) {
-	return p.s.list(ctx, projectOf(projectKey), opts)
+	return p.s.list(ctx, projectScope, ProjectScope(projectKey), opts)
 }
 
 // All implements ProjectTokensService.
 func (p projectTokens) All(ctx context.Context, projectKey string, opts *ListOptions) iter.Seq2[AccessToken, error] {
-	return p.s.all(ctx, projectOf(projectKey), opts)
+	return p.s.all(ctx, projectScope, ProjectScope(projectKey), opts)
 }
 
 // Create implements ProjectTokensService.
 func (p projectTokens) Create(ctx context.Context, projectKey string, req CreateTokenRequest) (*RawAccessToken, error) {
-	return p.s.create(ctx, projectOf(projectKey), req)
+	return p.s.create(ctx, projectScope, ProjectScope(projectKey), req)
 }
 
 // Get implements ProjectTokensService.
 func (p projectTokens) Get(ctx context.Context, projectKey, tokenID string) (*AccessToken, error) {
-	return p.s.get(ctx, projectOf(projectKey), tokenID)
+	return p.s.get(ctx, projectScope, ProjectScope(projectKey), tokenID)
 }
 
 // Update implements ProjectTokensService.
 func (p projectTokens) Update(ctx context.Context, projectKey, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	return p.s.update(ctx, projectOf(projectKey), tokenID, req)
+	return p.s.update(ctx, projectScope, ProjectScope(projectKey), tokenID, req)
 }
 
 // Delete implements ProjectTokensService.
 func (p projectTokens) Delete(ctx context.Context, projectKey, tokenID string) error {
-	return p.s.delete(ctx, projectOf(projectKey), tokenID)
+	return p.s.delete(ctx, projectScope, ProjectScope(projectKey), tokenID)
 }
 
 // List implements RepoTokensService.
 func (r repoTokens) List(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) (*Page[AccessToken], error) {
-	return r.s.list(ctx, repoOf(projectKey, repoSlug), opts)
+	return r.s.list(ctx, repoScope, RepoScope(projectKey, repoSlug), opts)
 }
 
 // All implements RepoTokensService.
 func (r repoTokens) All(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) iter.Seq2[AccessToken, error] {
-	return r.s.all(ctx, repoOf(projectKey, repoSlug), opts)
+	return r.s.all(ctx, repoScope, RepoScope(projectKey, repoSlug), opts)
 }
 
 // Create implements RepoTokensService.
 func (r repoTokens) Create(ctx context.Context, projectKey, repoSlug string, req CreateTokenRequest) (*RawAccessToken, error) {
-	return r.s.create(ctx, repoOf(projectKey, repoSlug), req)
+	return r.s.create(ctx, repoScope, RepoScope(projectKey, repoSlug), req)
 }
 
 // Get implements RepoTokensService.
 func (r repoTokens) Get(ctx context.Context, projectKey, repoSlug, tokenID string) (*AccessToken, error) {
-	return r.s.get(ctx, repoOf(projectKey, repoSlug), tokenID)
+	return r.s.get(ctx, repoScope, RepoScope(projectKey, repoSlug), tokenID)
 }
 
 // Update implements RepoTokensService.
 func (r repoTokens) Update(ctx context.Context, projectKey, repoSlug, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	return r.s.update(ctx, repoOf(projectKey, repoSlug), tokenID, req)
+	return r.s.update(ctx, repoScope, RepoScope(projectKey, repoSlug), tokenID, req)
 }
 
 // Delete implements RepoTokensService.
 func (r repoTokens) Delete(ctx context.Context, projectKey, repoSlug, tokenID string) error {
-	return r.s.delete(ctx, repoOf(projectKey, repoSlug), tokenID)
-}
-
-// Validation. Everything here runs before a request is built.
-
-func validateCreate(kind scopeKind, req CreateTokenRequest) error {
-	if strings.TrimSpace(req.Name) == "" {
-		return invalidArg("Name", "must not be empty")
-	}
-	if len(req.Permissions) == 0 {
-		return invalidArg("Permissions", "at least one permission is required")
-	}
-	if err := validatePermissions(kind, req.Permissions); err != nil {
-		return err
-	}
-	if req.ExpiryDays < 0 {
-		return invalidArg("ExpiryDays", "must not be negative, got %d", req.ExpiryDays)
-	}
-	return nil
-}
-
-func validateUpdate(kind scopeKind, req UpdateTokenRequest) error {
-	if req.Name != nil && strings.TrimSpace(*req.Name) == "" {
-		return invalidArg("Name", "must not be empty when set")
-	}
-	if req.Permissions != nil {
-		if len(req.Permissions) == 0 {
-			return invalidArg("Permissions", "must not be empty when set (nil leaves them unchanged)")
-		}
-		return validatePermissions(kind, req.Permissions)
-	}
-	return nil
-}
-
-// permissionLevel orders READ < WRITE < ADMIN within each family.
-var permissionLevel = map[Permission]int{
-	ProjectRead: 1, ProjectWrite: 2, ProjectAdmin: 3,
-	RepoRead: 1, RepoWrite: 2, RepoAdmin: 3,
-}
-
-func validatePermissions(kind scopeKind, perms []Permission) error {
-	var project, repo Permission
-	for i, p := range perms {
-		level, known := permissionLevel[p]
-		if !known || level == 0 {
-			return invalidArg("Permissions", "unknown permission %q", string(p))
-		}
-		for _, q := range perms[:i] {
-			if q == p {
-				return invalidArg("Permissions", "%s is repeated", p)
-			}
-		}
-		if strings.HasPrefix(string(p), "PROJECT_") {
-			if kind == repoScope {
-				return invalidArg("Permissions", "a repository token cannot hold %s", p)
-			}
-			if project != "" {
-				return invalidArg("Permissions", "at most one PROJECT_* permission, got %s and %s", project, p)
-			}
-			project = p
-		} else {
-			if repo != "" {
-				return invalidArg("Permissions", "at most one REPO_* permission, got %s and %s", repo, p)
-			}
-			repo = p
-		}
-	}
-	if project != "" && repo != "" && permissionLevel[repo] < permissionLevel[project] {
-		return invalidArg("Permissions", "%s is below %s: the repository level must be at least the project level", repo, project)
-	}
-	return nil
+	return r.s.delete(ctx, repoScope, RepoScope(projectKey, repoSlug), tokenID)
 }
 
 // Wire forms.
@@ -531,51 +390,4 @@ func (t *tokenJSON) convert() AccessToken {
 		Permissions:       t.Permissions,
 		User:              t.User,
 	}
-}
-
-// jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
-// follows the published spec, ISO-8601 strings. Absent or null stays zero.
-type jsonTime struct{ t time.Time }
-
-func (j *jsonTime) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || string(b) == "null" {
-		return nil
-	}
-	if b[0] == '"' {
-		s, err := strconv.Unquote(string(b))
-		if err != nil {
-			return err
-		}
-		if s == "" {
-			return nil
-		}
-		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-			j.t = time.UnixMilli(ms).UTC()
-			return nil
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return errors.New("date " + strconv.Quote(truncate(s, 40)) + " is neither epoch milliseconds nor ISO-8601")
-		}
-		j.t = t.UTC()
-		return nil
-	}
-	ms, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil {
-			return errors.New("date " + truncate(string(b), 40) + " is not epoch milliseconds")
-		}
-		ms = int64(f)
-	}
-	j.t = time.UnixMilli(ms).UTC()
-	return nil
-}
-
-func (j jsonTime) ptr() *time.Time {
-	if j.t.IsZero() {
-		return nil
-	}
-	t := j.t
-	return &t
 }

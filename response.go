@@ -1,0 +1,266 @@
+package accesstokens
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Answer reading: how an HTTP answer becomes a value or an error. Bodies are
+// read through size caps, 2xx answers are decoded strictly, and nothing of a
+// create's answer (it holds the new secret) is ever quoted in an error.
+
+// transportError wraps a failure that produced no HTTP answer. The URL in
+// net/http's own error is dropped (it carries the query); the cause stays in
+// the chain, with the context's error when the context ended.
+func (st *callState) transportError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	if ctxErr := st.Context.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("accesstokens: %s %s: %w (%w)", st.method, st.path, ctxErr, err)
+	}
+	return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
+}
+
+// statusError turns a non-2xx answer into an *Error, except a 404 to a
+// delete whose earlier attempt may already have removed the token.
+//
+// echoes, when not nil, are the client's credentials: blanked out of the body
+// before anything of it is kept, in case a proxy echoes request headers.
+func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
+	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
+	body = blankEchoes(body, echoes)
+	if st.flags&callDelete != 0 && resp.StatusCode == http.StatusNotFound && st.mayHaveActed {
+		if st.logger != nil {
+			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",
+				slog.String("method", st.method), slog.String("path", st.path),
+				slog.String("reason", "404 after an earlier attempt that may have deleted the token"))
+		}
+		return nil
+	}
+	return newError(st.method, st.path, resp.StatusCode, resp.Header, body)
+}
+
+// readBufs recycles the buffers that 2xx answers are read into. Nothing
+// decoded points into them (json.Unmarshal copies every string and byte
+// slice out, and error texts are copied too), so a buffer is free again as
+// soon as decode returns.
+var readBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledReadBuf keeps rare huge answers from staying in the pool; a page
+// of 1000 tokens is well below it.
+const maxPooledReadBuf = 1 << 20
+
+// decode reads a 2xx answer through the size cap and decodes it into out.
+func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes *[]string) error {
+	pooled := readBufs.Get().(*[]byte)
+	defer readBufs.Put(pooled)
+	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, maxBody, false)
+	if cap(body) > cap(*pooled) && cap(body) <= maxPooledReadBuf {
+		*pooled = body[:0] // keep the larger buffer for next time
+	}
+	if err != nil {
+		return st.readError(err)
+	}
+	fail := func(what string, err error) error {
+		return &decodeError{what: what, method: st.method, path: st.path, err: err}
+	}
+	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
+		if st.flags&callEmptyOK != 0 {
+			return nil
+		}
+		return fail("JSON answer", errors.New("the body is empty"))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes)))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fail("JSON answer", err)
+	}
+	if c, ok := out.(interface{ check() error }); ok {
+		if err := c.check(); err != nil {
+			return fail("token", err)
+		}
+	}
+	return nil
+}
+
+// successExcerpt quotes a little of a 2xx body that is an HTML page (a
+// proxy's login page, say), to make the error useful. Nothing else is quoted,
+// and nothing of a create's answer: it holds the new token's secret, however
+// it is wrapped. The client's own credentials are blanked first, in case the
+// page echoes request headers.
+func (st *callState) successExcerpt(body []byte, echoes *[]string) string {
+	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	if st.flags&callCreate != 0 || len(trimmed) == 0 || trimmed[0] != '<' {
+		return fmt.Sprintf(" (%d bytes not shown)", len(body))
+	}
+	return ": " + bodyExcerpt(blankEchoes(body, echoes))
+}
+
+// blankEchoes replaces the client's credentials wherever body repeats them.
+func blankEchoes(body []byte, echoes *[]string) []byte {
+	if echoes == nil {
+		return body
+	}
+	for _, secret := range *echoes {
+		body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+	}
+	return body
+}
+
+// checkNoContent accepts the answer of a call that expects no data: a 204, an
+// empty body, or JSON (SetExpiryPolicy's 200 may carry the policy). Anything
+// else, such as an HTML login page answered with 200, is not a success.
+func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error {
+	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
+		return nil
+	}
+	body, err := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
+	if err != nil {
+		return st.readError(err)
+	}
+	ct := resp.Header.Get("Content-Type")
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || ((ct == "" || isJSONContentType(ct)) && json.Valid(trimmed)) {
+		return nil
+	}
+	return &decodeError{what: "answer", method: st.method, path: st.path,
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes))}
+}
+
+func (st *callState) readError(err error) error {
+	if errors.Is(err, errBodyTooLarge) {
+		return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
+	}
+	return st.transportError(fmt.Errorf("reading the answer: %w", err))
+}
+
+func isJSONContentType(ct string) bool {
+	switch ct { // Bitbucket's own spellings, known good without parsing
+	case "application/json", "application/json;charset=UTF-8", "application/json; charset=UTF-8",
+		"application/json;charset=utf-8", "application/json; charset=utf-8":
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json")
+}
+
+var errBodyTooLarge = errors.New("the answer is larger than the client accepts")
+
+// readBody reads at most limit bytes. Over the limit it fails, unless
+// truncateOK (error bodies), where the first limit bytes are enough.
+// Content-Length, when known and within the limit, sizes the buffer at once.
+func readBody(r io.Reader, contentLength, limit int64, truncateOK bool) ([]byte, error) {
+	return readBodyInto(nil, r, contentLength, limit, truncateOK)
+}
+
+// readBodyInto is readBody reading into buf, which it reuses from its start
+// when its capacity is enough and replaces when it is not.
+func readBodyInto(buf []byte, r io.Reader, contentLength, limit int64, truncateOK bool) ([]byte, error) {
+	if contentLength > limit && !truncateOK {
+		return nil, fmt.Errorf("%w (%d bytes announced, limit %d)", errBodyTooLarge, contentLength, limit)
+	}
+	size := int64(512)
+	if contentLength >= 0 && contentLength <= limit {
+		size = contentLength + 1 // +1 so that the EOF read needs no growth
+	}
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
+	lr := io.LimitedReader{R: r, N: limit + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	if int64(len(buf)) > limit {
+		if truncateOK {
+			return buf[:limit], nil
+		}
+		return nil, fmt.Errorf("%w (limit %d bytes)", errBodyTooLarge, limit)
+	}
+	return buf, nil
+}
+
+// decodeError reports a 2xx answer that is not what the endpoint returns.
+type decodeError struct {
+	what, method, path string
+	err                error
+}
+
+func (e *decodeError) Error() string {
+	return fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+}
+
+func (e *decodeError) Unwrap() error { return e.err }
+
+// jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
+// follows the published spec, ISO-8601 strings. Absent or null stays zero.
+type jsonTime struct{ t time.Time }
+
+func (j *jsonTime) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	if b[0] == '"' {
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
+			return err
+		}
+		if s == "" {
+			return nil
+		}
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+			j.t = time.UnixMilli(ms).UTC()
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return errors.New("date " + strconv.Quote(truncate(s, 40)) + " is neither epoch milliseconds nor ISO-8601")
+		}
+		j.t = t.UTC()
+		return nil
+	}
+	ms, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(string(b), 64)
+		if ferr != nil {
+			return errors.New("date " + truncate(string(b), 40) + " is not epoch milliseconds")
+		}
+		ms = int64(f)
+	}
+	j.t = time.UnixMilli(ms).UTC()
+	return nil
+}
+
+func (j jsonTime) ptr() *time.Time {
+	if j.t.IsZero() {
+		return nil
+	}
+	t := j.t
+	return &t
+}
