@@ -238,10 +238,19 @@ func backoff(minWait, maxWait time.Duration, attemptNum int, resp *http.Response
 	}
 	d := minWait
 	for i := 0; i < attemptNum && d < maxWait; i++ {
+		if d > maxWait/2 { // doubling would pass the cap, or overflow
+			return maxWait
+		}
 		d *= 2
 	}
-	d += rand.N(d/2 + 1)
-	return min(d, maxWait)
+	if d >= maxWait {
+		return maxWait
+	}
+	jitter := rand.N(d/2 + 1)
+	if jitter > maxWait-d {
+		return maxWait
+	}
+	return d + jitter
 }
 
 // keepLastAnswer runs when the request loop ends without success: it hands
