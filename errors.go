@@ -82,18 +82,24 @@ type ErrorMessage struct {
 }
 
 // Error describes the failure in one short line: method, path, status and
-// the server's message (truncated to a few hundred bytes).
+// the server's message (truncated to a few hundred bytes). Parts that are
+// not set are left out, so a hand-built &Error{StatusCode: 404} reads
+// "accesstokens: 404 Not Found".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("accesstokens: ")
-	b.WriteString(e.Method)
-	b.WriteByte(' ')
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if st := http.StatusText(e.StatusCode); st != "" {
-		b.WriteByte(' ')
-		b.WriteString(st)
+	if where := strings.TrimSpace(e.Method + " " + e.Path); where != "" {
+		b.WriteString(where)
+		b.WriteString(": ")
+	}
+	if e.StatusCode == 0 {
+		b.WriteString("error without a status")
+	} else {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		if st := http.StatusText(e.StatusCode); st != "" {
+			b.WriteByte(' ')
+			b.WriteString(st)
+		}
 	}
 	if e.hint != "" {
 		b.WriteString(": ")
@@ -104,8 +110,9 @@ func (e *Error) Error() string {
 		b.WriteString(server)
 	}
 	if e.RetryAfter > 0 {
+		// Whole seconds, rounded up: "retry after" never says less than it means.
 		b.WriteString(" (retry after ")
-		b.WriteString(e.RetryAfter.String())
+		b.WriteString(((e.RetryAfter + time.Second - 1) / time.Second * time.Second).String())
 		b.WriteByte(')')
 	}
 	return b.String()
@@ -115,9 +122,12 @@ func (e *Error) Error() string {
 func (e *Error) serverText() string {
 	var parts []string
 	for _, m := range e.Messages {
-		msg := strings.TrimSpace(m.Message)
-		if m.Context != "" {
-			msg = m.Context + ": " + msg
+		msg, ctx := strings.TrimSpace(m.Message), strings.TrimSpace(m.Context)
+		switch {
+		case ctx != "" && msg != "":
+			msg = ctx + ": " + msg
+		case ctx != "":
+			msg = ctx
 		}
 		if msg != "" {
 			parts = append(parts, msg)
@@ -127,7 +137,7 @@ func (e *Error) serverText() string {
 	if text == "" {
 		text = e.text
 	}
-	return truncate(withoutControls(text), maxServerTextInError)
+	return truncate(strings.TrimSpace(withoutControls(text)), maxServerTextInError)
 }
 
 // Is reports whether target is the sentinel of e's status class, so that
@@ -219,8 +229,9 @@ func bodyExcerpt(body []byte) string {
 	return truncate(b.String(), maxServerTextInError)
 }
 
-// withoutControls turns control characters into spaces, so that server text
-// cannot forge log lines or drive a terminal.
+// withoutControls turns control characters, and characters that change
+// how text around them is shown, into spaces, so that server text cannot
+// forge log lines, drive a terminal, or hide or reorder what it says.
 func withoutControls(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
@@ -233,7 +244,23 @@ func withoutControls(s string) string {
 	}, s)
 }
 
-func isControl(r rune) bool { return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// isControl is true for C0 and C1 controls, line and paragraph separators,
+// bidi marks, embeddings, overrides and isolates, zero-width characters and
+// the byte-order mark.
+func isControl(r rune) bool {
+	switch {
+	case r < ' ', r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r == '\u061c', // Arabic letter mark
+		r >= '\u200b' && r <= '\u200f', // zero-width space, non-joiner, joiner; LRM, RLM
+		r >= '\u2028' && r <= '\u202e', // line and paragraph separators; bidi embeddings and overrides
+		r >= '\u2060' && r <= '\u2064', // word joiner and invisible operators
+		r >= '\u2066' && r <= '\u2069', // bidi isolates
+		r == '\ufeff':                  // byte-order mark, zero-width no-break space
+		return true
+	}
+	return false
+}
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {

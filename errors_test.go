@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -580,5 +582,81 @@ func TestSuccessBodyThatIsNotTheExpectedJSONIsAnError(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestErrorOfAHandBuiltOrZeroErrorReadsWell: stubs in downstream tests build
+// errors by hand, often with a status alone; Error() has no holes then.
+func TestErrorOfAHandBuiltOrZeroErrorReadsWell(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  *accesstokens.Error
+		want string
+	}{
+		{&accesstokens.Error{StatusCode: 404}, "accesstokens: 404 Not Found"},
+		{&accesstokens.Error{}, "accesstokens: error without a status"},
+		{&accesstokens.Error{StatusCode: 799}, "accesstokens: 799"},
+		{&accesstokens.Error{StatusCode: 500, Method: http.MethodGet}, "accesstokens: GET: 500 Internal Server Error"},
+		{&accesstokens.Error{StatusCode: 409, Path: "/rest/x"}, "accesstokens: /rest/x: 409 Conflict"},
+		{&accesstokens.Error{StatusCode: 400, Method: http.MethodPut, Path: "/rest/x"}, "accesstokens: PUT /rest/x: 400 Bad Request"},
+		{&accesstokens.Error{Messages: []accesstokens.ErrorMessage{{Message: "boom"}}}, "accesstokens: error without a status: boom"},
+		{&accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{Context: "name", Message: "  "}}}, "accesstokens: 401 Unauthorized: name"},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, tc.err.Error())
+	}
+}
+
+// TestErrorBlanksInvisibleAndBidiCharactersFromServerText: line and paragraph
+// separators, bidi overrides and isolates, zero-width characters and a BOM in
+// server text could reorder or hide what a terminal or log viewer shows.
+func TestErrorBlanksInvisibleAndBidiCharactersFromServerText(t *testing.T) {
+	t.Parallel()
+	invisible := []rune{
+		'\u2028', '\u2029', // line and paragraph separators
+		'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', // bidi embeddings and overrides
+		'\u2066', '\u2067', '\u2068', '\u2069', // bidi isolates
+		'\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2060', '\u061C', // zero-width and marks
+		'\uFEFF', // byte-order mark
+	}
+	for _, r := range invisible {
+		t.Run(fmt.Sprintf("U+%04X", r), func(t *testing.T) {
+			t.Parallel()
+			for _, e := range []*accesstokens.Error{
+				{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{Context: "na" + string(r) + "me", Message: "bad" + string(r) + "name"}}},
+				{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{Message: string(r) + "bad name"}}},
+			} {
+				msg := e.Error()
+				assert.NotContains(t, msg, string(r))
+				assert.True(t, utf8.ValidString(msg))
+				assert.Contains(t, msg, "bad")
+			}
+		})
+	}
+	// Through the wire too, with JSON escapes; Messages keeps the raw text.
+	ts, c := newTestServer(t)
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 400, []byte(`{"errors":[{"message":"evil\u202Etxt.exe\u2028INFO approved\ufeff"}]}`))
+	})
+	_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+	apiErr := requireAPIError(t, err)
+	assert.Equal(t, "accesstokens: GET "+apiRoot+"/projects/PRJ/1: 400 Bad Request: evil txt.exe INFO approved", err.Error())
+	assert.Equal(t, "evil\u202Etxt.exe\u2028INFO approved\ufeff", apiErr.Messages[0].Message)
+}
+
+func TestErrorRoundsRetryAfterToWholeSeconds(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		retryAfter time.Duration
+		want       string
+	}{
+		{1500 * time.Millisecond, "(retry after 2s)"},
+		{89*time.Second + 10*time.Millisecond, "(retry after 1m30s)"},
+		{time.Millisecond, "(retry after 1s)"},
+		{5 * time.Second, "(retry after 5s)"},
+	}
+	for _, tc := range cases {
+		e := &accesstokens.Error{StatusCode: 429, RetryAfter: tc.retryAfter}
+		assert.Equal(t, "accesstokens: 429 Too Many Requests "+tc.want, e.Error())
 	}
 }
