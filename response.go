@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -220,7 +221,15 @@ func (e *decodeError) Unwrap() error { return e.err }
 
 // jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
 // follows the published spec, ISO-8601 strings. Absent or null stays zero.
+// A date outside the years 1970 to 9999 is an error: no token has one, and
+// a number such as 1e30 would otherwise become a date nobody can use.
 type jsonTime struct{ t time.Time }
+
+// Epoch milliseconds of the first and the last instant a date may have.
+const (
+	minDateMillis = 0               // 1970-01-01T00:00:00Z
+	maxDateMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
+)
 
 func (j *jsonTime) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || string(b) == "null" {
@@ -235,26 +244,45 @@ func (j *jsonTime) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-			j.t = time.UnixMilli(ms).UTC()
-			return nil
+			return j.setMillis(float64(ms), b)
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return errors.New("date " + strconv.Quote(truncate(s, 40)) + " is neither epoch milliseconds nor ISO-8601")
+			return dateError(b, "neither epoch milliseconds nor ISO-8601")
+		}
+		if t.Year() < 1970 || t.Year() > 9999 {
+			return dateError(b, "outside the years 1970 to 9999")
 		}
 		j.t = t.UTC()
 		return nil
 	}
-	ms, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil {
-			return errors.New("date " + truncate(string(b), 40) + " is not epoch milliseconds")
-		}
-		ms = int64(f)
+	if ms, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return j.setMillis(float64(ms), b)
 	}
-	j.t = time.UnixMilli(ms).UTC()
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return dateError(b, "not epoch milliseconds")
+	}
+	return j.setMillis(f, b)
+}
+
+// setMillis sets the date from epoch milliseconds, checked against the range
+// before any conversion can overflow.
+func (j *jsonTime) setMillis(ms float64, raw []byte) error {
+	if !(ms >= minDateMillis && ms <= maxDateMillis) { // also false for NaN
+		return dateError(raw, "outside the years 1970 to 9999")
+	}
+	j.t = time.UnixMilli(int64(ms)).UTC()
 	return nil
+}
+
+// dateError is a json.UnmarshalTypeError, which encoding/json completes with
+// the name of the field being decoded: the error then says which date is bad.
+func dateError(raw []byte, why string) error {
+	return &json.UnmarshalTypeError{
+		Value: "date " + truncate(string(raw), 40) + " (" + why + ")",
+		Type:  reflect.TypeFor[time.Time](),
+	}
 }
 
 func (j jsonTime) ptr() *time.Time {
