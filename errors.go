@@ -12,13 +12,16 @@ import (
 )
 
 // Sentinel errors. An *Error matches, through errors.Is, the sentinel of its
-// status class and no other; a status with no sentinel here (405, 422, a 3xx)
-// matches none. Validation failures match ErrInvalidArgument.
+// status class and no other status sentinel; a status with no sentinel here
+// (405, 422, a 3xx) matches none. A 401 or 403 may also match
+// ErrAuthentication or ErrNotPermitted, and a write whose answer was lost
+// ErrOutcomeUnknown. Validation failures match ErrInvalidArgument.
 var (
 	// ErrBadRequest matches a 400 answer: the server rejected the request's content.
 	ErrBadRequest = errors.New("accesstokens: bad request")
 	// ErrUnauthorized matches a 401 answer. Bitbucket uses 401 both for failed
-	// authentication and for "you are not permitted to do this".
+	// authentication and for "you are not permitted to do this";
+	// ErrAuthentication and ErrNotPermitted tell which.
 	ErrUnauthorized = errors.New("accesstokens: unauthorized")
 	// ErrForbidden matches a 403 answer.
 	ErrForbidden = errors.New("accesstokens: forbidden")
@@ -72,6 +75,9 @@ type Error struct {
 	// hint is the client's own explanation, added where the status alone is
 	// misleading (a 404 from /admin means the endpoint does not exist).
 	hint string
+	// outcomeUnknown marks the answer of a write the server may have acted
+	// on (a 502 or 504): errors.Is(err, ErrOutcomeUnknown).
+	outcomeUnknown bool
 }
 
 // ErrorMessage is one entry of Bitbucket's error body.
@@ -141,9 +147,55 @@ func (e *Error) serverText() string {
 }
 
 // Is reports whether target is the sentinel of e's status class, so that
-// errors.Is(err, ErrNotFound) works on every error a service returns.
+// errors.Is(err, ErrNotFound) works on every error a service returns. A 401
+// also matches ErrAuthentication or ErrNotPermitted when the answer says
+// which (a 403, ErrNotPermitted), and a write whose answer was lost matches
+// ErrOutcomeUnknown.
 func (e *Error) Is(target error) bool {
-	return target != nil && target == sentinelFor(e.StatusCode)
+	switch {
+	case target == nil:
+		return false
+	case target == sentinelFor(e.StatusCode):
+		return true
+	case target == ErrOutcomeUnknown:
+		return e.outcomeUnknown
+	case target == ErrAuthentication:
+		return e.StatusCode == http.StatusUnauthorized && e.says(authenticationFailed)
+	case target == ErrNotPermitted:
+		return (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden) && e.says(notPermitted)
+	}
+	return false
+}
+
+// says reports whether any of the server's messages (or its non-JSON text)
+// matches.
+func (e *Error) says(match func(exception, text string) bool) bool {
+	for _, m := range e.Messages {
+		if match(m.ExceptionName, m.Message) {
+			return true
+		}
+	}
+	return e.text != "" && match("", e.text)
+}
+
+// authenticationFailed recognises Bitbucket's answer to wrong or missing
+// credentials: an …AuthenticationException ("Authentication failed. Please
+// check your credentials and try again.").
+func authenticationFailed(exception, text string) bool {
+	return strings.HasSuffix(exception, "AuthenticationException") ||
+		containsFold(text, "authentication failed") || containsFold(text, "not authenticated")
+}
+
+// notPermitted recognises Bitbucket's answer to a user who may not do what
+// was asked: com.atlassian.bitbucket.AuthorisationException ("You are not
+// permitted to access this resource").
+func notPermitted(exception, text string) bool {
+	return strings.HasSuffix(exception, "AuthorisationException") || strings.HasSuffix(exception, "AuthorizationException") ||
+		containsFold(text, "not permitted")
+}
+
+func containsFold(s, substr string) bool {
+	return strings.Contains(strings.ToLower(s), substr)
 }
 
 func sentinelFor(status int) error {

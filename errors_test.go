@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // everySentinel names every sentinel error, so tests can check that an error
@@ -29,6 +31,9 @@ var everySentinel = map[string]error{
 	"ErrRateLimited":     accesstokens.ErrRateLimited,
 	"ErrServer":          accesstokens.ErrServer,
 	"ErrInvalidArgument": accesstokens.ErrInvalidArgument,
+	"ErrOutcomeUnknown":  accesstokens.ErrOutcomeUnknown,
+	"ErrAuthentication":  accesstokens.ErrAuthentication,
+	"ErrNotPermitted":    accesstokens.ErrNotPermitted,
 }
 
 // requireAPIError requires err to be an *accesstokens.Error and returns it.
@@ -659,4 +664,70 @@ func TestErrorRoundsRetryAfterToWholeSeconds(t *testing.T) {
 		e := &accesstokens.Error{StatusCode: 429, RetryAfter: tc.retryAfter}
 		assert.Equal(t, "accesstokens: 429 Too Many Requests "+tc.want, e.Error())
 	}
+}
+
+// TestBitbucket401sTellFailedAuthenticationFromNotPermitted: Bitbucket answers
+// 401 both to wrong credentials and to a user who may not do something; the
+// answer's exception name (or text) tells which, and both stay 401s.
+func TestBitbucket401sTellFailedAuthenticationFromNotPermitted(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := testContext(t)
+	client := func(user, password string) *accesstokens.Client {
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(user, password))
+		require.NoError(t, err)
+		return c
+	}
+	_, wrongPassword := client("alice", "not-alices-password").ProjectTokens.List(ctx, "PRJ", nil)
+	_, notPermitted := client("bob", "bob").ProjectTokens.List(ctx, "PRJ", nil)
+
+	wrong := []struct {
+		name  string
+		err   error
+		match []error
+	}{
+		{"fake: wrong password", wrongPassword, []error{accesstokens.ErrUnauthorized, accesstokens.ErrAuthentication}},
+		{"fake: bob may not read PRJ's tokens", notPermitted, []error{accesstokens.ErrUnauthorized, accesstokens.ErrNotPermitted}},
+		{"403 not permitted", &accesstokens.Error{StatusCode: 403, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted to access this resource", ExceptionName: "com.atlassian.bitbucket.AuthorisationException"}}},
+			[]error{accesstokens.ErrForbidden, accesstokens.ErrNotPermitted}},
+		{"401 not permitted, message only", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted to access this resource"}}},
+			[]error{accesstokens.ErrUnauthorized, accesstokens.ErrNotPermitted}},
+		{"401 authentication failed, message only", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Message: "Authentication failed. Please check your credentials and try again."}}},
+			[]error{accesstokens.ErrUnauthorized, accesstokens.ErrAuthentication}},
+		{"401 with some other body", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Context: "name", Message: "A name is required."}}},
+			[]error{accesstokens.ErrUnauthorized}},
+		{"401 with no body", &accesstokens.Error{StatusCode: 401}, []error{accesstokens.ErrUnauthorized}},
+		{"404 that says not permitted", &accesstokens.Error{StatusCode: 404, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted", ExceptionName: "com.atlassian.bitbucket.AuthorisationException"}}},
+			[]error{accesstokens.ErrNotFound}},
+		{"400 that says authentication failed", &accesstokens.Error{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{
+			Message: "Authentication failed", ExceptionName: "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}}},
+			[]error{accesstokens.ErrBadRequest}},
+	}
+	for _, tc := range wrong {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Error(t, tc.err)
+			for name, sentinel := range everySentinel {
+				if slices.Contains(tc.match, sentinel) {
+					assert.ErrorIs(t, tc.err, sentinel, "must match %s: %v", name, tc.err)
+				} else {
+					assert.NotErrorIs(t, tc.err, sentinel, "must not match %s: %v", name, tc.err)
+				}
+			}
+		})
+	}
+	// A plain-text failed login from a proxy says so too.
+	ts, c := newTestServer(t)
+	ts.on(http.MethodGet, "/users/alice", func(w http.ResponseWriter, r *http.Request) {
+		writeRawBody(w, http.StatusUnauthorized, "text/plain", []byte("Authentication failed. Please check your credentials and try again.\n"))
+	})
+	_, err := c.UserTokens.List(testContext(t), "alice", nil)
+	assert.ErrorIs(t, err, accesstokens.ErrAuthentication)
+	assert.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+	assert.NotErrorIs(t, err, accesstokens.ErrNotPermitted)
 }
