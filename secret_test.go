@@ -14,8 +14,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,7 +63,7 @@ func sampleRaw() accesstokens.RawAccessToken {
 			ExpiryDate: &exp, Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 			User: &accesstokens.User{ID: 1, Name: "alice", Slug: "alice", Type: "NORMAL"},
 		},
-		Token: accesstokens.Secret(secretValue),
+		Token: accesstokens.NewSecret(secretValue),
 	}
 }
 
@@ -149,8 +151,8 @@ func TestSecretNeverPrintsItsValue(t *testing.T) {
 		name string
 		v    any
 	}{
-		{"Secret", accesstokens.Secret(secretValue)},
-		{"*Secret", ptrTo(accesstokens.Secret(secretValue))},
+		{"Secret", accesstokens.NewSecret(secretValue)},
+		{"*Secret", ptrTo(accesstokens.NewSecret(secretValue))},
 		{"RawAccessToken", raw},
 		{"*RawAccessToken", &raw},
 	}
@@ -176,7 +178,7 @@ func ptrTo[T any](v T) *T { return &v }
 
 func TestSecretMethodsRedact(t *testing.T) {
 	t.Parallel()
-	s := accesstokens.Secret(secretValue)
+	s := accesstokens.NewSecret(secretValue)
 	assert.Equal(t, "[REDACTED]", s.String())
 	assert.Equal(t, "[REDACTED]", s.GoString())
 	assert.Equal(t, slog.KindString, s.LogValue().Kind())
@@ -195,12 +197,14 @@ func TestSecretMethodsRedact(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `"[REDACTED]"`, string(j))
 
-	// Not covered, by design of encoding/json: a map keyed by Secret encodes
-	// its keys as plain strings, because json uses a string-kinded key as is
-	// and never asks it for MarshalText.
+	// A map keyed by Secret: json asks a key that is not a string for
+	// MarshalText (a string-kinded Secret used to be written as is).
+	keyed, err := json.Marshal(map[accesstokens.Secret]int{s: 1})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"[REDACTED]":1}`, string(keyed))
 
 	assert.Equal(t, secretValue, s.Reveal())
-	assert.Equal(t, "", accesstokens.Secret("").Reveal())
+	assert.Equal(t, "", accesstokens.NewSecret("").Reveal())
 }
 
 // TestCreatedTokenPrintsWithoutItsSecret goes through the wire: the value
@@ -296,4 +300,57 @@ func TestCredentialsEchoedByAServerAreBlankedFromErrors(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestSecretNewSecretMaskedAndIsZero(t *testing.T) {
+	t.Parallel()
+	var zero accesstokens.Secret
+	assert.True(t, zero.IsZero())
+	assert.Equal(t, "", zero.Reveal())
+	assert.Equal(t, "", zero.Masked())
+	assert.Equal(t, "[REDACTED]", zero.String(), "even the zero Secret prints the marker")
+	assert.True(t, accesstokens.NewSecret("").IsZero())
+	assert.False(t, accesstokens.NewSecret("x").IsZero())
+
+	cases := []struct{ value, masked string }{
+		{"BBDC-abcdefghijklmnopqrstuvwxyz", "BBDC-…wxyz"},
+		{"BBDC-NzU5MDU0Nzc3NTE6c2VjcmV0LXZhbHVlLWZvci10ZXN0cw", "BBDC-…N0cw"},
+		{"abcdefghijklmnopqrstuvwxyz", "…wxyz"},
+		{"0123456789abcdef", "…cdef"}, // 16 characters: 12 stay hidden
+		{"0123456789abcde", "…"},      // 15: too short to show any
+		{"BBDC-short", "BBDC-…"},
+		{"a", "…"},
+		{"ÄÖÜäöüßÄÖÜäöüßÄÖÜ", "…ßÄÖÜ"}, // whole characters, not bytes
+	}
+	for _, tc := range cases {
+		s := accesstokens.NewSecret(tc.value)
+		assert.Equal(t, tc.value, s.Reveal())
+		assert.Equal(t, tc.masked, s.Masked(), tc.value)
+		assert.LessOrEqual(t, utf8.RuneCountInString(strings.TrimPrefix(strings.TrimPrefix(s.Masked(), "BBDC-"), "…")), 4)
+	}
+}
+
+func TestSecretDecodesFromTheCreateAnswerAndRefusesNonStrings(t *testing.T) {
+	t.Parallel()
+	var raw accesstokens.RawAccessToken
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"1","token":"`+secretValue+`"}`), &raw))
+	assert.Equal(t, secretValue, raw.Token.Reveal())
+
+	var s accesstokens.Secret
+	require.NoError(t, json.Unmarshal([]byte(`null`), &s))
+	assert.True(t, s.IsZero())
+	for _, bad := range []string{`12345678901234567890`, `{"v":"` + secretValue + `"}`, `["` + secretValue + `"]`} {
+		err := json.Unmarshal([]byte(bad), &s)
+		require.Error(t, err, bad)
+		assertNoLeak(t, err.Error())
+	}
+}
+
+func ExampleSecret_Masked() {
+	s := accesstokens.NewSecret("BBDC-NzU5MDU0Nzc3NTE6c2VjcmV0LXZhbHVlLWZvci10ZXN0cw")
+	fmt.Println("secret:", s.Masked())
+	fmt.Println("empty:", accesstokens.Secret{}.IsZero())
+	// Output:
+	// secret: BBDC-…N0cw
+	// empty: true
 }
