@@ -266,7 +266,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
-		echoes := echoWorthy(o.credentials)
+		echoes := o.credentials
 		t.echoes = &echoes
 	}
 	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
@@ -398,20 +398,6 @@ func guardRedirects(hc *http.Client) *http.Client {
 // keepIdleConns hides the CloseIdleConnections of a transport the caller
 // brought, which may be shared with the rest of the program.
 type keepIdleConns struct{ http.RoundTripper }
-
-// minEchoLen is the shortest credential blanked out of server text: shorter
-// strings (a demo password such as "alice") would mangle ordinary words.
-const minEchoLen = 8
-
-func echoWorthy(credentials []string) []string {
-	var out []string
-	for _, c := range credentials {
-		if len(c) >= minEchoLen {
-			out = append(out, c)
-		}
-	}
-	return out
-}
 
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")

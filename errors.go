@@ -237,18 +237,28 @@ func invalidArg(field, format string, args ...any) error {
 	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// newError builds the *Error for a non-2xx response from an already capped body.
-func newError(method, path string, status int, header http.Header, body []byte) *Error {
+// newError builds the *Error for a non-2xx response from an already capped
+// body. The client's credentials (echoes, which may be nil) are blanked out of
+// the body and again out of the text decoded from it, in case a proxy echoes
+// request headers.
+func newError(method, path string, status int, header http.Header, body []byte, echoes *[]string) *Error {
 	e := &Error{StatusCode: status, Method: method, Path: path}
 	e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	body = blankEchoes(body, echoes)
 	var envelope struct {
 		Errors []ErrorMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &envelope) == nil && len(envelope.Errors) > 0 {
+		for i := range envelope.Errors {
+			m := &envelope.Errors[i]
+			m.Context = blankEchoText(m.Context, echoes)
+			m.Message = blankEchoText(m.Message, echoes)
+			m.ExceptionName = blankEchoText(m.ExceptionName, echoes)
+		}
 		e.Messages = envelope.Errors
 		return e
 	}
-	e.text = bodyExcerpt(body)
+	e.text = blankEchoText(bodyExcerpt(body), echoes)
 	return e
 }
 

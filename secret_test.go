@@ -11,6 +11,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -353,4 +354,81 @@ func ExampleSecret_Masked() {
 	// Output:
 	// secret: BBDC-…N0cw
 	// empty: true
+}
+
+// TestEchoedCredentialsAreBlankedWhateverTheirEscaping: a proxy or server that
+// echoes the request's credentials may escape them (JSON's \" and \u003c, any
+// character as \uXXXX, HTML entities), and a password may be short. None of
+// it reaches Error(), fmt's views of the error or Messages.
+func TestEchoedCredentialsAreBlankedWhateverTheirEscaping(t *testing.T) {
+	t.Parallel()
+	const long, short = `pa"ss<word>&1234`, "hunt3r"
+	allEscaped := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	goEscaped := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b[1 : len(b)-1])
+	}
+	bodies := []struct {
+		name, contentType string
+		body              func(password string) string
+	}{
+		{"JSON escaped the Go way", "application/json", func(p string) string {
+			return `{"errors":[{"message":"rejected password ` + goEscaped(p) + ` for alice"}]}`
+		}},
+		{"JSON escaped the Java way", "application/json", func(p string) string {
+			return `{"errors":[{"message":"rejected password ` + strings.ReplaceAll(p, `"`, `\"`) + ` for alice"}]}`
+		}},
+		{"every character as \\uXXXX", "application/json", func(p string) string {
+			return `{"errors":[{"context":"` + allEscaped(p) + `","message":"rejected password ` + allEscaped(p) + `","exceptionName":"` + allEscaped(p) + `"}]}`
+		}},
+		{"JSON that is not Bitbucket's envelope", "application/json", func(p string) string {
+			return `{"status":"rejected","password":"` + allEscaped(p) + `"}`
+		}},
+		{"HTML entities", "text/html", func(p string) string {
+			return "<html><body><p>Rejected password " + html.EscapeString(p) + " for alice</p></body></html>"
+		}},
+		{"plain text", "text/plain", func(p string) string { return "Rejected password " + p + " for alice." }},
+	}
+	for _, password := range []string{long, short} {
+		for _, b := range bodies {
+			t.Run(password+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithBasicAuth("alice", password))
+				ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", b.contentType)
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, b.body(password))
+				})
+				_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr)
+				shown := err.Error() + fmt.Sprintf(" %+v %#v %v", err, apiErr, apiErr.Messages)
+				for _, form := range []string{password, goEscaped(password), html.EscapeString(password), allEscaped(password)} {
+					assert.NotContains(t, shown, form)
+				}
+				assert.Contains(t, shown, "[REDACTED]", "the echo is visible as redacted")
+				assert.Contains(t, err.Error(), "ejected", "the rest of the text is kept")
+			})
+		}
+	}
+}
+
+// TestShortCredentialsAreBlankedOnlyAsWholeWords: a short password would
+// mangle ordinary words if blanked everywhere, so it is blanked where it
+// stands alone.
+func TestShortCredentialsAreBlankedOnlyAsWholeWords(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithBasicAuth("bob", "cat"))
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusBadRequest, []byte(`{"errors":[{"message":"cat: the category 'cat' concatenates; password=cat"}]}`))
+	})
+	_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "[REDACTED]: the category '[REDACTED]' concatenates; password=[REDACTED]")
 }
