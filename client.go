@@ -357,7 +357,9 @@ func isLoopback(host string) bool {
 // Authorization header whenever a redirect leaves the original scheme and host,
 // and never lets a redirect turn a write into a read: net/http follows a 301,
 // 302 or 303 for a DELETE or POST with a GET, whose 200 would then pass for
-// the write's success. Such a redirect is returned as the answer instead.
+// the write's success. Nor does a write follow a 307 or 308 to another scheme
+// or host: sent there without credentials, its 2xx would say nothing about
+// the write. Such a redirect is returned as the answer (an *Error) instead.
 //
 // A caller's transport is wrapped so that go-retryablehttp, which closes idle
 // connections after a failed request, cannot close those of a transport the
@@ -382,6 +384,9 @@ func guardRedirects(hc *http.Client) *http.Client {
 		}
 		first := via[0].URL
 		if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+			if req.Method != http.MethodGet {
+				return http.ErrUseLastResponse
+			}
 			req.Header.Del("Authorization")
 		}
 		if userCheck != nil {

@@ -297,3 +297,98 @@ func newLoopbackServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestACrossHostRedirectOfAWriteIsAnErrorNotASuccess: net/http follows a 307
+// or 308 with the same method and body. Authorization is dropped on the way
+// to another host, so the other host's 2xx says nothing about the write: a
+// revoke that never happened must not be reported done.
+func TestACrossHostRedirectOfAWriteIsAnErrorNotASuccess(t *testing.T) {
+	t.Parallel()
+	writes := []struct {
+		name, method string
+		call         func(context.Context, *accesstokens.Client) error
+	}{
+		{"Delete", http.MethodDelete, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.ProjectTokens.Delete(ctx, "PRJ", "1")
+		}},
+		{"Update", http.MethodPost, func(ctx context.Context, c *accesstokens.Client) error {
+			name := "x"
+			_, err := c.ProjectTokens.Update(ctx, "PRJ", "1", accesstokens.UpdateTokenRequest{Name: &name})
+			return err
+		}},
+		{"Create", http.MethodPut, func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{Name: "x", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
+			return err
+		}},
+		{"SetExpiryPolicy", http.MethodPut, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
+		}},
+		{"DeleteExpiryPolicy", http.MethodDelete, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.DeleteExpiryPolicy(ctx)
+		}},
+	}
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, w := range writes {
+			t.Run(fmt.Sprintf("%d/%s", status, w.name), func(t *testing.T) {
+				t.Parallel()
+				var otherHits atomic.Int64
+				// The other host says yes to everything, as if the write were done.
+				other := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					otherHits.Add(1)
+					if r.Method == http.MethodDelete || r.URL.Path == "/admin" {
+						rw.WriteHeader(http.StatusNoContent)
+						return
+					}
+					writeJSON(rw, http.StatusOK, fixture(t, "token_created.json"))
+				}))
+				front := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					http.Redirect(rw, r, other+r.URL.Path, status)
+				}))
+				c, err := accesstokens.NewClient(front, accesstokens.WithBasicAuth("alice", "alice"),
+					accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+				require.NoError(t, err)
+
+				err = w.call(testContext(t), c)
+
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr, "a write redirected to another host is not a success")
+				assert.Equal(t, status, apiErr.StatusCode)
+				assert.Equal(t, w.method, apiErr.Method)
+				assert.Equal(t, int64(0), otherHits.Load(), "the write is not sent to the other host")
+				assert.Contains(t, err.Error(), "redirect not followed")
+			})
+		}
+	}
+
+	t.Run("a read still follows, without credentials", func(t *testing.T) {
+		t.Parallel()
+		var sawAuth atomic.Bool
+		other := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			sawAuth.Store(r.Header.Get("Authorization") != "")
+			writeJSON(rw, http.StatusOK, fixture(t, "token.json"))
+		}))
+		front := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, other+r.URL.Path, http.StatusTemporaryRedirect)
+		}))
+		c, err := accesstokens.NewClient(front, accesstokens.WithBasicAuth("alice", "alice"))
+		require.NoError(t, err)
+		_, err = c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+		require.NoError(t, err)
+		assert.False(t, sawAuth.Load())
+	})
+
+	t.Run("a write redirected on the same host is followed", func(t *testing.T) {
+		t.Parallel()
+		fake := accesstokenstest.NewFake()
+		id, _ := fake.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 0, "PROJECT_READ")
+		mux := http.NewServeMux()
+		mux.Handle("/bitbucket/", http.StripPrefix("/bitbucket", fake))
+		mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, "/bitbucket"+r.URL.RequestURI(), http.StatusPermanentRedirect)
+		})
+		c, err := accesstokens.NewClient(newLoopbackServer(t, mux), accesstokens.WithBasicAuth("alice", "alice"))
+		require.NoError(t, err)
+		require.NoError(t, c.ProjectTokens.Delete(testContext(t), "PRJ", id))
+		assert.Empty(t, fake.Tokens())
+	})
+}

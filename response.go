@@ -54,8 +54,16 @@ func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
 		}
 		return nil
 	}
-	return newError(st.method, st.path, resp.StatusCode, resp.Header, body, echoes)
+	e := newError(st.method, st.path, resp.StatusCode, resp.Header, body, echoes)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		e.hint = redirectHint
+	}
+	return e
 }
+
+// redirectHint explains a 3xx answer: the redirect guard (client.go) returns
+// one when following it could make a write look done when it is not.
+const redirectHint = "redirect not followed: a write is sent only to the configured host, with its own method"
 
 // readBufs recycles the buffers that 2xx answers are read into. Nothing
 // decoded points into them (json.Unmarshal copies every string and byte
