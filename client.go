@@ -363,7 +363,8 @@ func isLoopback(host string) bool {
 //
 // A caller's transport is wrapped so that go-retryablehttp, which closes idle
 // connections after a failed request, cannot close those of a transport the
-// whole program shares (http.DefaultTransport, say).
+// whole program shares (http.DefaultTransport, say). Every transport is
+// wrapped in refuseUpgrades.
 func guardRedirects(hc *http.Client) *http.Client {
 	var c http.Client
 	if hc != nil {
@@ -372,10 +373,10 @@ func guardRedirects(hc *http.Client) *http.Client {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		c.Transport = keepIdleConns{rt}
+		c.Transport = refuseUpgrades{keepIdleConns{rt}}
 	} else {
 		c.Timeout = defaultHTTPTimeout
-		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		c.Transport = refuseUpgrades{http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -403,6 +404,32 @@ func guardRedirects(hc *http.Client) *http.Client {
 // keepIdleConns hides the CloseIdleConnections of a transport the caller
 // brought, which may be shared with the rest of the program.
 type keepIdleConns struct{ http.RoundTripper }
+
+// refuseUpgrades turns an unrequested 101 Switching Protocols into an error
+// at once. net/http hands the connection itself over as the body of a 101,
+// and neither the request's context nor the client's timeout watches it:
+// reading it would wait for as long as the server keeps it open.
+type refuseUpgrades struct{ http.RoundTripper }
+
+func (r refuseUpgrades) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.RoundTripper.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = resp.Body.Close() // closes the connection
+		return nil, errUnrequestedUpgrade
+	}
+	return resp, err
+}
+
+// CloseIdleConnections passes on to the transport, unless keepIdleConns hides it.
+func (r refuseUpgrades) CloseIdleConnections() {
+	if c, ok := r.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// errUnrequestedUpgrade is the answer 101, which the client never asks for;
+// retrying would not help.
+var errUnrequestedUpgrade = errors.New("the server answered 101 Switching Protocols, which the client never asks for")
 
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -391,4 +392,78 @@ func TestACrossHostRedirectOfAWriteIsAnErrorNotASuccess(t *testing.T) {
 		require.NoError(t, c.ProjectTokens.Delete(testContext(t), "PRJ", id))
 		assert.Empty(t, fake.Tokens())
 	})
+}
+
+// switchingProtocols answers every request with an unrequested 101 and keeps
+// the connection open until the client closes it (or 10 s pass): net/http
+// hands such a connection over as the body, which no context or timeout watches.
+func switchingProtocols(t *testing.T) string {
+	return newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		_ = buf.Flush()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // until the client closes
+	}))
+}
+
+// TestUnrequestedSwitchingProtocolsRespectsDeadline: every call returns by its
+// context's deadline, and promptly without one, whatever the server does.
+func TestUnrequestedSwitchingProtocolsRespectsDeadline(t *testing.T) {
+	t.Parallel()
+	calls := []struct {
+		name string
+		call func(context.Context, *accesstokens.Client) error
+	}{
+		{"Get", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Get(ctx, "PRJ", "1")
+			return err
+		}},
+		{"List", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.List(ctx, "PRJ", nil)
+			return err
+		}},
+		{"Create", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{Name: "x", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
+			return err
+		}},
+		{"Delete", func(ctx context.Context, c *accesstokens.Client) error {
+			return c.ProjectTokens.Delete(ctx, "PRJ", "1")
+		}},
+		{"SetExpiryPolicy", func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 1})
+		}},
+	}
+	for _, tc := range calls {
+		for _, deadline := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/deadline=%v", tc.name, deadline), func(t *testing.T) {
+				t.Parallel()
+				c, err := accesstokens.NewClient(switchingProtocols(t), accesstokens.WithToken("t"),
+					accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
+				require.NoError(t, err)
+				ctx, cancel := context.WithCancel(context.Background())
+				if deadline {
+					ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+				}
+				defer cancel()
+
+				done := make(chan error, 1)
+				start := time.Now()
+				go func() { done <- tc.call(ctx, c) }()
+				select {
+				case err = <-done:
+				case <-time.After(5 * time.Second): // a hang guard only
+					t.Fatal("the call is still waiting on a connection the server switched to another protocol")
+				}
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "101")
+				assert.Less(t, time.Since(start), 2*time.Second)
+			})
+		}
+	}
 }

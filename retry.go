@@ -187,7 +187,7 @@ func retryableTransportError(err error) bool {
 	// No DeadlineExceeded here: checkRetry has already stopped when the
 	// caller's context ended, so a deadline seen now is one attempt's
 	// http.Client.Timeout, which a retry can fix.
-	case errors.Is(err, errTooManyRedirects):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errUnrequestedUpgrade):
 		return false
 	}
 	return true
@@ -215,6 +215,8 @@ func errorClass(err error) string {
 		return "connection refused or unreachable"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed by the server"
+	case errors.Is(err, errUnrequestedUpgrade):
+		return "unrequested 101 Switching Protocols"
 	case errors.As(err, &opErr):
 		return "connection " + opErr.Op + " failed"
 	}
