@@ -557,6 +557,11 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 			// acted). go-retryablehttp rewinds bodies without it, so a
 			// create keeps none: only our retry policy may repeat one.
 			hreq.GetBody = nil
+			// A create's answer holds the new secret. Bytes a server
+			// sends past the Content-Length stay on the connection, and
+			// net/http prints them to stderr ("Unsolicited response
+			// received on idle HTTP channel") if it is reused: it is not.
+			hreq.Close = true
 		}
 	}
 	return req, nil
