@@ -1,6 +1,7 @@
 package accesstokens
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -104,6 +105,10 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && !bytes.ContainsFunc(b[1:n-1], needsUnquoting) {
+		*s = NewSecret(string(b[1 : n-1])) // a token has no escapes: no decoder needed
+		return nil
+	}
 	var v string
 	if err := json.Unmarshal(b, &v); err != nil {
 		// Say what was there without quoting it: it may be the secret.
@@ -112,3 +117,8 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	*s = NewSecret(v)
 	return nil
 }
+
+// needsUnquoting is true for the characters that make a JSON string more
+// than the text between its quotes: escapes, quotes, control characters, and
+// anything outside ASCII (left to encoding/json to validate).
+func needsUnquoting(r rune) bool { return r == '\\' || r == '"' || r < ' ' || r >= utf8.RuneSelf }

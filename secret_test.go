@@ -338,8 +338,11 @@ func TestSecretDecodesFromTheCreateAnswerAndRefusesNonStrings(t *testing.T) {
 	assert.Equal(t, secretValue, raw.Token.Reveal())
 
 	var s accesstokens.Secret
-	require.NoError(t, json.Unmarshal([]byte(`null`), &s))
-	assert.True(t, s.IsZero())
+	require.NoError(t, json.Unmarshal([]byte(`"BBDC-a\/b\u0041é"`), &s), "escapes are decoded")
+	assert.Equal(t, "BBDC-a/bAé", s.Reveal())
+	var null accesstokens.Secret
+	require.NoError(t, json.Unmarshal([]byte(`null`), &null))
+	assert.True(t, null.IsZero())
 	for _, bad := range []string{`12345678901234567890`, `{"v":"` + secretValue + `"}`, `["` + secretValue + `"]`} {
 		err := json.Unmarshal([]byte(bad), &s)
 		require.Error(t, err, bad)
