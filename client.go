@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -484,6 +483,8 @@ const (
 	callDelete
 	// callEmptyOK accepts an empty 2xx body as a zero answer.
 	callEmptyOK
+	// callNoValue marks a call that decodes no answer (set by call).
+	callNoValue
 )
 
 // callIdempotent is a request that is safe to repeat.
@@ -496,6 +497,9 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return 0, invalidArg("ctx", "must not be nil")
 	}
 	t := c.t
+	if out == nil {
+		flags |= callNoValue
+	}
 	plain, raw := t.paths(segs)
 	st := t.newCallState(ctx, method, raw, flags)
 	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
@@ -503,21 +507,7 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return 0, err
 	}
 	resp, err := t.retry.Do(req)
-	if err != nil {
-		return 0, st.transportError(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := st.statusError(resp, t.echoes)
-		if err != nil && st.interrupted {
-			err = fmt.Errorf("%w (stopped before retrying: %w)", err, st.Context.Err())
-		}
-		return resp.StatusCode, err
-	}
-	if out == nil {
-		return resp.StatusCode, st.checkNoContent(resp, t.echoes)
-	}
-	return resp.StatusCode, st.decode(resp, t.maxBody, out, t.echoes)
+	return st.result(resp, err, out)
 }
 
 // headerJSON is the Accept and Content-Type value of every request. It is
@@ -546,6 +536,7 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 		h["Authorization"] = []string{*t.authorization}
 	}
 	req := &retryablehttp.Request{Request: hreq}
+	req.SetResponseHandler(readAnswer)
 	if body != nil {
 		h["Content-Type"] = headerJSON
 		if err := req.SetBody(body); err != nil {

@@ -115,6 +115,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(server)
 	}
+	if e.outcomeUnknown {
+		b.WriteString(" (" + outcomeUnknownText + ")")
+	}
 	if e.RetryAfter > 0 {
 		// Whole seconds, rounded up: "retry after" never says less than it means.
 		b.WriteString(" (retry after ")
@@ -217,6 +220,21 @@ func sentinelFor(status int) error {
 	}
 	return nil
 }
+
+// outcomeUnknownText is what an error matching ErrOutcomeUnknown says.
+const outcomeUnknownText = "outcome unknown: the server may have acted on it"
+
+// outcomeUnknownError marks a failure without an answer (a reset, a timeout)
+// of a write that was sent: errors.Is(err, ErrOutcomeUnknown).
+type outcomeUnknownError struct{ err error }
+
+func (e *outcomeUnknownError) Error() string {
+	return e.err.Error() + " (" + outcomeUnknownText + ")"
+}
+
+func (e *outcomeUnknownError) Unwrap() error { return e.err }
+
+func (e *outcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
 
 // InvalidArgumentError is returned, before any request is sent, for input the
 // client can tell is wrong. It matches ErrInvalidArgument through errors.Is.

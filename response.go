@@ -39,14 +39,70 @@ func (st *callState) transportError(err error) error {
 	return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
 }
 
-// statusError turns a non-2xx answer into an *Error, except a 404 to a
-// delete whose earlier attempt may already have removed the token.
-//
-// echoes, when not nil, are the client's credentials: blanked out of the body
-// before anything of it is kept, in case a proxy echoes request headers.
-func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
+// result turns what the request loop ended with into the call's status and
+// error, and decodes a 2xx answer (read by readAnswer) into out.
+func (st *callState) result(resp *http.Response, err error, out any) (int, error) {
+	defer st.releaseBody()
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		_ = resp.Body.Close() // read already, by readAnswer or keepAnswer
+	}
+	switch {
+	case err == nil && isSuccess(status):
+		if out == nil {
+			return status, st.markLost(st.checkNoContent(resp))
+		}
+		return status, st.markLost(st.decode(resp, out))
+	case err == nil && st.answer != nil: // a final answer, or the last before retries ran out
+		return status, st.markLost(st.answerError())
+	case st.answer != nil && st.Context.Err() != nil:
+		// The context ended after a retryable answer: as it arrived, while
+		// its retry waited, or during the retry. Both errors are true.
+		return status, st.markLost(fmt.Errorf("%w (stopped before retrying: %w)", st.answer, st.Context.Err()))
+	}
+	return status, st.markLost(st.transportError(err))
+}
+
+// markLost marks err as ErrOutcomeUnknown when the call is a write that an
+// attempt may have carried out: sent, with its answer lost (a reset, a
+// timeout, a 502 or 504, a 2xx that could not be read).
+func (st *callState) markLost(err error) error {
+	if err == nil || !st.mayHaveActed || st.method == http.MethodGet {
+		return err
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		apiErr.outcomeUnknown = true
+		return err
+	}
+	var decodeErr *decodeError
+	if errors.As(err, &decodeErr) {
+		return err // a write's decodeError says so itself
+	}
+	return &outcomeUnknownError{err: err}
+}
+
+// keepAnswer reads a non-2xx answer's body (capped) and keeps its *Error in
+// st.answer, so that it outlives the attempt; a 2xx answer clears it. The
+// body is closed: nothing else reads it.
+func (st *callState) keepAnswer(resp *http.Response) {
+	if isSuccess(resp.StatusCode) {
+		st.answer = nil
+		return
+	}
 	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	if st.flags&callDelete != 0 && resp.StatusCode == http.StatusNotFound && st.mayHaveActed {
+	_ = resp.Body.Close()
+	st.answer = newError(st.method, st.path, resp.StatusCode, resp.Header, body, st.t.echoes)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		st.answer.hint = redirectHint
+	}
+}
+
+// answerError is the final non-2xx answer's error, except a 404 to a delete
+// whose earlier attempt may already have removed the token: that is done.
+func (st *callState) answerError() error {
+	if st.flags&callDelete != 0 && st.answer.StatusCode == http.StatusNotFound && st.mayHaveActed {
 		if st.logger != nil {
 			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",
 				slog.String("method", st.method), slog.String("path", st.path),
@@ -54,16 +110,14 @@ func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
 		}
 		return nil
 	}
-	e := newError(st.method, st.path, resp.StatusCode, resp.Header, body, echoes)
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		e.hint = redirectHint
-	}
-	return e
+	return st.answer
 }
 
 // redirectHint explains a 3xx answer: the redirect guard (client.go) returns
 // one when following it could make a write look done when it is not.
 const redirectHint = "redirect not followed: a write is sent only to the configured host, with its own method"
+
+func isSuccess(status int) bool { return status >= 200 && status <= 299 }
 
 // readBufs recycles the buffers that 2xx answers are read into. Nothing
 // decoded points into them (json.Unmarshal copies every string and byte
@@ -75,17 +129,65 @@ var readBufs = sync.Pool{New: func() any { return new([]byte) }}
 // of 1000 tokens is well below it.
 const maxPooledReadBuf = 1 << 20
 
-// decode reads a 2xx answer through the size cap and decodes it into out.
-func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes *[]string) error {
+// readAnswer reads a final 2xx answer's body through the size cap into
+// st.body. It is go-retryablehttp's response handler, so it runs inside the
+// request loop: a body cut off mid-read goes to checkRetry (checkBodyRead)
+// like a connection error, and may be retried under the same policy and
+// context. A call that expects no value reads at most maxErrorBodyBytes.
+func readAnswer(resp *http.Response) error {
+	st := stateOf(resp.Request.Context())
+	if st == nil {
+		return nil
+	}
+	st.bodyRead = true
+	if !isSuccess(resp.StatusCode) {
+		return nil // read by keepAnswer
+	}
+	limit, truncateOK := st.t.maxBody, false
+	if st.flags&callNoValue != 0 {
+		if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
+			return nil
+		}
+		limit, truncateOK = maxErrorBodyBytes, true
+	}
 	pooled := readBufs.Get().(*[]byte)
-	defer readBufs.Put(pooled)
-	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, maxBody, false)
-	if cap(body) > cap(*pooled) && cap(body) <= maxPooledReadBuf {
-		*pooled = body[:0] // keep the larger buffer for next time
-	}
+	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, limit, truncateOK)
 	if err != nil {
-		return st.readError(err)
+		readBufs.Put(pooled)
+		if errors.Is(err, errBodyTooLarge) {
+			return err
+		}
+		return fmt.Errorf("reading the answer: %w", err)
 	}
+	*pooled = body
+	st.body = pooled
+	return nil
+}
+
+// releaseBody gives the 2xx body's buffer back to the pool, unless it grew
+// too large to keep.
+func (st *callState) releaseBody() {
+	if st.body == nil {
+		return
+	}
+	if cap(*st.body) <= maxPooledReadBuf {
+		*st.body = (*st.body)[:0]
+		readBufs.Put(st.body)
+	}
+	st.body = nil
+}
+
+// bodyBytes is the 2xx body readAnswer read, nil for none.
+func (st *callState) bodyBytes() []byte {
+	if st.body == nil {
+		return nil
+	}
+	return *st.body
+}
+
+// decode decodes the 2xx answer into out.
+func (st *callState) decode(resp *http.Response, out any) error {
+	body := st.bodyBytes()
 	fail := func(what string, err error) error {
 		return &decodeError{what: what, method: st.method, path: st.path, err: err}
 	}
@@ -96,7 +198,7 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes 
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -238,13 +340,10 @@ func canonicalJSON(body []byte) []byte {
 // checkNoContent accepts the answer of a call that expects no data: a 204, an
 // empty body, or JSON (SetExpiryPolicy's 200 may carry the policy). Anything
 // else, such as an HTML login page answered with 200, is not a success.
-func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error {
+func (st *callState) checkNoContent(resp *http.Response) error {
+	body := st.bodyBytes()
 	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
 		return nil
-	}
-	body, err := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	if err != nil {
-		return st.readError(err)
 	}
 	ct := resp.Header.Get("Content-Type")
 	trimmed := bytes.TrimSpace(body)
@@ -252,14 +351,7 @@ func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error
 		return nil
 	}
 	return &decodeError{what: "answer", method: st.method, path: st.path,
-		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes))}
-}
-
-func (st *callState) readError(err error) error {
-	if errors.Is(err, errBodyTooLarge) {
-		return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
-	}
-	return st.transportError(fmt.Errorf("reading the answer: %w", err))
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes))}
 }
 
 func isJSONContentType(ct string) bool {
@@ -328,10 +420,20 @@ type decodeError struct {
 }
 
 func (e *decodeError) Error() string {
-	return fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+	msg := fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+	if e.Is(ErrOutcomeUnknown) {
+		msg += " (" + outcomeUnknownText + ")"
+	}
+	return msg
 }
 
 func (e *decodeError) Unwrap() error { return e.err }
+
+// Is makes a write's decodeError match ErrOutcomeUnknown: the server answered
+// 2xx, so it acted, but the answer (a new token's secret, say) is lost.
+func (e *decodeError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.method != "" && e.method != http.MethodGet
+}
 
 // jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
 // follows the published spec, ISO-8601 strings. Absent or null stays zero.
