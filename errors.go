@@ -296,7 +296,7 @@ func bodyExcerpt(body []byte) string {
 			inTag = false
 			space = true
 		case inTag:
-		case r == utf8.RuneError || r < ' ' || r == ' ':
+		case r == utf8.RuneError || r == ' ' || isControl(r):
 			space = true
 		default:
 			if space && b.Len() > 0 {

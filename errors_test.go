@@ -651,6 +651,18 @@ func TestErrorBlanksInvisibleAndBidiCharactersFromServerText(t *testing.T) {
 	apiErr := requireAPIError(t, err)
 	assert.Equal(t, "accesstokens: GET "+apiRoot+"/projects/PRJ/1: 400 Bad Request: evil txt.exe INFO approved", err.Error())
 	assert.Equal(t, "evil\u202Etxt.exe\u2028INFO approved\ufeff", apiErr.Messages[0].Message)
+
+	// A 2xx HTML page quoted in a decode error is server text too.
+	ts.on(http.MethodGet, "/projects/PRJ/2", func(w http.ResponseWriter, r *http.Request) {
+		writeRawBody(w, http.StatusOK, "text/html", []byte("<html><body>Log\u202Ein\u2066 \u200bnow\u0085</body></html>"))
+	})
+	_, err = c.ProjectTokens.Get(testContext(t), "PRJ", "2")
+	require.Error(t, err)
+	for _, r := range invisible {
+		assert.NotContains(t, err.Error(), string(r))
+	}
+	assert.NotContains(t, err.Error(), "\u0085")
+	assert.Contains(t, err.Error(), "Log in")
 }
 
 func TestErrorRoundsRetryAfterToWholeSeconds(t *testing.T) {
