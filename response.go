@@ -94,7 +94,7 @@ func (st *callState) keepAnswer(resp *http.Response) {
 	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
 	_ = resp.Body.Close()
 	st.answer = newError(st.method, st.path, resp.StatusCode, resp.Header, body, st.t.echoes)
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && st.method != http.MethodGet {
 		st.answer.hint = redirectHint
 	}
 }
