@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -266,7 +265,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
-		echoes := echoWorthy(o.credentials)
+		echoes := o.credentials
 		t.echoes = &echoes
 	}
 	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
@@ -357,11 +356,14 @@ func isLoopback(host string) bool {
 // Authorization header whenever a redirect leaves the original scheme and host,
 // and never lets a redirect turn a write into a read: net/http follows a 301,
 // 302 or 303 for a DELETE or POST with a GET, whose 200 would then pass for
-// the write's success. Such a redirect is returned as the answer instead.
+// the write's success. Nor does a write follow a 307 or 308 to another scheme
+// or host: sent there without credentials, its 2xx would say nothing about
+// the write. Such a redirect is returned as the answer (an *Error) instead.
 //
 // A caller's transport is wrapped so that go-retryablehttp, which closes idle
 // connections after a failed request, cannot close those of a transport the
-// whole program shares (http.DefaultTransport, say).
+// whole program shares (http.DefaultTransport, say). Every transport is
+// wrapped in refuseUpgrades.
 func guardRedirects(hc *http.Client) *http.Client {
 	var c http.Client
 	if hc != nil {
@@ -370,10 +372,10 @@ func guardRedirects(hc *http.Client) *http.Client {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		c.Transport = keepIdleConns{rt}
+		c.Transport = refuseUpgrades{keepIdleConns{rt}}
 	} else {
 		c.Timeout = defaultHTTPTimeout
-		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		c.Transport = refuseUpgrades{http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -382,6 +384,9 @@ func guardRedirects(hc *http.Client) *http.Client {
 		}
 		first := via[0].URL
 		if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+			if req.Method != http.MethodGet {
+				return http.ErrUseLastResponse
+			}
 			req.Header.Del("Authorization")
 		}
 		if userCheck != nil {
@@ -399,19 +404,31 @@ func guardRedirects(hc *http.Client) *http.Client {
 // brought, which may be shared with the rest of the program.
 type keepIdleConns struct{ http.RoundTripper }
 
-// minEchoLen is the shortest credential blanked out of server text: shorter
-// strings (a demo password such as "alice") would mangle ordinary words.
-const minEchoLen = 8
+// refuseUpgrades turns an unrequested 101 Switching Protocols into an error
+// at once. net/http hands the connection itself over as the body of a 101,
+// and neither the request's context nor the client's timeout watches it:
+// reading it would wait for as long as the server keeps it open.
+type refuseUpgrades struct{ http.RoundTripper }
 
-func echoWorthy(credentials []string) []string {
-	var out []string
-	for _, c := range credentials {
-		if len(c) >= minEchoLen {
-			out = append(out, c)
-		}
+func (r refuseUpgrades) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.RoundTripper.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = resp.Body.Close() // closes the connection
+		return nil, errUnrequestedUpgrade
 	}
-	return out
+	return resp, err
 }
+
+// CloseIdleConnections passes on to the transport, unless keepIdleConns hides it.
+func (r refuseUpgrades) CloseIdleConnections() {
+	if c, ok := r.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// errUnrequestedUpgrade is the answer 101, which the client never asks for;
+// retrying would not help.
+var errUnrequestedUpgrade = errors.New("the server answered 101 Switching Protocols, which the client never asks for")
 
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
@@ -466,6 +483,8 @@ const (
 	callDelete
 	// callEmptyOK accepts an empty 2xx body as a zero answer.
 	callEmptyOK
+	// callNoValue marks a call that decodes no answer (set by call).
+	callNoValue
 )
 
 // callIdempotent is a request that is safe to repeat.
@@ -478,6 +497,9 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return 0, invalidArg("ctx", "must not be nil")
 	}
 	t := c.t
+	if out == nil {
+		flags |= callNoValue
+	}
 	plain, raw := t.paths(segs)
 	st := t.newCallState(ctx, method, raw, flags)
 	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
@@ -485,21 +507,7 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 		return 0, err
 	}
 	resp, err := t.retry.Do(req)
-	if err != nil {
-		return 0, st.transportError(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := st.statusError(resp, t.echoes)
-		if err != nil && st.interrupted {
-			err = fmt.Errorf("%w (stopped before retrying: %w)", err, st.Context.Err())
-		}
-		return resp.StatusCode, err
-	}
-	if out == nil {
-		return resp.StatusCode, st.checkNoContent(resp, t.echoes)
-	}
-	return resp.StatusCode, st.decode(resp, t.maxBody, out, t.echoes)
+	return st.result(resp, err, out)
 }
 
 // headerJSON is the Accept and Content-Type value of every request. It is
@@ -528,6 +536,7 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 		h["Authorization"] = []string{*t.authorization}
 	}
 	req := &retryablehttp.Request{Request: hreq}
+	req.SetResponseHandler(readAnswer)
 	if body != nil {
 		h["Content-Type"] = headerJSON
 		if err := req.SetBody(body); err != nil {
@@ -539,6 +548,11 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 			// acted). go-retryablehttp rewinds bodies without it, so a
 			// create keeps none: only our retry policy may repeat one.
 			hreq.GetBody = nil
+			// A create's answer holds the new secret. Bytes a server
+			// sends past the Content-Length stay on the connection, and
+			// net/http prints them to stderr ("Unsolicited response
+			// received on idle HTTP channel") if it is reused: it is not.
+			hreq.Close = true
 		}
 	}
 	return req, nil

@@ -117,9 +117,9 @@
 // *Error matches the sentinel of its status class through errors.Is, and no
 // other: [ErrBadRequest] (400), [ErrUnauthorized] (401), [ErrForbidden] (403),
 // [ErrNotFound] (404), [ErrConflict] (409), [ErrRateLimited] (429) and
-// [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect that
-// would have turned a Delete or Update into a GET) match none, but are still
-// an *Error. Error() is one short line: it never repeats control characters
+// [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect the
+// client did not follow because it would have turned a write into a GET or
+// sent it to another host) match none, but are still an *Error. Error() is one short line: it never repeats control characters
 // or the client's own credentials, and nothing of a create's answer.
 //
 // A 2xx answer that is not what the call expects is an error too, never a
@@ -137,7 +137,10 @@
 //	}
 //
 // Bitbucket answers 401, not 403, when an authenticated user lacks a right,
-// so ErrUnauthorized covers both "who are you?" and "you may not".
+// so ErrUnauthorized covers both "who are you?" and "you may not";
+// [ErrAuthentication] and [ErrNotPermitted] tell them apart. A write whose
+// answer was lost (a reset, a timeout, a 502 or 504, a 2xx that could not be
+// read) matches [ErrOutcomeUnknown]: it may or may not have taken effect.
 //
 // Input the client can tell is wrong is refused before any request is sent:
 // an empty user slug, project key, repository slug or token id, an empty
@@ -146,9 +149,9 @@
 // [*InvalidArgumentError] naming the field, and match [ErrInvalidArgument].
 // Failures with no HTTP answer (a refused connection, an ended context) wrap
 // their cause, so errors.Is(err, context.DeadlineExceeded) works too. When the
-// context ends between a retryable answer (a 503, say) and its retry, the
-// error holds both: errors.As finds the answer's *Error and errors.Is finds
-// the context's error.
+// context ends after a retryable answer (a 503, say), as it arrives, while
+// its retry waits or during the retry, the error holds both: errors.As finds
+// the answer's *Error (RetryAfter included) and errors.Is the context's error.
 //
 // # Retries
 //
@@ -158,14 +161,15 @@
 // retries off.
 //
 // Reads, updates, deletes and the admin calls are safe to repeat, so they
-// are retried after connection errors and after 429, 502, 503 and 504
-// answers. A create is different: Bitbucket has no idempotency key, and a
+// are retried after connection errors (a 2xx body cut off mid-read
+// included) and after 429, 502, 503 and 504 answers. A create is different: Bitbucket has no idempotency key, and a
 // create repeated after the server acted on the first one makes a second
 // token whose secret nobody ever sees. So a create is retried only when the
 // server cannot have acted on it: after 429 or 503, or when the connection
 // could not even be opened. After a 502, a 504, a reset connection or a
-// timeout the create is not retried and the error is returned; list the
-// scope's tokens to see whether it was made.
+// timeout the create is not retried and the error, matching
+// [ErrOutcomeUnknown], is returned; list the scope's tokens to see whether it
+// was made.
 //
 // A Retry-After header (seconds or an HTTP date) on a 429 or 503 sets the
 // wait, capped by RetryPolicy.MaxWait. When the retries run out, the caller

@@ -163,8 +163,8 @@ func TestCountTokensUsesTheSingularForOne(t *testing.T) {
 
 func TestMaskHidesTheLengthOfShortSecrets(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "************wxyz", mask("BBDC-abcdefghijklmnopqrstuvwxyz"))
-	for _, short := range []accesstokens.Secret{"", "a", "short", "12345678"} {
+	assert.Equal(t, "************wxyz", mask(accesstokens.NewSecret("BBDC-abcdefghijklmnopqrstuvwxyz")))
+	for _, short := range []accesstokens.Secret{accesstokens.NewSecret(""), accesstokens.NewSecret("a"), accesstokens.NewSecret("short"), accesstokens.NewSecret("12345678")} {
 		assert.Equal(t, "************", mask(short), "%d characters", len(short.Reveal()))
 	}
 }

@@ -431,8 +431,8 @@ func TestExpiryDaysRoundsUpWholeDays(t *testing.T) {
 
 func TestMaskShowsOnlyTheLastFourCharacters(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "************wxyz", mask("BBDC-abcdefghijklmnopqrstuvwxyz"))
-	assert.Equal(t, "************", mask("short"), "short secrets stay hidden")
+	assert.Equal(t, "************wxyz", mask(accesstokens.NewSecret("BBDC-abcdefghijklmnopqrstuvwxyz")))
+	assert.Equal(t, "************", mask(accesstokens.NewSecret("short")), "short secrets stay hidden")
 }
 
 func TestBinaryRunsTheDemoWithNoSetupAndExitsOneOnError(t *testing.T) {
