@@ -194,7 +194,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 		return nil, err
 	}
 	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
-	if raw.Token == "" {
+	if raw.Token.Reveal() == "" {
 		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.pathOf(segs), err: errors.New(`no "token" in the answer`)}
 	}
 	return raw, nil
