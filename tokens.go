@@ -163,7 +163,7 @@ type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, "", false)
+	segs, _, err := sc.segments(&buf, kind, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 
 func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 
 func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return err
 	}
