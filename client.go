@@ -51,8 +51,8 @@ type Client struct {
 // transport is everything a request needs; it never changes after NewClient.
 type transport struct {
 	scheme, host string // from the base URL
-	rootPath     string // unescaped: context path + /rest/access-tokens/<version>
-	rootRawPath  string // the same, escaped as on the wire
+	// roots are the REST APIs below the base URL, indexed by restAPI.
+	roots [2]apiRoot
 	// authorization is the whole Authorization header value, nil for none.
 	// It sits behind a pointer because fmt expands this struct under verbs
 	// such as %s or %q given a Client, and prints a nested pointer only as an
@@ -250,15 +250,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
 	}
 	t := &transport{
-		scheme:      base.Scheme,
-		host:        base.Host,
-		rootPath:    strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
-		rootRawPath: strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
-		userAgent:   defaultUserAgent,
-		logger:      o.logger,
-		policy:      o.retry.normalized(),
-		maxBody:     MaxResponseBytes,
+		scheme:    base.Scheme,
+		host:      base.Host,
+		userAgent: defaultUserAgent,
+		logger:    o.logger,
+		policy:    o.retry.normalized(),
+		maxBody:   MaxResponseBytes,
 	}
+	t.roots[tokensAPI] = newAPIRoot(base, "/rest/access-tokens/"+o.apiVersion)
+	t.roots[coreAPI] = newAPIRoot(base, "/rest/api/"+o.apiVersion)
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
 	}
@@ -416,17 +416,43 @@ func echoWorthy(credentials []string) []string {
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
 
-// pathOf is the escaped request path for segs, as errors and logs show it.
-func (c *Client) pathOf(segs []string) string {
-	_, raw := c.t.paths(segs)
+// restAPI says which of Bitbucket's REST APIs a request goes to.
+type restAPI uint8
+
+const (
+	tokensAPI restAPI = iota // /rest/access-tokens/<version>: the token services and Admin
+	coreAPI                  // /rest/api/<version>: Directory
+)
+
+// apiRoot is the path of one REST API below the base URL.
+type apiRoot struct {
+	plain string // unescaped: context path + /rest/<api>/<version>
+	raw   string // the same, escaped as on the wire
+}
+
+func newAPIRoot(base *url.URL, rest string) apiRoot {
+	return apiRoot{
+		plain: strings.TrimRight(base.Path, "/") + rest,
+		raw:   strings.TrimRight(base.EscapedPath(), "/") + rest,
+	}
+}
+
+// pathOf is the escaped request path for segs below the token API, as
+// errors and logs show it.
+func (c *Client) pathOf(segs []string) string { return c.pathIn(tokensAPI, segs) }
+
+// pathIn is the escaped request path for segs below api.
+func (c *Client) pathIn(api restAPI, segs []string) string {
+	_, raw := c.t.paths(api, segs)
 	return raw
 }
 
 // paths builds the unescaped and the escaped path for segs below the API
 // root. Every segment is escaped, so "/", "?" and "%" in a slug stay in it.
 // When nothing needs escaping, both are the same string, built once.
-func (t *transport) paths(segs []string) (plain, raw string) {
-	n, escapes := len(t.rootRawPath), t.rootPath != t.rootRawPath
+func (t *transport) paths(api restAPI, segs []string) (plain, raw string) {
+	root := &t.roots[api]
+	n, escapes := len(root.raw), root.plain != root.raw
 	for _, s := range segs {
 		n += 1 + len(s)
 		escapes = escapes || url.PathEscape(s) != s
@@ -434,19 +460,19 @@ func (t *transport) paths(segs []string) (plain, raw string) {
 	if !escapes {
 		var b strings.Builder
 		b.Grow(n)
-		b.WriteString(t.rootPath)
+		b.WriteString(root.plain)
 		for _, s := range segs {
 			b.WriteByte('/')
 			b.WriteString(s)
 		}
 		return b.String(), b.String()
 	}
-	n += 2 * (n - len(t.rootRawPath)) // room for every segment byte to become %XX
+	n += 2 * (n - len(root.raw)) // room for every segment byte to become %XX
 	var p, r strings.Builder
 	p.Grow(n)
 	r.Grow(n)
-	p.WriteString(t.rootPath)
-	r.WriteString(t.rootRawPath)
+	p.WriteString(root.plain)
+	r.WriteString(root.raw)
 	for _, s := range segs {
 		p.WriteByte('/')
 		p.WriteString(s)
@@ -471,14 +497,20 @@ const (
 // callIdempotent is a request that is safe to repeat.
 const callIdempotent callFlags = 0
 
-// call sends one logical request (with its retries) and decodes a 2xx JSON
-// answer into out, when out is not nil. It returns the final status code.
+// call sends one logical request to the token API; see callAPI.
 func (c *Client) call(ctx context.Context, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
+	return c.callAPI(ctx, tokensAPI, method, segs, rawQuery, body, flags, out)
+}
+
+// callAPI sends one logical request (with its retries) to segs below api and
+// decodes a 2xx JSON answer into out, when out is not nil. It returns the
+// final status code.
+func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
 	if ctx == nil {
 		return 0, invalidArg("ctx", "must not be nil")
 	}
 	t := c.t
-	plain, raw := t.paths(segs)
+	plain, raw := t.paths(api, segs)
 	st := t.newCallState(ctx, method, raw, flags)
 	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
 	if err != nil {
