@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,6 +84,7 @@ type options struct {
 	retry         RetryPolicy
 	logger        *slog.Logger
 	insecureHTTP  bool
+	paced         bool    // WithRateLimit was given
 	rateLimit     float64 // requests a second; <= 0: no pacing
 	rateBurst     int
 }
@@ -205,12 +207,23 @@ func WithInsecureHTTP() Option {
 // WithRateLimit paces every request of this Client (all goroutines together) to at most rps requests
 // a second with bursts of burst, and makes every goroutine wait out a 429's Retry-After together,
 // instead of each finding the limit on its own. rps <= 0: no pacing (the 429 gate stays on).
+//
+// Every attempt is paced, retries and redirects included, and a wait ends
+// early, with the context's error, when the request's context ends. A 429
+// holds all requests for its Retry-After (1 s when it has none), capped like
+// any wait at the retry policy's MaxWait (5 s when retries are off); the
+// request that met the 429 is retried as the policy says, a create included
+// (the server did not act on it). Pacing uses golang.org/x/time/rate. A
+// Client without this option has no pacing and no gate.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(o *options) error {
-		if rps > 0 && burst < 1 {
+		if math.IsNaN(rps) {
+			return invalidArg("rps", "must be a number")
+		}
+		if rps > 0 && !math.IsInf(rps, 1) && burst < 1 {
 			return invalidArg("burst", "must be at least 1 when rps > 0, got %d", burst)
 		}
-		o.rateLimit, o.rateBurst = rps, burst // TODO(issue 10): pacing is being built
+		o.paced, o.rateLimit, o.rateBurst = true, rps, burst
 		return nil
 	}
 }
@@ -269,7 +282,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		echoes := echoWorthy(o.credentials)
 		t.echoes = &echoes
 	}
-	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
+	hc := guardRedirects(o.httpClient)
+	if o.paced {
+		maxPause := t.policy.MaxWait
+		if maxPause <= 0 {
+			maxPause = DefaultRetryPolicy().MaxWait
+		}
+		hc.Transport = pacedTransport{next: hc.Transport, pacer: newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)}
+	}
+	t.retry = t.newRetryClient(hc)
 	c := &Client{t: t}
 	ts := &tokenService{c: c}
 	c.UserTokens = userTokens{ts}
