@@ -101,6 +101,7 @@ func TestWithoutRateLimitTheSameLoadMeetsTheServersLimit(t *testing.T) {
 	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
 	require.NoError(t, err)
 	failures := hammer(t, c, 32, 2)
+	t.Logf("429s: %d, successes: %d", srv.limited429.Load(), srv.ok.Load())
 	assert.Greater(t, len(failures), 5)
 	for _, err := range failures {
 		assert.ErrorIs(t, err, accesstokens.ErrRateLimited)
