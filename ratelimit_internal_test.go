@@ -34,8 +34,9 @@ func TestOverlapping429sHoldOnceNotOncePerAnswer(t *testing.T) {
 	assert.GreaterOrEqual(t, hold, 2*time.Second)
 	assert.Less(t, hold, 3*time.Second, "the holds added up")
 
+	held := p.until
 	p.pause(answer429("1"))
-	assert.Equal(t, before.Add(hold), p.until, "a shorter Retry-After does not shorten the hold")
+	assert.True(t, held.Equal(p.until), "a shorter Retry-After does not shorten the hold")
 }
 
 func TestA429HoldIsCappedAndHasADefault(t *testing.T) {
