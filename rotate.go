@@ -60,9 +60,10 @@ const rotateCleanupTimeout = 20 * time.Second
 // the rotation at the next step, after cleaning up. Clean-up runs even when
 // ctx has ended, each step bounded by a short deadline of its own.
 //
-// Input is checked before anything is sent (ErrInvalidArgument naming the
-// field). Once the old token was read, the Rotation is never nil, and any
-// error is a *RotateError saying which step failed and which token ids exist.
+// Input is checked before anything is sent (an *InvalidArgumentError naming
+// the field). Every later error is a *RotateError saying which step failed
+// and which token ids exist; the Rotation is nil only when the old token
+// could not be read.
 func Rotate(ctx context.Context, tokens TokensService, scope Scope, tokenID string, opts RotateOptions) (*Rotation, error) {
 	kind, err := validateRotate(ctx, tokens, scope, tokenID, opts)
 	if err != nil {
