@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,8 +51,8 @@ type Client struct {
 // transport is everything a request needs; it never changes after NewClient.
 type transport struct {
 	scheme, host string // from the base URL
-	rootPath     string // unescaped: context path + /rest/access-tokens/<version>
-	rootRawPath  string // the same, escaped as on the wire
+	// roots are the REST APIs below the base URL, indexed by restAPI.
+	roots [2]apiRoot
 	// authorization is the whole Authorization header value, nil for none.
 	// It sits behind a pointer because fmt expands this struct under verbs
 	// such as %s or %q given a Client, and prints a nested pointer only as an
@@ -82,6 +83,7 @@ type options struct {
 	retry         RetryPolicy
 	logger        *slog.Logger
 	insecureHTTP  bool
+	paced         bool    // WithRateLimit was given
 	rateLimit     float64 // requests a second; <= 0: no pacing
 	rateBurst     int
 }
@@ -204,12 +206,23 @@ func WithInsecureHTTP() Option {
 // WithRateLimit paces every request of this Client (all goroutines together) to at most rps requests
 // a second with bursts of burst, and makes every goroutine wait out a 429's Retry-After together,
 // instead of each finding the limit on its own. rps <= 0: no pacing (the 429 gate stays on).
+//
+// Every attempt is paced, retries and redirects included, and a wait ends
+// early, with the context's error, when the request's context ends. A 429
+// holds all requests for its Retry-After (1 s when it has none), capped like
+// any wait at the retry policy's MaxWait (5 s when retries are off); the
+// request that met the 429 is retried as the policy says, a create included
+// (the server did not act on it). Pacing uses golang.org/x/time/rate. A
+// Client without this option has no pacing and no gate.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(o *options) error {
-		if rps > 0 && burst < 1 {
+		if math.IsNaN(rps) {
+			return invalidArg("rps", "must be a number")
+		}
+		if rps > 0 && !math.IsInf(rps, 1) && burst < 1 {
 			return invalidArg("burst", "must be at least 1 when rps > 0, got %d", burst)
 		}
-		o.rateLimit, o.rateBurst = rps, burst // TODO(issue 10): pacing is being built
+		o.paced, o.rateLimit, o.rateBurst = true, rps, burst
 		return nil
 	}
 }
@@ -249,15 +262,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
 	}
 	t := &transport{
-		scheme:      base.Scheme,
-		host:        base.Host,
-		rootPath:    strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
-		rootRawPath: strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
-		userAgent:   defaultUserAgent,
-		logger:      o.logger,
-		policy:      o.retry.normalized(),
-		maxBody:     MaxResponseBytes,
+		scheme:    base.Scheme,
+		host:      base.Host,
+		userAgent: defaultUserAgent,
+		logger:    o.logger,
+		policy:    o.retry.normalized(),
+		maxBody:   MaxResponseBytes,
 	}
+	t.roots[tokensAPI] = newAPIRoot(base, "/rest/access-tokens/"+o.apiVersion)
+	t.roots[coreAPI] = newAPIRoot(base, "/rest/api/"+o.apiVersion)
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
 	}
@@ -268,7 +281,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		echoes := o.credentials
 		t.echoes = &echoes
 	}
-	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
+	hc := guardRedirects(o.httpClient)
+	if o.paced {
+		maxPause := t.policy.MaxWait
+		if maxPause <= 0 {
+			maxPause = DefaultRetryPolicy().MaxWait
+		}
+		hc.Transport = pacedTransport{next: hc.Transport, pacer: newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)}
+	}
+	t.retry = t.newRetryClient(hc)
 	c := &Client{t: t}
 	ts := &tokenService{c: c}
 	c.UserTokens = userTokens{ts}
@@ -433,17 +454,43 @@ var errUnrequestedUpgrade = errors.New("the server answered 101 Switching Protoc
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
 
-// pathOf is the escaped request path for segs, as errors and logs show it.
-func (c *Client) pathOf(segs []string) string {
-	_, raw := c.t.paths(segs)
+// restAPI says which of Bitbucket's REST APIs a request goes to.
+type restAPI uint8
+
+const (
+	tokensAPI restAPI = iota // /rest/access-tokens/<version>: the token services and Admin
+	coreAPI                  // /rest/api/<version>: Directory
+)
+
+// apiRoot is the path of one REST API below the base URL.
+type apiRoot struct {
+	plain string // unescaped: context path + /rest/<api>/<version>
+	raw   string // the same, escaped as on the wire
+}
+
+func newAPIRoot(base *url.URL, rest string) apiRoot {
+	return apiRoot{
+		plain: strings.TrimRight(base.Path, "/") + rest,
+		raw:   strings.TrimRight(base.EscapedPath(), "/") + rest,
+	}
+}
+
+// pathOf is the escaped request path for segs below the token API, as
+// errors and logs show it.
+func (c *Client) pathOf(segs []string) string { return c.pathIn(tokensAPI, segs) }
+
+// pathIn is the escaped request path for segs below api.
+func (c *Client) pathIn(api restAPI, segs []string) string {
+	_, raw := c.t.paths(api, segs)
 	return raw
 }
 
 // paths builds the unescaped and the escaped path for segs below the API
 // root. Every segment is escaped, so "/", "?" and "%" in a slug stay in it.
 // When nothing needs escaping, both are the same string, built once.
-func (t *transport) paths(segs []string) (plain, raw string) {
-	n, escapes := len(t.rootRawPath), t.rootPath != t.rootRawPath
+func (t *transport) paths(api restAPI, segs []string) (plain, raw string) {
+	root := &t.roots[api]
+	n, escapes := len(root.raw), root.plain != root.raw
 	for _, s := range segs {
 		n += 1 + len(s)
 		escapes = escapes || url.PathEscape(s) != s
@@ -451,19 +498,19 @@ func (t *transport) paths(segs []string) (plain, raw string) {
 	if !escapes {
 		var b strings.Builder
 		b.Grow(n)
-		b.WriteString(t.rootPath)
+		b.WriteString(root.plain)
 		for _, s := range segs {
 			b.WriteByte('/')
 			b.WriteString(s)
 		}
 		return b.String(), b.String()
 	}
-	n += 2 * (n - len(t.rootRawPath)) // room for every segment byte to become %XX
+	n += 2 * (n - len(root.raw)) // room for every segment byte to become %XX
 	var p, r strings.Builder
 	p.Grow(n)
 	r.Grow(n)
-	p.WriteString(t.rootPath)
-	r.WriteString(t.rootRawPath)
+	p.WriteString(root.plain)
+	r.WriteString(root.raw)
 	for _, s := range segs {
 		p.WriteByte('/')
 		p.WriteString(s)
@@ -490,9 +537,15 @@ const (
 // callIdempotent is a request that is safe to repeat.
 const callIdempotent callFlags = 0
 
-// call sends one logical request (with its retries) and decodes a 2xx JSON
-// answer into out, when out is not nil. It returns the final status code.
+// call sends one logical request to the token API; see callAPI.
 func (c *Client) call(ctx context.Context, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
+	return c.callAPI(ctx, tokensAPI, method, segs, rawQuery, body, flags, out)
+}
+
+// callAPI sends one logical request (with its retries) to segs below api and
+// decodes a 2xx JSON answer into out, when out is not nil. It returns the
+// final status code.
+func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
 	if ctx == nil {
 		return 0, invalidArg("ctx", "must not be nil")
 	}
@@ -500,7 +553,7 @@ func (c *Client) call(ctx context.Context, method string, segs []string, rawQuer
 	if out == nil {
 		flags |= callNoValue
 	}
-	plain, raw := t.paths(segs)
+	plain, raw := t.paths(api, segs)
 	st := t.newCallState(ctx, method, raw, flags)
 	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
 	if err != nil {

@@ -1,6 +1,10 @@
 // Package accesstokens is a typed client for the HTTP access-token REST API of
 // Bitbucket Data Center (/rest/access-tokens/latest): personal, project and
-// repository access tokens, and the server-wide expiry policy.
+// repository access tokens, and the server-wide expiry policy. On top of the
+// endpoints it offers token lifecycle across a whole server: scopes as
+// values, expiry helpers, safe rotation ([Rotate]), the projects,
+// repositories and users to walk ([DirectoryService]), and shared pacing
+// under a rate limit ([WithRateLimit]).
 //
 // Atlassian's REST reference is at https://developer.atlassian.com/server/bitbucket/rest/
 // (the "Access tokens" group). Real servers differ from that reference in a
@@ -105,9 +109,62 @@
 //
 // Update changes a token's name, its permissions or both; a nil field in
 // [UpdateTokenRequest] is left as it is. A token's expiry can never change
-// and a token cannot be renewed: to rotate one, create its successor, hand
-// the new secret out, then delete the old token. Delete revokes a token at
-// once; reading it afterwards fails with [ErrNotFound].
+// and a token cannot be renewed: [Rotate] replaces it instead. Delete revokes
+// a token at once; reading it afterwards fails with [ErrNotFound].
+//
+// # Scopes as values
+//
+// A [Scope] names whose tokens: [UserScope]("alice"), [ProjectScope]("PRJ")
+// or [RepoScope]("PRJ", "repo"). [ParseScope] reads the same values as text
+// ("user:alice", "project:PRJ", "repo:PRJ/repo"), which [Scope.String]
+// writes. Client.Tokens ([TokensService]) takes a Scope where the three
+// scope services take their path arguments, over the same implementation, so
+// code that handles every kind of token needs no switch:
+//
+//	for _, s := range []accesstokens.Scope{accesstokens.UserScope("alice"), accesstokens.ProjectScope("PRJ")} {
+//		for tok, err := range client.Tokens.All(ctx, s, nil) {
+//			...
+//		}
+//	}
+//
+// A Scope of any other shape (both a user and a project, a repository
+// without its project) is refused with [ErrInvalidArgument] naming the field.
+//
+// # Token lifecycle and rotation
+//
+// [AccessToken.Expired], [AccessToken.ExpiresWithin] and
+// [AccessToken.ExpiryDays] answer the usual questions without date
+// arithmetic (ExpiryDays rounds to whole days, so a lifetime that crosses a
+// daylight-saving change still counts 30 days). [ParsePermission] reads a
+// permission name in any case.
+//
+// [Rotate] replaces a token with a new one like it (or as [RotateOptions]
+// say) over any TokensService. It creates the new token, hands it to your
+// Deliver function (store the secret, check that it works) and only then
+// revokes the old one. Whatever fails where, it leaves no token whose
+// secret you lack unless its error names it, keeps the old token unless the
+// new one was delivered, and returns the new secret whenever the new token
+// survives. A create whose answer was lost is found by listing the scope
+// again and revoked. Its errors are [*RotateError]s naming the step and the
+// token ids that exist.
+//
+// # Reading the whole server
+//
+// Bitbucket has no endpoint listing every token of a server: an inventory
+// walks the scopes. Client.Directory ([DirectoryService]) lists them from
+// Bitbucket's core REST API (/rest/api/latest): projects, repositories
+// (archived ones included), users (the admin list, or the plain one when the
+// caller is not an administrator) and the server's version. It uses the same
+// transport as the token services, and pages with the same guarded iterator
+// as All.
+//
+// # Rate limits
+//
+// A Bitbucket with rate limiting on answers 429 with Retry-After.
+// [WithRateLimit] paces all requests of a Client, from every goroutine, to a
+// rate and burst you choose, and makes every goroutine of the Client wait out
+// a 429's Retry-After together, so that 32 workers do not each discover the
+// limit on their own. Without it nothing is paced.
 //
 // # Errors
 //
@@ -199,8 +256,8 @@
 // record requests; see [github.com/bbdc-tools/accesstokens/accesstokenstest].
 //
 // For unit tests without HTTP, the services are interfaces. Code that takes
-// a [ProjectTokensService] (or [UserTokensService], [RepoTokensService],
-// [AdminService]) rather than a *Client can be handed client.ProjectTokens in
+// a [TokensService] (or [ProjectTokensService], [UserTokensService],
+// [RepoTokensService], [AdminService], [DirectoryService]) rather than a *Client can be handed client.ProjectTokens in
 // production and a small stub in tests. A stub can embed the interface and
 // implement only the methods the code under test calls.
 //

@@ -240,8 +240,12 @@ func retryableTransportError(err error) bool {
 }
 
 // failedBeforeSending is true for errors that happen before a single byte
-// reaches the server: refused connections and failed name lookups.
+// reaches the server: refused connections, failed name lookups, and
+// requests given up while they waited for WithRateLimit's pacing.
 func failedBeforeSending(err error) bool {
+	if errors.As(err, new(notSentError)) { // given up while waiting for the rate limit
+		return true
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true

@@ -167,7 +167,14 @@ func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts 
 	if err != nil {
 		return nil, err
 	}
-	return listPage[AccessToken, tokenJSON](ctx, s.c, segs, opts)
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	q, err := opts.encode()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[AccessToken, tokenJSON](ctx, s.c, tokensAPI, segs, q)
 }
 
 func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) iter.Seq2[AccessToken, error] {
