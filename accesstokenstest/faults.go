@@ -44,20 +44,22 @@ func (f *Fake) InjectFault(fl Fault) {
 	if fl.Times < 1 {
 		fl.Times = 1
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	f.faults = append(f.faults, &fl)
 }
 
 // ClearFaults removes every queued fault.
 func (f *Fake) ClearFaults() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	f.faults = nil
 }
 
-// takeFaultLocked returns a copy of the first fault matching the request and uses up one of its Times.
-func (f *Fake) takeFaultLocked(method, path string) *Fault {
+// takeFault returns a copy of the first fault matching the request and uses up one of its Times.
+func (f *Fake) takeFault(method, path string) *Fault {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	for i, fl := range f.faults {
 		if fl.Method != "" && !strings.EqualFold(fl.Method, method) {
 			continue
@@ -97,7 +99,7 @@ func (f *Fake) wait(r *http.Request, d time.Duration) bool {
 }
 
 // writeFault answers with a fault's status, headers and body.
-func writeFault(w http.ResponseWriter, fl *Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	body, ct := []byte(fl.Body), fl.ContentType
 	if fl.Body == "" {
 		body, _ = json.Marshal((&apiError{status: fl.Status, message: http.StatusText(fl.Status),
@@ -115,7 +117,9 @@ func writeFault(w http.ResponseWriter, fl *Fault) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(fl.Status)
-	_, _ = w.Write(body)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 // dropConnection closes the client's connection without a response.
@@ -133,8 +137,8 @@ func dropConnection(w http.ResponseWriter) {
 // PendingFaults returns how many more requests the queued faults will hit (the sum of their
 // remaining Times): 0 once every injected fault has been used up.
 func (f *Fake) PendingFaults() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	n := 0
 	for _, fl := range f.faults {
 		n += fl.Times

@@ -56,6 +56,9 @@ func (r result) firstError(t testing.TB) map[string]any {
 	return errs[0].(map[string]any)
 }
 
+// pinned pins the fake clock at 2026-01-01, for tests that compare dates with the fake's Now.
+var pinned = accesstokenstest.WithClock(accesstokenstest.DefaultStartTime())
+
 func newServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
 	t.Helper()
 	srv := accesstokenstest.NewServer(opts...)

@@ -130,7 +130,7 @@ func TestRotateReplacesTheTokenWithTheSameNamePermissionsAndExpiryLength(t *test
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testContext(t)
-			srv := accesstokenstest.NewServer()
+			srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 			defer srv.Close()
 			oldID, oldSecret := srv.IssueToken(tc.scope, "deploy", tc.expiryDays, tc.perms...)
 			srv.Advance(5 * day)
