@@ -573,6 +573,13 @@ type TokenInfo struct {
 	RepoArchived      bool       `json:"repoArchived"`      // a repository token whose repository is archived
 }
 
+// TokenCount returns how many tokens are stored.
+func (f *Fake) TokenCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.tokens)
+}
+
 // Tokens returns a snapshot of every stored token, oldest first.
 func (f *Fake) Tokens() []TokenInfo {
 	f.mu.Lock()

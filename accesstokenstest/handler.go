@@ -2,13 +2,16 @@ package accesstokenstest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const (
@@ -232,6 +235,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := incoming{r: r}
 	in.body, in.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	in.tooLarge = len(in.body) > maxBodyBytes
+	// The server's ReadTimeout guarded the body; from here on an injected Delay may hold the
+	// handler as long as it likes (not supported outside a server: nothing to clear then).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 
 	fl := f.takeFault(r.Method, f.faultPath(rawPath))
 	if fl == nil {
@@ -335,6 +341,10 @@ func (f *Fake) process(in incoming) (response, authResult) {
 			header:  http.Header{"Allow": {allow}}}), a
 	}
 	if in.bodyErr != nil {
+		var ne net.Error
+		if errors.As(in.bodyErr, &ne) && ne.Timeout() {
+			return errorResponse(&apiError{status: http.StatusRequestTimeout, message: "The request body did not arrive in time."}), a
+		}
 		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The request body could not be read."}), a
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
