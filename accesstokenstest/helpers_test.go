@@ -2,6 +2,8 @@ package accesstokenstest_test
 
 import (
 	"bytes"
+	"runtime"
+	"time"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -144,4 +146,15 @@ func jsonOf(t testing.TB, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// waitFor polls cond, yielding between tries, until it holds; it fails the test if that takes
+// more than 10 s (a hang guard: the conditions it waits for come within milliseconds).
+func waitFor(t testing.TB, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), msg)
+		runtime.Gosched()
+	}
 }
