@@ -2,13 +2,13 @@ package accesstokenstest_test
 
 import (
 	"bytes"
-	"runtime"
-	"time"
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
