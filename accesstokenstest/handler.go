@@ -235,9 +235,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := incoming{r: r}
 	in.body, in.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	in.tooLarge = len(in.body) > maxBodyBytes
-	// The server's ReadTimeout guarded the body; from here on an injected Delay may hold the
-	// handler as long as it likes (not supported outside a server: nothing to clear then).
-	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	if in.bodyErr == nil && !in.tooLarge {
+		// The server's ReadTimeout guarded the body, which is read; from here on an injected
+		// Delay may hold the handler as long as it likes (outside a server there is nothing to
+		// clear). A body left unread keeps the deadline, so net/http's discarding of its rest
+		// cannot hang.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
 
 	fl := f.takeFault(r.Method, f.faultPath(rawPath))
 	if fl == nil {
