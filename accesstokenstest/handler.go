@@ -236,10 +236,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in.body, in.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	in.tooLarge = len(in.body) > maxBodyBytes
 	if in.bodyErr == nil && !in.tooLarge {
-		// The server's ReadTimeout guarded the body, which is read; from here on an injected
-		// Delay may hold the handler as long as it likes (outside a server there is nothing to
-		// clear). A body left unread keeps the deadline, so net/http's discarding of its rest
-		// cannot hang.
+		// The server's ReadTimeout guarded the body, which is read; clearing the deadline makes
+		// sure that an injected Delay is never cut short by it (outside a server there is
+		// nothing to clear). A body left unread keeps the deadline, so that net/http's
+		// discarding of its rest cannot hang.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	}
 
@@ -309,7 +309,7 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 // (401), method (405), body (413, 415, 400), then the operation's own.
 func (f *Fake) process(in incoming) (response, authResult) {
 	r := in.r
-	parts, pathErr := splitPath(r.URL.EscapedPath())
+	_, pathErr := splitPath(r.URL.EscapedPath())
 	which, rel := f.locate(r.URL.EscapedPath())
 
 	f.mu.Lock()
@@ -324,7 +324,7 @@ func (f *Fake) process(in incoming) (response, authResult) {
 	var rt route
 	ok := false
 	if which != noAPI {
-		parts, _ = splitPath(rel)
+		parts, _ := splitPath(rel) // the whole path's form is checked above
 		rt, ok = parseRoute(which, parts)
 	}
 	if !ok {
