@@ -639,7 +639,7 @@ func TestFakeRightsDecideWhoMayDoWhat(t *testing.T) {
 
 func TestFakeTokenLastAuthenticatedIsSetOnceAPersonalTokenIsUsed(t *testing.T) {
 	t.Parallel()
-	srv := fiNewServer(t)
+	srv := fiNewServer(t, accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	ctx := testContext(t)
 	alice := fiBasic(t, srv, accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword)
 

@@ -141,7 +141,7 @@ func TestPersonalTokenReadsItsOwnersTokens(t *testing.T) {
 
 func TestExpiredTokenStopsAuthenticating(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, pinned) // the real clock would move past the millisecond this test aims at
 	_, secret := create(t, srv, "/users/alice", asAlice, `{"name":"x","permissions":["REPO_READ"],"expiryDays":2}`)
 	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
 

@@ -111,7 +111,7 @@ func TestAdminPolicyBelowOneIsRejected(t *testing.T) {
 
 func TestUserTokenJSONHasTheRealShape(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, pinned)
 	res := call(t, srv, http.MethodPut, "/users/alice", asAlice, readBody)
 	require.Equal(t, http.StatusOK, res.status)
 	tok := res.object(t)
