@@ -23,9 +23,11 @@ import (
 // use a client without keep-alives, or Times: 2, when a test needs the GET to fail.
 type Fault struct {
 	Method string // HTTP method to match; "" matches any
-	// Path to match: the escaped path relative to the API root (e.g. "/projects/PRJ" or
-	// "/users/alice/000123456789"), the same under latest and 1.0; for requests outside the API,
-	// the whole escaped path. "" matches any; a trailing "*" matches a prefix ("/projects/*").
+	// Path to match: the escaped path relative to the access-token API's root (e.g.
+	// "/projects/PRJ" or "/users/alice/000123456789"), the same under latest and 1.0; for the
+	// core API, the path from /rest/api/latest on, whichever version was asked (e.g.
+	// "/rest/api/latest/repos"); for other requests, the whole escaped path. "" matches any; a
+	// trailing "*" matches a prefix ("/projects/*").
 	Path  string
 	Times int // how many matching requests get the fault; values below 1 mean 1
 

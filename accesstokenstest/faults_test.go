@@ -211,3 +211,14 @@ func TestCloseReleasesDelayedRequests(t *testing.T) {
 	res := <-done
 	assert.Equal(t, http.StatusServiceUnavailable, res.status)
 }
+
+func TestCoreAPIFaultsMatchFromRestAPILatest(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.InjectFault(accesstokenstest.Fault{Path: accesstokenstest.CoreAPIPath + "/repos", Status: 503, Times: 2})
+	for _, root := range []string{accesstokenstest.CoreAPIPath, accesstokenstest.CoreAPIPath10} {
+		res := callAt(t, srv.Client(), srv.URL+root+"/repos", http.MethodGet, asAdmin, "")
+		assert.Equal(t, http.StatusServiceUnavailable, res.status, root)
+	}
+	assert.Equal(t, http.StatusOK, core(t, srv, "/repos", asAdmin).status)
+}
