@@ -67,7 +67,7 @@ func (f *Fake) authenticateAndMarkLocked(header string) authResult {
 		now := f.clock.now()
 		a.user.lastLogin = &now
 		if a.token != nil {
-			a.token.lastAuth = &now
+			a.token.lastAuth = stampOf(now)
 		}
 	}
 	return a

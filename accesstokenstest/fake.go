@@ -213,8 +213,33 @@ type token struct {
 	owner    *user
 	perms    []string
 	created  time.Time
-	expiry   *time.Time
-	lastAuth *time.Time
+	expiry   stamp // 0: never expires
+	lastAuth stamp // 0: never used
+}
+
+// stamp is a date as Bitbucket sends it, Unix milliseconds; 0 means none. Tokens keep their
+// optional dates this way rather than as *time.Time: fewer objects for the garbage collector to
+// walk in a world of 100k tokens.
+type stamp int64
+
+func stampOf(t time.Time) stamp { return stamp(t.UnixMilli()) }
+
+// json is the wire's value: nil for none.
+func (s stamp) json() *int64 {
+	if s == 0 {
+		return nil
+	}
+	v := int64(s)
+	return &v
+}
+
+// time is the date in UTC; nil for none.
+func (s stamp) time() *time.Time {
+	if s == 0 {
+		return nil
+	}
+	t := time.UnixMilli(int64(s)).UTC()
+	return &t
 }
 
 // mintedSecret is a secret the fake handed out, with the id of its token (ids grow with time).
@@ -597,20 +622,12 @@ func (f *Fake) infoLocked(t *token) TokenInfo {
 	info := TokenInfo{
 		ID: t.id, Name: t.name, Scope: t.scope, Owner: t.owner.name, OwnerSlug: t.owner.slug,
 		OwnerActive: !t.owner.inactive, Permissions: append([]string(nil), t.perms...), Created: t.created,
-		Expiry: copyTime(t.expiry), LastAuthenticated: copyTime(t.lastAuth),
+		Expiry: t.expiry.time(), LastAuthenticated: t.lastAuth.time(),
 	}
 	if rp := t.owner.botOfRepo; rp != nil {
 		info.RepoArchived = rp.archived
 	}
 	return info
-}
-
-func copyTime(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	c := *t
-	return &c
 }
 
 // MintedSecrets returns the secrets the fake has handed out (in create responses and from
@@ -647,7 +664,7 @@ func (f *Fake) SeedTokens(scope string, n int) {
 	}
 	now := f.clock.now()
 	for k := range n {
-		f.addTokenLocked(sc, fmt.Sprintf("seed-%d", k), perms, now, nil, false)
+		f.addTokenLocked(sc, fmt.Sprintf("seed-%d", k), perms, now, 0, false)
 	}
 }
 
@@ -666,13 +683,12 @@ func (f *Fake) issueLocked(sc scopeRef, name string, expiryDays int, permissions
 	return f.addTokenLocked(sc, name, append([]string(nil), permissions...), now, expiryAfter(now, expiryDays), true)
 }
 
-// expiryAfter is the expiry of a token created at created for days days; nil when days is 0.
-func expiryAfter(created time.Time, days int) *time.Time {
+// expiryAfter is the expiry of a token created at created for days days; none when days is 0.
+func expiryAfter(created time.Time, days int) stamp {
 	if days <= 0 {
-		return nil
+		return 0
 	}
-	e := created.AddDate(0, 0, days)
-	return &e
+	return stampOf(created.AddDate(0, 0, days))
 }
 
 func (f *Fake) mustScopeLocked(scope string) scopeRef {
@@ -790,8 +806,9 @@ func shorten(s string) string {
 		return s
 	}
 	s = s[:recordedPrefix]
-	if i := strings.LastIndex(decode(s, false).text, "BBDC"); i >= 0 {
-		s = s[:decode(s, false).start[i]]
+	v := decode(s, false)
+	if i := strings.LastIndex(v.text, "BBDC"); i >= 0 {
+		s = s[:v.offset(i)]
 	}
 	return s + Truncated
 }

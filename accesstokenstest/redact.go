@@ -28,7 +28,7 @@ func (f *Fake) redactLocked(raw string, query bool) string {
 		if hide == nil {
 			hide = make([]bool, len(raw))
 		}
-		for k := v.start[i]; k < v.start[i+n]; k++ {
+		for k := v.offset(i); k < v.offset(i+n); k++ {
 			hide[k] = true
 		}
 	}
@@ -82,10 +82,21 @@ func (f *Fake) isSecretLocked(s string) bool { return f.bySecret[s] != nil || f.
 // text where decoded byte i begins, and start[len(text)] is len(raw).
 type decodedView struct {
 	text  string
-	start []int
+	start []int // nil when nothing was decoded: start[i] is i
+}
+
+// offset is the offset in the raw text where decoded byte i begins.
+func (v decodedView) offset(i int) int {
+	if v.start == nil {
+		return i
+	}
+	return v.start[i]
 }
 
 func decode(raw string, plusIsSpace bool) decodedView {
+	if !strings.Contains(raw, "%") && (!plusIsSpace || !strings.Contains(raw, "+")) {
+		return decodedView{text: raw} // the common case: nothing to decode, nothing to allocate
+	}
 	var b strings.Builder
 	start := make([]int, 0, len(raw)+1)
 	for i := 0; i < len(raw); {

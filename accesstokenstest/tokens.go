@@ -45,7 +45,7 @@ func (s scopeRef) describe() string {
 
 // addTokenLocked stores a new token, newest at the end of its scope's slice. Tokens must be added
 // in order of creation (created never before the newest of the scope).
-func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry *time.Time, withSecret bool) *token {
+func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry stamp, withSecret bool) *token {
 	f.nextToken += 1 + f.rnd.Int64N(1000)
 	t := &token{
 		id: fmt.Sprintf("%012d", f.nextToken), name: name, scope: sc.key, kind: sc.kind,
@@ -127,7 +127,7 @@ func (f *Fake) pageLocked(scope string, start, limit int) (vals []*token, next i
 	return vals, end * stride, end >= n
 }
 
-func (t *token) expired(now time.Time) bool { return t.expiry != nil && !now.Before(*t.expiry) }
+func (t *token) expired(now time.Time) bool { return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry) }
 
 // Wire types: what Bitbucket sends. Kept separate from the root package on purpose.
 
@@ -201,8 +201,8 @@ func (u *user) wire(base string) wireUser {
 
 func (t *token) wire(base string) wireToken {
 	return wireToken{
-		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: millis(t.expiry),
-		LastAuthenticated: millis(t.lastAuth), Permissions: append([]string(nil), t.perms...),
+		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: t.expiry.json(),
+		LastAuthenticated: t.lastAuth.json(), Permissions: append([]string(nil), t.perms...),
 		User: t.owner.wire(base),
 	}
 }

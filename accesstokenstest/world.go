@@ -220,18 +220,12 @@ func worldToken(rnd *rand.Rand, now time.Time, kind scopeKind, k int) *token {
 	switch (k / 4) % 3 {
 	case 0: // never used
 	case 1: // last used more than 90 days ago
-		last := now.Add(-time.Duration(91+rnd.IntN(ageDays-91))*day - time.Duration(rnd.Int64N(int64(12*time.Hour))))
-		t.lastAuth = &last
+		t.lastAuth = stampOf(now.Add(-time.Duration(91+rnd.IntN(ageDays-91))*day - time.Duration(rnd.Int64N(int64(12*time.Hour)))))
 	default: // used in the last 30 days, or shortly before it expired
-		last := now.Add(-time.Duration(rnd.Int64N(int64(30 * day))))
-		if t.expiry != nil && !last.Before(*t.expiry) {
-			last = t.expiry.Add(-time.Hour)
+		t.lastAuth = stampOf(now.Add(-time.Duration(rnd.Int64N(int64(30 * day)))))
+		if t.expiry != 0 && t.lastAuth >= t.expiry {
+			t.lastAuth = t.expiry - stamp(time.Hour/time.Millisecond)
 		}
-		t.lastAuth = &last
-	}
-	if t.lastAuth != nil {
-		l := t.lastAuth.Truncate(time.Millisecond)
-		t.lastAuth = &l
 	}
 	admin := k%5 == 2
 	switch {
