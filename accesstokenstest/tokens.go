@@ -127,7 +127,9 @@ func (f *Fake) pageLocked(scope string, start, limit int) (vals []*token, next i
 	return vals, end * stride, end >= n
 }
 
-func (t *token) expired(now time.Time) bool { return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry) }
+func (t *token) expired(now time.Time) bool {
+	return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry)
+}
 
 // Wire types: what Bitbucket sends. Kept separate from the root package on purpose.
 
