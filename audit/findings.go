@@ -138,8 +138,8 @@ func invalid(field, reason string) error {
 // findingSet holds findings as bits, indexed as in AllFindings.
 type findingSet uint8
 
-func (s findingSet) has(i int) bool           { return s&(1<<i) != 0 }
-func (s findingSet) with(i int) findingSet    { return s | 1<<i }
+func (s findingSet) has(i int) bool        { return s&(1<<i) != 0 }
+func (s findingSet) with(i int) findingSet { return s | 1<<i }
 func (s findingSet) withIf(i int, on bool) findingSet {
 	if on {
 		return s.with(i)
