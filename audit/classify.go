@@ -44,7 +44,8 @@ type Token struct {
 	Findings []Finding
 	// DaysLeft is how many whole days remain until expiry, rounded toward
 	// minus infinity: 0 in the last day, -1 for a token that expired in the
-	// last 24 hours. nil: the token never expires.
+	// last 24 hours (so an expired token always has a negative DaysLeft).
+	// nil: the token never expires.
 	DaysLeft *int
 }
 
@@ -95,6 +96,9 @@ func judge(scope accesstokens.Scope, t *accesstokens.AccessToken, ownerActive bo
 	} else {
 		left := t.ExpiryDate.Sub(r.Now)
 		daysLeft = floorDays(left)
+		if left == 0 {
+			daysLeft = -1 // expired this very instant: an expired token has a negative DaysLeft
+		}
 		s = s.withIf(expiredBit, left <= 0)
 		s = s.withIf(expiringBit, left > 0 && left <= r.Expiring)
 	}

@@ -114,11 +114,14 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 		close(results)
 	}()
 
+	// Once the run stops (emit failed, a worker met an authentication
+	// failure, ctx ended), nothing more is emitted: the loop only drains what
+	// the workers already sent, until they have all returned.
 	var emitErr error
 	for b := range results {
-		if emitErr == nil {
+		if emitErr == nil && runCtx.Err() == nil {
 			if emitErr = r.take(b, emit); emitErr != nil {
-				stop(emitErr) // the workers stop; the loop drains what they already sent
+				stop(emitErr)
 			}
 		}
 		b.release()
