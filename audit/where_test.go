@@ -52,7 +52,7 @@ func TestWhereMatch(t *testing.T) {
 		{"created-before=2026-01-15", ciUnused, false},
 		{"created-before=2026-01-15T10:00:00Z", ciUnused, false}, // strictly before
 		{"created-before=2026-01-15T10:00:01Z", ciUnused, true},
-		{"created-after=2026-01-15", ciUnused, true}, // midnight UTC
+		{"created-after=2026-01-15", ciUnused, true},            // midnight UTC
 		{"created-after=2026-01-15T10:00:00Z", ciUnused, false}, // strictly after
 		{"created-after=2026-01-15T11:00:00+02:00", ciUnused, true},
 		{"created-after=2026-01-01,created-before=2026-02-01", ciUnused, true},
