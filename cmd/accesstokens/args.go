@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -12,13 +12,18 @@ import (
 func parseScopeArg(what, s string) (accesstokens.Scope, error) {
 	sc, err := accesstokens.ParseScope(s)
 	if err != nil {
-		var inv *accesstokens.InvalidArgumentError
-		if errors.As(err, &inv) {
-			return sc, usageError("%s %q: %s", what, s, inv.Reason)
-		}
-		return sc, usageError("%s %q: %v", what, s, err)
+		return sc, usageError("%s", namedValue(what, s, trimPrefix(err)))
 	}
 	return sc, nil
+}
+
+// namedValue writes `FLAG "value": reason`, or `FLAG: reason` when the
+// reason already quotes the value.
+func namedValue(what, value, reason string) string {
+	if strings.Contains(reason, strconv.Quote(value)) {
+		return what + ": " + reason
+	}
+	return what + " " + strconv.Quote(value) + ": " + reason
 }
 
 // parseScopeArgs reads repeated --scope values.

@@ -68,7 +68,7 @@ token has one of the named findings (1 still wins).`,
 			}
 			if failOn != "" {
 				if opts.FailOn, err = audit.ParseFindings(failOn); err != nil {
-					return usageError("--fail-on %q: %s", failOn, trimPrefix(err))
+					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
 			}
 			if err := checkFormat(opts.Format); err != nil {
@@ -130,10 +130,10 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	return silentExit(worstCode(reportFailedScopes(opts.IO.ErrOut, summary), failOnCode(opts.IO, summary, opts.FailOn)))
 }
 
-// serverMeta is the head of the json document. The server's version is
-// nice to have: only a failed authentication stops the audit here (every
-// further request would fail the same way, and Bitbucket may lock the
-// account behind a CAPTCHA after a few).
+// serverMeta is the head of the json document. It is also the run's first
+// request, sent alone: wrong credentials stop everything at this one 401,
+// before workers fan out (Bitbucket may lock an account behind a CAPTCHA
+// after a few failed logins). Any other failure only leaves the version out.
 func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
 	info, err := conn.Client.Directory.ServerInfo(ctx)

@@ -51,6 +51,7 @@ func silentExit(code int) error {
 var flagOfField = map[string]string{
 	"Name":        "--name",
 	"Permissions": "--perm",
+	"permission":  "--perm",
 	"ExpiryDays":  "--expiry-days",
 	"tokenID":     "ID",
 	"userSlug":    "SCOPE",

@@ -36,7 +36,8 @@ import (
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake requests                       print every request: METHOD PATH STATUS
 //	fake reset                          forget the recorded requests
-//	fake secret ID                      print the token's secret
+//	fake secret ID                      print the secret of a token issued with fake token
+//	fake minted                         print the last secret the fake handed out
 //
 // `fake start` sets BITBUCKET_URL and admin's credentials in the environment.
 
@@ -118,6 +119,12 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	case "secret":
 		needArgs(ts, args, 1, "fake secret ID")
 		fmt.Fprintln(ts.Stdout(), st.secrets[args[0]])
+	case "minted":
+		minted := st.fake.MintedSecrets()
+		if len(minted) == 0 {
+			ts.Fatalf("fake minted: no secret minted yet")
+		}
+		fmt.Fprintln(ts.Stdout(), minted[len(minted)-1])
 	default:
 		ts.Fatalf("fake: unknown subcommand %q", sub)
 	}

@@ -103,7 +103,7 @@ func (o *RevokeOptions) parse(cmd *cobra.Command, args []string, where string, s
 	}
 	w, err := audit.ParseWhere(where)
 	if err != nil {
-		return usageError("--where %q: %v", where, trimPrefix(err))
+		return usageError("%s", namedValue("--where", where, trimPrefix(err)))
 	}
 	o.Where = &w
 	if o.Select, err = sel.parse(); err != nil {
@@ -183,7 +183,7 @@ func revokeAll(ctx context.Context, io *IOStreams, tokens accesstokens.TokensSer
 	if left == 0 {
 		return nil
 	}
-	return &exitError{code: exitFailed, err: fmt.Errorf("revoked %d of %d tokens; %d failed, %d not attempted", revoked, len(items), failed, left-failed)}
+	return &exitError{code: exitFailed, err: fmt.Errorf("revoked %d of %s; %d failed, %d not attempted", revoked, plural(len(items), "token"), failed, left-failed)}
 }
 
 // revokeFailure says what a failed revoke means for the token.
@@ -198,7 +198,7 @@ func revokeFailure(err error) string {
 }
 
 func reportNotAttempted(w io.Writer, items []revokeItem, why error) {
-	fmt.Fprintf(w, "accesstokens: %v: %d tokens not revoked:\n", why, len(items))
+	fmt.Fprintf(w, "accesstokens: %v: %s not revoked:\n", why, plural(len(items), "token"))
 	for _, it := range items {
 		fmt.Fprintf(w, "not revoked %s\n", it)
 	}
@@ -206,6 +206,9 @@ func reportNotAttempted(w io.Writer, items []revokeItem, why error) {
 
 // runRevokeWhere reads the chosen scopes, prints the plan, and acts on it with --yes.
 func runRevokeWhere(ctx context.Context, opts *RevokeOptions, conn *Connection) error {
+	if _, err := serverMeta(ctx, conn); err != nil {
+		return err
+	}
 	targets, err := opts.Select.targets(ctx, conn)
 	if err != nil {
 		return err
@@ -232,7 +235,7 @@ func runRevokeWhere(ctx context.Context, opts *RevokeOptions, conn *Connection) 
 	items := printPlan(opts.IO.Out, plan, opts.Where)
 	if !opts.Yes {
 		if len(items) > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "Nothing was revoked: run again with --yes to revoke these %d tokens.\n", len(items))
+			fmt.Fprintf(opts.IO.ErrOut, "Nothing was revoked: run again with --yes to revoke %s.\n", plural(len(items), "token"))
 		}
 		return silentExit(readCode)
 	}
@@ -257,7 +260,7 @@ func printPlan(w io.Writer, plan map[accesstokens.Scope][]audit.Token, where *au
 		n += len(toks)
 	}
 	slices.SortFunc(scopes, func(a, b accesstokens.Scope) int { return strings.Compare(a.String(), b.String()) })
-	fmt.Fprintf(w, "Plan: revoke %d tokens in %d scopes where %s\n", n, len(scopes), where)
+	fmt.Fprintf(w, "Plan: revoke %s in %s where %s\n", plural(n, "token"), plural(len(scopes), "scope"), where)
 	items := make([]revokeItem, 0, n)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, sc := range scopes {
@@ -279,4 +282,12 @@ func trimPrefix(err error) string {
 		return inv.Reason
 	}
 	return strings.TrimPrefix(err.Error(), "accesstokens: ")
+}
+
+// plural writes "1 token", "2 tokens".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

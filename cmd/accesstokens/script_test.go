@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 //
 //	exits N PROGRAM [ARGS...]   run PROGRAM; its exit code must be N
 //	fake …                      start and drive the fake server (see fakeCmd)
-//	interrupt …                 signal a command while a request is held (see interruptCmd)
+//	interrupt …                 signal a command while a request is held (see cmdInterrupt)
+//	perm MODE FILE              FILE's permission bits must be MODE (octal, e.g. 0600)
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -43,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"exits":     cmdExits,
 			"fake":      cmdFake,
 			"interrupt": cmdInterrupt,
+			"perm":      cmdPerm,
 		},
 	})
 }
@@ -71,5 +73,20 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// cmdPerm checks a file's permission bits: secret files are created 0600.
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm MODE FILE")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	info, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	got := info.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %#o; want %s%#o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }

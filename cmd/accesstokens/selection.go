@@ -70,11 +70,11 @@ func (r *rulesFlags) register(cmd *cobra.Command) {
 func (r rulesFlags) parse() (audit.Rules, error) {
 	expiring, err := audit.ParseAge(r.expiring)
 	if err != nil {
-		return audit.Rules{}, usageError("--expiring %q: %s", r.expiring, trimPrefix(err))
+		return audit.Rules{}, usageError("%s", namedValue("--expiring", r.expiring, trimPrefix(err)))
 	}
 	unused, err := audit.ParseAge(r.unused)
 	if err != nil {
-		return audit.Rules{}, usageError("--unused %q: %s", r.unused, trimPrefix(err))
+		return audit.Rules{}, usageError("%s", namedValue("--unused", r.unused, trimPrefix(err)))
 	}
 	return audit.Rules{Expiring: expiring, Unused: unused}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -119,39 +118,21 @@ func (p *jsonlPrinter) Print(t audit.Token) error {
 
 func (p *jsonlPrinter) Flush() error { return nil }
 
-// csvHeader is fixed by the contract.
-var csvHeader = []string{"scope", "id", "name", "created", "expiry", "last_used", "permissions", "owner", "findings"}
+// csvPrinter is the audit's own csv writer (the contract's columns, its
+// date format), whose Close adds no trailer.
+type csvPrinter struct{ w audit.Writer }
 
-type csvPrinter struct {
-	w          *csv.Writer
-	headerDone bool
-}
-
-func newCSVPrinter(w io.Writer) *csvPrinter { return &csvPrinter{w: csv.NewWriter(w)} }
-
-func (p *csvPrinter) Print(t audit.Token) error {
-	if !p.headerDone {
-		p.headerDone = true
-		if err := p.w.Write(csvHeader); err != nil {
-			return err
-		}
+func newCSVPrinter(w io.Writer) *csvPrinter {
+	cw, err := audit.NewWriter("csv", w, audit.Meta{})
+	if err != nil {
+		panic(err) // "csv" is one of audit.Formats
 	}
-	return p.w.Write([]string{
-		t.Scope.String(), t.ID, t.Name, rfc3339(&t.CreatedDate), rfc3339(t.ExpiryDate), rfc3339(t.LastAuthenticated),
-		joinPermissions(t.Permissions, ";"), t.Owner(), joinFindings(t.Findings, ";"),
-	})
+	return &csvPrinter{w: cw}
 }
 
-func (p *csvPrinter) Flush() error {
-	if !p.headerDone {
-		p.headerDone = true
-		if err := p.w.Write(csvHeader); err != nil {
-			return err
-		}
-	}
-	p.w.Flush()
-	return p.w.Error()
-}
+func (p *csvPrinter) Print(t audit.Token) error { return p.w.Write(t) }
+
+func (p *csvPrinter) Flush() error { return p.w.Close(audit.Summary{}) }
 
 // tablePrinter is for people: columns may change between versions.
 type tablePrinter struct {
