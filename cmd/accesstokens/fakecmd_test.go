@@ -376,4 +376,3 @@ func lookPath(ts *testscript.TestScript, prog string) string {
 	ts.Fatalf("%s not found on the script's PATH", prog)
 	return ""
 }
-
