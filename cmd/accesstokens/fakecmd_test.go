@@ -37,7 +37,7 @@ import (
 //	fake requests                       print every request: METHOD PATH STATUS
 //	fake reset                          forget the recorded requests
 //	fake secret ID                      print the secret of a token issued with fake token
-//	fake minted                         print the last secret the fake handed out
+//	fake minted [-as VAR]               print the last secret the fake handed out (or put it in $VAR)
 //
 // `fake start` sets BITBUCKET_URL and admin's credentials in the environment.
 
@@ -120,9 +120,16 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		needArgs(ts, args, 1, "fake secret ID")
 		fmt.Fprintln(ts.Stdout(), st.secrets[args[0]])
 	case "minted":
+		fs := flag.NewFlagSet("fake minted", flag.ContinueOnError)
+		as := fs.String("as", "", "environment variable to hold the secret instead of printing it")
+		ts.Check(fs.Parse(args))
 		minted := st.fake.MintedSecrets()
 		if len(minted) == 0 {
 			ts.Fatalf("fake minted: no secret minted yet")
+		}
+		if *as != "" {
+			ts.Setenv(*as, minted[len(minted)-1])
+			break
 		}
 		fmt.Fprintln(ts.Stdout(), minted[len(minted)-1])
 	default:
