@@ -231,8 +231,10 @@ func parseAge(ts *testscript.TestScript, s string) time.Duration {
 }
 
 // gate holds the first request matching an armed method and path prefix
-// until it is opened: `interrupt` uses it to signal a command while exactly
-// one of its requests is in flight.
+// until it is opened (or its client goes away): `interrupt` uses it to
+// signal a command while exactly one of its requests is in flight. Other
+// requests wait until the held one has been handled, so a client that gives
+// up on it and then looks for what it did (Rotate does) sees the outcome.
 type gate struct {
 	next http.Handler
 
@@ -240,14 +242,15 @@ type gate struct {
 	method  string
 	prefix  string
 	held    chan struct{} // closed when a request is being held
-	release chan struct{} // closed to let it (and any later one) through
+	release chan struct{} // closed to let it through
+	handled chan struct{} // closed once the held request was handled
 }
 
 func (g *gate) arm(method, prefix string) (held <-chan struct{}) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.method, g.prefix = method, prefix
-	g.held, g.release = make(chan struct{}), make(chan struct{})
+	g.held, g.release, g.handled = make(chan struct{}), make(chan struct{}), nil
 	return g.held
 }
 
@@ -263,40 +266,62 @@ func (g *gate) open() {
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
-	var release chan struct{}
+	var release, handled chan struct{}
 	if g.method != "" && r.Method == g.method && strings.HasPrefix(r.URL.EscapedPath(), g.prefix) {
-		release = g.release
+		release, handled = g.release, make(chan struct{})
+		g.handled = handled
 		close(g.held)
 		g.method = "" // hold only the first
 	}
+	wait := g.handled
+	if handled != nil {
+		wait = nil // the held request does not wait for itself
+	}
 	g.mu.Unlock()
-	if release != nil {
-		select {
-		case <-release:
-		case <-r.Context().Done():
+
+	if release == nil {
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-r.Context().Done():
+			}
 		}
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	select {
+	case <-release:
+	case <-r.Context().Done():
 	}
 	g.next.ServeHTTP(w, r)
+	close(handled)
 }
 
 // hangGuard bounds every wait of interrupt: generous, it only turns a hang into a failure.
 const hangGuard = 2 * time.Minute
 
-// cmdInterrupt: interrupt CODE METHOD PATHPREFIX PROGRAM [ARGS...]
+// cmdInterrupt: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
 //
 // Runs PROGRAM with the first request matching METHOD and PATHPREFIX (an
 // escaped path, e.g. /rest/access-tokens/latest/projects/PRJ/) held by the
 // fake; sends it SIGINT while that request is in flight; waits until the
 // program says on stderr that it was interrupted; then lets the request
-// through. The program's exit code must be CODE; its stdout and stderr are
-// then checked with stdout and stderr as usual. No sleeps: each step waits
-// for the one before it.
+// through. With -twice, a second SIGINT follows once the first was noticed,
+// and the request goes through once the program says it abandons it (the
+// client has then gone away: the fake handles it anyway, as a server would
+// that did not notice). The program's exit code must be CODE; its stdout and
+// stderr are then checked with stdout and stderr as usual. No sleeps: each
+// step waits for the one before it.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! interrupt")
 	}
+	twice := len(args) > 0 && args[0] == "-twice"
+	if twice {
+		args = args[1:]
+	}
 	if len(args) < 4 {
-		ts.Fatalf("usage: interrupt CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
+		ts.Fatalf("usage: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -321,16 +346,19 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(cmd.Start())
 
 	var stderr strings.Builder
-	noticed := make(chan struct{})
+	noticed, abandoned := make(chan struct{}), make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		sc := bufio.NewScanner(stderrPipe)
-		once := sync.Once{}
+		var once, onceAgain sync.Once
 		for sc.Scan() {
 			stderr.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "interrupted") {
+			if strings.Contains(sc.Text(), "interrupted: ") {
 				once.Do(func() { close(noticed) })
+			}
+			if strings.Contains(sc.Text(), "interrupted again") {
+				onceAgain.Do(func() { close(abandoned) })
 			}
 		}
 	}()
@@ -353,6 +381,14 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	case <-noticed:
 	case <-time.After(hangGuard):
 		fail("interrupt: %s did not say it was interrupted within %v", args[3], hangGuard)
+	}
+	if twice {
+		ts.Check(cmd.Process.Signal(os.Interrupt))
+		select {
+		case <-abandoned:
+		case <-time.After(hangGuard):
+			fail("interrupt: %s did not say it abandoned the step within %v", args[3], hangGuard)
+		}
 	}
 	st.gate.open()
 	<-readDone

@@ -101,15 +101,20 @@ func runRotate(ctx context.Context, opts *RotateOptions) error {
 
 	in := trapInterrupts(ctx, opts.IO.ErrOut, "finishing the rotation in flight")
 	defer in.release()
+	handedOver := false
 	// The first Ctrl-C lets the rotation finish: Rotate gets in.Ctx, which only the second one cancels.
 	rot, err := accesstokens.Rotate(in.Ctx, conn.Client.Tokens, opts.Scope, opts.ID, accesstokens.RotateOptions{
 		ExpiryDays: opts.ExpiryDays,
 		KeepOld:    opts.KeepOld,
 		Deliver: func(ctx context.Context, tok *accesstokens.RawAccessToken) error {
-			return deliver(ctx, opts, dest, tok)
+			if err := deliver(ctx, opts, dest, tok); err != nil {
+				return err
+			}
+			handedOver = true
+			return nil
 		},
 	})
-	return reportRotation(opts, dest, rot, err)
+	return reportRotation(opts, dest, handedOver, rot, err)
 }
 
 // deliver hands the new secret over: written (not yet visible) to --secret-to,
@@ -152,35 +157,35 @@ func runExec(ctx context.Context, opts *RotateOptions, tok *accesstokens.RawAcce
 }
 
 // reportRotation says what exists after Rotate, whatever happened: which
-// token ids are live and where the new secret went.
-func reportRotation(opts *RotateOptions, dest *secretDest, rot *accesstokens.Rotation, err error) error {
+// token ids are live and where the new secret went. The SDK's RotateError
+// already names the step that failed and the ids that exist.
+func reportRotation(opts *RotateOptions, dest *secretDest, handedOver bool, rot *accesstokens.Rotation, err error) error {
 	w := opts.IO.ErrOut
-	where := secretWhere(opts, dest)
 	if rot == nil || rot.New == nil {
 		if err == nil {
 			err = errors.New("no new token was made")
 		}
-		if rot != nil && rot.Old.ID != "" {
-			return fmt.Errorf("rotating %s %s: %w; the old token %s is unchanged", opts.Scope, opts.ID, err, rot.Old.ID)
-		}
-		return fmt.Errorf("rotating %s %s: %w", opts.Scope, opts.ID, err)
+		return err
 	}
-	fmt.Fprintf(w, "New token %s %q in %s; its secret went to %s.\n", rot.New.ID, printable(rot.New.Name), opts.Scope, where)
+	switch {
+	case handedOver:
+		fmt.Fprintf(w, "New token %s %q in %s; its secret went to %s.\n", rot.New.ID, printable(rot.New.Name), opts.Scope, secretWhere(opts, dest))
+	case dest != nil && deliverToDest(dest, rot.New) == nil:
+		// The hand-over failed and the new token could not be revoked: its secret goes where it was asked to.
+		fmt.Fprintf(w, "New token %s %q exists in %s; its secret is in %s (the hand-over failed): use it, or revoke it with 'accesstokens revoke %s %s'.\n",
+			rot.New.ID, printable(rot.New.Name), opts.Scope, dest.describe(), opts.Scope, rot.New.ID)
+	default:
+		fmt.Fprintf(w, "New token %s %q exists in %s, but its secret could not be saved: revoke it with 'accesstokens revoke %s %s'.\n",
+			rot.New.ID, printable(rot.New.Name), opts.Scope, opts.Scope, rot.New.ID)
+	}
 	switch {
 	case rot.OldRevoked:
 		fmt.Fprintf(w, "Old token %s revoked.\n", rot.Old.ID)
-	case err != nil:
-		fmt.Fprintf(w, "Old token %s still exists: revoking it failed (%s); revoke it with 'accesstokens revoke %s %s'.\n",
-			rot.Old.ID, errText(err), opts.Scope, rot.Old.ID)
-		return silentExit(exitFailed)
-	default:
+	case err == nil:
 		fmt.Fprintf(w, "Old token %s kept (--keep-old); revoke it after the overlap with 'accesstokens revoke %s %s'.\n",
 			rot.Old.ID, opts.Scope, rot.Old.ID)
 	}
-	if err != nil {
-		return fmt.Errorf("rotating %s %s: %w", opts.Scope, opts.ID, err)
-	}
-	return nil
+	return err
 }
 
 func secretWhere(opts *RotateOptions, dest *secretDest) string {

@@ -75,6 +75,13 @@ func (d *secretDest) write(secret string) error {
 		d.secret = secret
 		return nil
 	}
+	// From the start, so that writing again (salvaging a secret) never appends.
+	if _, err := d.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("writing the secret to %s: %w", d.path, unwrapPathError(err))
+	}
+	if err := d.file.Truncate(0); err != nil {
+		return fmt.Errorf("writing the secret to %s: %w", d.path, unwrapPathError(err))
+	}
 	if _, err := io.WriteString(d.file, secret+"\n"); err != nil {
 		return fmt.Errorf("writing the secret to %s: %w", d.path, unwrapPathError(err))
 	}
