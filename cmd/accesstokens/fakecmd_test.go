@@ -34,6 +34,7 @@ import (
 //	fake fault METHOD PATH STATUS [TIMES]  answer matching requests with STATUS
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
+//	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
 //	fake requests                       print every request: METHOD PATH STATUS
 //	fake reset                          forget the recorded requests
 //	fake secret ID                      print the secret of a token issued with fake token
@@ -110,6 +111,18 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		for _, t := range st.fake.Tokens() {
 			fmt.Fprintf(ts.Stdout(), "%s %s %s\n", t.Scope, t.ID, t.Name)
 		}
+	case "id":
+		needArgs(ts, args, 3, "fake id VAR SCOPE NAME")
+		var ids []string
+		for _, t := range st.fake.Tokens() {
+			if t.Scope == args[1] && t.Name == args[2] {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(ids) != 1 {
+			ts.Fatalf("fake id: %d tokens named %q in %s, want 1", len(ids), args[2], args[1])
+		}
+		ts.Setenv(args[0], ids[0])
 	case "requests":
 		for _, r := range st.fake.Requests() {
 			fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.RawPath, r.Status)
@@ -334,7 +347,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 
 	cmd := exec.Command(lookPath(ts, args[3]), args[4:]...)
 	cmd.Dir = ts.MkAbs(".")
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "BITBUCKET_URL", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_TOKEN"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "BITBUCKET_URL", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_TOKEN", "GORACE"} {
 		if v := ts.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

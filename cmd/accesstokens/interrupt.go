@@ -55,12 +55,12 @@ func (in *interrupts) watch(errOut io.Writer, notice string) {
 		case <-in.signals:
 		}
 		if n == 0 {
-			fmt.Fprintln(errOut, "accesstokens: interrupted: "+notice+" (interrupt again to abandon it)")
 			close(in.stop)
+			fmt.Fprintln(errOut, "accesstokens: interrupted: "+notice+" (interrupt again to abandon it)")
 			continue
 		}
+		in.cancel() // before saying so: whoever reads the notice may rely on it
 		fmt.Fprintln(errOut, "accesstokens: interrupted again: abandoning the step in flight")
-		in.cancel()
 		return
 	}
 }

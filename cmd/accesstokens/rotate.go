@@ -64,11 +64,11 @@ what it can).`,
 			if opts.ExpiryDays < 0 {
 				return usageError("--expiry-days: must not be negative, got %d", opts.ExpiryDays)
 			}
-			if opts.SecretTo == "" && opts.Exec == "" {
-				return usageError("--secret-to is required (a file, created 0600, or - for stdout), unless --exec CMD takes the secret")
-			}
 			if cmd.Flags().Changed("exec") && opts.Exec == "" {
 				return usageError("--exec: must not be empty")
+			}
+			if opts.SecretTo == "" && opts.Exec == "" {
+				return usageError("--secret-to is required (a file, created 0600, or - for stdout), unless --exec CMD takes the secret")
 			}
 			opts.Environ = os.Environ()
 			if runF != nil {
