@@ -120,7 +120,7 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 	var emitErr error
 	for b := range results {
 		if emitErr == nil && runCtx.Err() == nil {
-			if emitErr = r.take(b, emit); emitErr != nil {
+			if emitErr = r.take(b, emit, runCtx.Done()); emitErr != nil {
 				stop(emitErr)
 			}
 		}
@@ -175,9 +175,13 @@ func newRun(targets []Target, opts Options) *run {
 }
 
 // take emits a batch's tokens and, for a scope's last batch, records the
-// scope's end and reports progress.
-func (r *run) take(b *batch, emit func(Token) error) error {
+// scope's end and reports progress. It emits nothing once done is closed
+// (the run stops), not even the rest of the batch.
+func (r *run) take(b *batch, emit func(Token) error, done <-chan struct{}) error {
 	for i := range b.tokens {
+		if stopped(done) {
+			return nil // Run reports why
+		}
 		if err := emit(b.tokens[i]); err != nil {
 			return err
 		}
@@ -214,6 +218,16 @@ func (r *run) findingCounts() map[Finding]int {
 		m[f] = r.counts[i]
 	}
 	return m
+}
+
+// stopped reports, without blocking, whether done is closed.
+func stopped(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // batchSize is how many tokens a worker hands over at a time.
