@@ -99,6 +99,6 @@ func TestTargetsOf(t *testing.T) {
 	assert.Equal(t, []Target{
 		{Scope: userSc, OwnerActive: true},
 		{Scope: repoSc, OwnerActive: true},
-	}, TargetsOf(userSc, repoSc))
+	}, TargetsOf(userSc, repoSc, userSc))
 	assert.Empty(t, TargetsOf())
 }
