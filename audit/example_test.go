@@ -15,7 +15,7 @@ import (
 
 // Audit a few scopes of the fake Bitbucket through the real client.
 func Example() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
 	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
 	srv.IssueToken(prj, "deploy", 30, "PROJECT_READ", "REPO_READ")

@@ -16,6 +16,9 @@ import (
 
 const day = 24 * time.Hour
 
+// fakeStart pins the fake's clock, so that days left are exact.
+var fakeStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // useToken authenticates once with a token's secret, which the fake records
 // as the token's last use (whatever the answer).
 func useToken(t *testing.T, srv *accesstokenstest.Server, secret string) {
@@ -125,7 +128,7 @@ func permissionNames(ps []accesstokens.Permission) []string {
 // token with the fake's own record.
 func TestRunOnTheFakeMatchesWhatTheFakeHolds(t *testing.T) {
 	t.Parallel()
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(fakeStart))
 	defer srv.Close()
 	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
 	repo := accesstokenstest.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo)
