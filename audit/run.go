@@ -120,7 +120,7 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 	var emitErr error
 	for b := range results {
 		if emitErr == nil && runCtx.Err() == nil {
-			if emitErr = r.take(b, emit); emitErr != nil {
+			if emitErr = r.take(b, emit, runCtx.Done()); emitErr != nil {
 				stop(emitErr)
 			}
 		}
@@ -175,9 +175,13 @@ func newRun(targets []Target, opts Options) *run {
 }
 
 // take emits a batch's tokens and, for a scope's last batch, records the
-// scope's end and reports progress.
-func (r *run) take(b *batch, emit func(Token) error) error {
+// scope's end and reports progress. It emits nothing once done is closed
+// (the run stops), not even the rest of the batch.
+func (r *run) take(b *batch, emit func(Token) error, done <-chan struct{}) error {
 	for i := range b.tokens {
+		if stopped(done) {
+			return nil // Run reports why
+		}
 		if err := emit(b.tokens[i]); err != nil {
 			return err
 		}
@@ -214,6 +218,16 @@ func (r *run) findingCounts() map[Finding]int {
 		m[f] = r.counts[i]
 	}
 	return m
+}
+
+// stopped reports, without blocking, whether done is closed.
+func stopped(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // batchSize is how many tokens a worker hands over at a time.
@@ -254,6 +268,14 @@ type worker struct {
 	ctx     context.Context
 	stop    context.CancelCauseFunc
 	results chan<- *batch
+
+	// The scope being read. They live here, not in read's locals, which
+	// the loop body of a range-over-func would move to the heap per scope.
+	target  int
+	b       *batch
+	days    []int // DaysLeft values: chunks that grow, never reallocated under a token's pointer
+	opts    accesstokens.ListOptions
+	readErr error
 }
 
 // read reads one target and hands its tokens over in batches. It returns
@@ -262,45 +284,57 @@ func (w *worker) read(target int) bool {
 	if w.ctx.Err() != nil {
 		return false
 	}
-	scope := w.run.targets[target].Scope
-	ownerActive := w.run.targets[target].OwnerActive
-	b := newBatch(target)
-	days := make([]int, 0, batchSize) // DaysLeft values, allocated a batch at a time
-	var readErr error
-	for t, err := range w.tokens.All(w.ctx, scope, &accesstokens.ListOptions{Limit: w.run.pageSize}) {
+	w.target, w.b = target, newBatch(target)
+	w.opts = accesstokens.ListOptions{Limit: w.run.pageSize}
+	w.readErr = nil
+	for t, err := range w.tokens.All(w.ctx, w.run.targets[target].Scope, &w.opts) {
 		if err != nil {
-			readErr = err
+			w.readErr = err
 			break
 		}
-		if len(b.tokens) == batchSize {
-			if !w.send(b) {
-				return false
-			}
-			b = newBatch(target)
-			days = make([]int, 0, batchSize)
+		if !w.add(&t) {
+			return false
 		}
-		set, left := judge(scope, &t, ownerActive, &w.run.rules)
-		tok := Token{Scope: scope, AccessToken: t, Findings: set.list()}
-		if t.ExpiryDate != nil {
-			days = append(days, left)
-			tok.DaysLeft = &days[len(days)-1]
-		}
-		b.tokens = append(b.tokens, tok)
-		b.sets = append(b.sets, set)
 	}
-	if readErr != nil {
-		if w.ctx.Err() != nil {
-			b.release()
-			return false
-		}
-		if errors.Is(readErr, accesstokens.ErrAuthentication) {
-			b.release()
-			w.stop(fmt.Errorf("audit: reading %s: authentication failed, stopping: %w", scope, readErr))
-			return false
-		}
+	b, readErr := w.b, w.readErr
+	w.b, w.readErr = nil, nil
+	if readErr != nil && w.ctx.Err() != nil {
+		b.release()
+		return false
+	}
+	if errors.Is(readErr, accesstokens.ErrAuthentication) {
+		b.release()
+		w.stop(fmt.Errorf("audit: reading %s: authentication failed, stopping: %w", w.run.targets[target].Scope, readErr))
+		return false
 	}
 	b.last, b.err = true, readErr
 	return w.send(b)
+}
+
+// add classifies a token into the current batch, handing the batch over
+// first when it is full. It returns false when the run is stopping.
+func (w *worker) add(t *accesstokens.AccessToken) bool {
+	if len(w.b.tokens) == batchSize {
+		if !w.send(w.b) {
+			w.b = nil
+			return false
+		}
+		w.b = newBatch(w.target)
+	}
+	tg := &w.run.targets[w.target]
+	set, left := judge(tg.Scope, t, tg.OwnerActive, &w.run.rules)
+	tok := Token{Scope: tg.Scope, AccessToken: *t, Findings: set.list()}
+	if t.ExpiryDate != nil {
+		if len(w.days) == cap(w.days) {
+			// A new chunk; tokens already handed out keep pointing into the old one.
+			w.days = make([]int, 0, min(2*cap(w.days)+8, batchSize))
+		}
+		w.days = append(w.days, left)
+		tok.DaysLeft = &w.days[len(w.days)-1]
+	}
+	w.b.tokens = append(w.b.tokens, tok)
+	w.b.sets = append(w.b.sets, set)
+	return true
 }
 
 // send hands a batch to the emitting goroutine, unless the run stops first.

@@ -56,12 +56,17 @@ func Targets(ctx context.Context, dir accesstokens.DirectoryService) ([]Target, 
 	return out, nil
 }
 
-// TargetsOf wraps explicit scopes (the command's --scope) as targets, with
-// OwnerActive true: nothing is known about their owners.
+// TargetsOf wraps explicit scopes (the command's --scope) as targets, in
+// the order given, a repeated scope once, with OwnerActive true: nothing is
+// known about their owners.
 func TargetsOf(scopes ...accesstokens.Scope) []Target {
-	out := make([]Target, len(scopes))
-	for i, s := range scopes {
-		out[i] = Target{Scope: s, OwnerActive: true}
+	out := make([]Target, 0, len(scopes))
+	seen := make(map[accesstokens.Scope]bool, len(scopes))
+	for _, s := range scopes {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, Target{Scope: s, OwnerActive: true})
+		}
 	}
 	return out
 }
