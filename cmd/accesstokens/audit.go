@@ -122,6 +122,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	}, w.Write)
 	bar.done()
 	if err != nil {
+		_ = w.Close(*summary) // complete lines for what was read; the exit code and message say it stopped
 		return fmt.Errorf("audit stopped: %w", err)
 	}
 	if err := w.Close(*summary); err != nil {
