@@ -1,0 +1,20 @@
+package main
+
+import (
+	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+// connectDemo starts the built-in fake Bitbucket on loopback, seeded with
+// the demo world, and returns a client acting on it as the demo admin. The
+// fake stops when the Factory closes.
+func (f *Factory) connectDemo(opts []accesstokens.Option) (*Connection, error) {
+	srv := accesstokenstest.NewServer()
+	f.closers = append(f.closers, srv.Close)
+	opts = append(opts, accesstokens.WithBasicAuth(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword))
+	client, err := accesstokens.NewClient(srv.URL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Connection{Client: client, URL: srv.URL, Demo: true, Now: srv.Now}, nil
+}

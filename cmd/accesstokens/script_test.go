@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary be the accesstokens command: testscript puts
+// it on the scripts' PATH under that name, and each `exec accesstokens …`
+// runs the real main in a fresh process (real exit codes, real streams,
+// real signals).
+func TestMain(m *testing.M) {
+	testscript.RunMain(m, map[string]func() int{
+		"accesstokens": func() int {
+			return run(context.Background(), os.Args[1:], SystemIO(), os.Getenv)
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: each reads like a terminal
+// session against the fake Bitbucket (started by the `fake` command, or
+// --demo). Extra commands:
+//
+//	exits N PROGRAM [ARGS...]   run PROGRAM; its exit code must be N
+//	fake …                      start and drive the fake server (see fakeCmd)
+//	interrupt …                 signal a command while a request is held (see cmdInterrupt)
+//	perm MODE FILE              FILE's permission bits must be MODE (octal, e.g. 0600)
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Values[fakeKey{}] = &fakeState{}
+			// Under -race, a process otherwise sleeps a second at exit to catch late races;
+			// a race is still reported (exit code 66), only sooner.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":     cmdExits,
+			"fake":      cmdFake,
+			"interrupt": cmdInterrupt,
+			"perm":      cmdPerm,
+		},
+	})
+}
+
+// cmdExits runs a program like exec and checks its exact exit code: the
+// codes are part of the command's contract (0, 1, 2, 3).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exits")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		got = exitErr.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// cmdPerm checks a file's permission bits: secret files are created 0600.
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm MODE FILE")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	info, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	got := info.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %#o; want %s%#o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
