@@ -396,7 +396,7 @@ func guardRedirects(hc *http.Client) *http.Client {
 		c.Transport = refuseUpgrades{keepIdleConns{rt}}
 	} else {
 		c.Timeout = defaultHTTPTimeout
-		c.Transport = refuseUpgrades{defaultTransport()}
+		c.Transport = refuseUpgrades{http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -419,17 +419,6 @@ func guardRedirects(hc *http.Client) *http.Client {
 		return nil
 	}
 	return &c
-}
-
-// defaultTransport is net/http's default transport, keeping as many idle
-// connections to the Client's one host as it keeps in all (100). net/http's
-// own default, 2 per host, closes the connections of all but two of a
-// Client's concurrent callers after every request: 8 goroutines reading a
-// server's scopes then open a new connection for nearly every request.
-func defaultTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = t.MaxIdleConns
-	return t
 }
 
 // keepIdleConns hides the CloseIdleConnections of a transport the caller
