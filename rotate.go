@@ -216,7 +216,7 @@ func (r *rotator) run(ctx context.Context, tokenID string) (*Rotation, error) {
 		return rot, r.createFailed(ctx, rot, req.Name, before, err)
 	}
 	rot.New = created
-	if created.Token.Reveal() == "" {
+	if created.Token.IsZero() {
 		return rot, r.undoNew(ctx, rot, "create", errors.New("the create answered the new token without its secret"))
 	}
 	if err := ctx.Err(); err != nil {
