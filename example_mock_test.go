@@ -157,6 +157,8 @@ func ExampleRotate_mock() {
 
 	tokens := accesstokensmock.NewMockTokensService(t)
 	tokens.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
+	// Rotate may list the scope, to find a token whose create answer was lost.
+	tokens.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
 	tokens.EXPECT().Create(mock.Anything, scope, accesstokens.CreateTokenRequest{
 		Name: "ci", Permissions: old.Permissions, ExpiryDays: 30, // like the old one
 	}).Run(func(context.Context, accesstokens.Scope, accesstokens.CreateTokenRequest) {
@@ -402,7 +404,10 @@ func newRotateMock(t *testing.T, scope accesstokens.Scope) (m *accesstokensmock.
 		Token:       newSecret("BBDC-new-secret"),
 	}
 	m = accesstokensmock.NewMockTokensService(t)
-	m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
+	// Rotate reads the old token, and may read a token back after a failed
+	// Delete, or list the scope to find a token whose create answer was lost.
+	m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil)
+	m.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
 	return m, old, fresh
 }
 
@@ -431,7 +436,10 @@ func TestRotateOverMockMakesTheNewTokenLikeTheOld(t *testing.T) {
 			old := tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), tt.lifetime)
 			m := accesstokensmock.NewMockTokensService(t)
 			m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
-			m.EXPECT().Create(mock.Anything, scope, tt.want).Return(&accesstokens.RawAccessToken{AccessToken: accesstokens.AccessToken{ID: "8"}}, nil).Once()
+			m.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
+			m.EXPECT().Create(mock.Anything, scope, tt.want).Return(&accesstokens.RawAccessToken{
+				AccessToken: accesstokens.AccessToken{ID: "8", Name: tt.want.Name}, Token: newSecret("BBDC-new-secret"),
+			}, nil).Once()
 			m.EXPECT().Delete(mock.Anything, scope, "7").Return(nil).Once()
 
 			rot, err := accesstokens.Rotate(context.Background(), m, scope, "7", tt.opts)
