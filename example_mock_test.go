@@ -103,22 +103,22 @@ func ExampleTokensService_mock() {
 	// revoked [1] <nil>
 }
 
-// stubTokens is a hand-written TokensService. Embedding the interface
+// cannedTokens is a hand-written stub TokensService. Embedding the interface
 // satisfies it in one line; only the methods the code under test calls are
 // written out (any other panics on the nil embedded value, which points
 // straight at the unexpected call).
-type stubTokens struct {
+type cannedTokens struct {
 	accesstokens.TokensService
 	tokens  []accesstokens.AccessToken
 	listErr error    // if set, All yields it after the tokens
 	deleted []string // ids passed to Delete, in order
 }
 
-func (s *stubTokens) All(context.Context, accesstokens.Scope, *accesstokens.ListOptions) iter.Seq2[accesstokens.AccessToken, error] {
+func (s *cannedTokens) All(context.Context, accesstokens.Scope, *accesstokens.ListOptions) iter.Seq2[accesstokens.AccessToken, error] {
 	return accesstokensmock.SeqWithError(s.listErr, s.tokens...)
 }
 
-func (s *stubTokens) Delete(_ context.Context, _ accesstokens.Scope, tokenID string) error {
+func (s *cannedTokens) Delete(_ context.Context, _ accesstokens.Scope, tokenID string) error {
 	s.deleted = append(s.deleted, tokenID)
 	return nil
 }
@@ -130,7 +130,7 @@ func ExampleTokensService_stub() {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	ctx, scope := context.Background(), accesstokens.ProjectScope("PRJ")
 
-	stub := &stubTokens{tokens: []accesstokens.AccessToken{
+	stub := &cannedTokens{tokens: []accesstokens.AccessToken{
 		expiringToken("1", now.Add(-time.Hour)), // expired
 		expiringToken("2", now),                 // expires right now: expired too
 		expiringToken("3", now.Add(time.Hour)),  // still valid
@@ -139,7 +139,7 @@ func ExampleTokensService_stub() {
 	fmt.Println("revoked", revoked, err)
 
 	// A listing that breaks half-way revokes nothing.
-	broken := &stubTokens{tokens: stub.tokens, listErr: accesstokensmock.NewError(503, "Service Unavailable")}
+	broken := &cannedTokens{tokens: stub.tokens, listErr: accesstokensmock.NewError(503, "Service Unavailable")}
 	_, err = revokeExpired(ctx, broken, scope, now)
 	fmt.Println("server error:", errors.Is(err, accesstokens.ErrServer), "revoked:", len(broken.deleted))
 	// Output:
@@ -226,7 +226,7 @@ func tokenWithLifetime(id string, created time.Time, days int) accesstokens.Acce
 }
 
 // newSecret is the one place this file makes a Secret.
-func newSecret(value string) accesstokens.Secret { return accesstokens.Secret(value) }
+func newSecret(value string) accesstokens.Secret { return accesstokens.NewSecret(value) }
 
 // TestRevokeExpiredSameAnswerFromFakeMockAndStub runs revokeExpired over the
 // three doubles with the same tokens: 10 and 13 have expired (13 exactly at
@@ -318,7 +318,7 @@ func TestRevokeExpiredSameAnswerFromFakeMockAndStub(t *testing.T) {
 			name: "hand-written stub",
 			setup: func(t *testing.T) (accesstokens.TokensService, time.Time, func() ([]string, []string)) {
 				now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-				stub := &stubTokens{tokens: canned(now)}
+				stub := &cannedTokens{tokens: canned(now)}
 				return stub, now, func() ([]string, []string) { return names(stub.tokens, stub.deleted) }
 			},
 		},
@@ -432,7 +432,7 @@ func TestRotateOverMockMakesTheNewTokenLikeTheOld(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			scope := accesstokens.RepoScope("PRJ", "repo")
+			scope := accesstokens.ProjectScope("PRJ")
 			old := tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), tt.lifetime)
 			m := accesstokensmock.NewMockTokensService(t)
 			m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()

@@ -925,7 +925,7 @@ func ExampleInvalidArgumentError() {
 }
 
 func ExampleSecret() {
-	s := accesstokens.Secret("BBDC-not-a-real-token")
+	s := accesstokens.NewSecret("BBDC-not-a-real-token")
 
 	// Every way of printing or encoding a Secret hides the value.
 	fmt.Println(s)
