@@ -49,11 +49,13 @@ func SeqWithError[T any](err error, items ...T) iter.Seq2[T, error] {
 // errors.As finds it.
 //
 // Exception names: 400 com.atlassian.bitbucket.validation.ArgumentValidationException;
-// 401 and 403 com.atlassian.bitbucket.AuthorisationException (the "not
-// permitted" answer; for a failed login set Messages[0].ExceptionName to
-// com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException);
+// 401 and 403 com.atlassian.bitbucket.AuthorisationException, Bitbucket's "not
+// permitted" answer, so these also match accesstokens.ErrNotPermitted (for a
+// failed login, which matches ErrAuthentication, set Messages[0].ExceptionName
+// to com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException);
 // 404 com.atlassian.bitbucket.NoSuchEntityException; none (JSON null) for
-// other statuses, for which Bitbucket documents no name.
+// other statuses, for which Bitbucket documents no name. ErrOutcomeUnknown
+// never matches: only a lost answer gives it.
 //
 // Method, Path and RetryAfter stay zero, as nothing here knows them; set them
 // on the result when the code under test reads them (a 429's RetryAfter, say).
