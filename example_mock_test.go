@@ -270,7 +270,9 @@ func TestRevokeExpiredSameAnswerFromFakeMockAndStub(t *testing.T) {
 		{
 			name: "fake server, real client",
 			setup: func(t *testing.T) (accesstokens.TokensService, time.Time, func() ([]string, []string)) {
-				srv := accesstokenstest.NewServer(accesstokenstest.WithDefaultPageLimit(2))
+				// A pinned clock, so that token-13 expires exactly at srv.Now().
+				srv := accesstokenstest.NewServer(accesstokenstest.WithDefaultPageLimit(2),
+					accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 				t.Cleanup(srv.Close)
 				client, err := accesstokens.NewClient(srv.URL,
 					accesstokens.WithBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword))

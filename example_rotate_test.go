@@ -12,7 +12,7 @@ import (
 )
 
 func ExampleRotate() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	// A 30-day project token, 25 days old.
 	oldID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
@@ -50,7 +50,7 @@ func ExampleRotate() {
 // A Deliver that fails leaves the old token alone and revokes the new one,
 // which nobody received.
 func ExampleRotate_deliverFails() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	oldID, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "laptop", 0, "REPO_READ")
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))

@@ -33,7 +33,7 @@ const rotateName = "deploy"
 
 func newRotateWorld(t *testing.T, opts ...accesstokens.Option) *rotateWorld {
 	t.Helper()
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	t.Cleanup(srv.Close)
 	w := &rotateWorld{srv: srv, scope: accesstokens.ProjectScope(accesstokenstest.DemoProject)}
 	sc := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
