@@ -157,7 +157,7 @@ func ExampleRotate_mock() {
 
 	tokens := accesstokensmock.NewMockTokensService(t)
 	tokens.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
-	// Rotate may list the scope, to find a token whose create answer was lost.
+	// Rotate lists the scope, to find a token whose create answer was lost.
 	tokens.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
 	tokens.EXPECT().Create(mock.Anything, scope, accesstokens.CreateTokenRequest{
 		Name: "ci", Permissions: old.Permissions, ExpiryDays: 30, // like the old one
