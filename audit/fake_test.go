@@ -78,7 +78,7 @@ func timesEqual(a, b *time.Time) bool {
 // findings. ownerActive says which user scopes belong to deactivated users.
 func compareWithFake(t *testing.T, stored []accesstokenstest.TokenInfo, got []audit.Token, ownerActive func(scope string) bool, r audit.Rules) {
 	t.Helper()
-	require.Len(t, got, len(stored), "the audit saw as many tokens as the fake holds")
+	require.Equal(t, len(stored), len(got), "the audit saw as many tokens as the fake holds")
 	type key struct{ scope, id string }
 	seen := make(map[key]audit.Token, len(got))
 	for _, tok := range got {
