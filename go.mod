@@ -1,11 +1,12 @@
 module github.com/bbdc-tools/accesstokens
 
-go 1.23
+go 1.23.0
 
 require (
 	github.com/google/go-querystring v1.2.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/time v0.12.0
 )
 
 require (
