@@ -41,6 +41,14 @@ func TestTargetsOnTheFakeFindEveryScope(t *testing.T) {
 	assert.NotContains(t, got, "project:~ALICE", "personal projects are no project scopes")
 	assert.False(t, got["user:carol"], "a deactivated user's scope says so")
 	assert.True(t, got["user:alice"])
+	services := 0
+	for u, err := range adminClient(t, srv).Directory.Users(context.Background()) {
+		require.NoError(t, err)
+		if u.Type == "SERVICE" {
+			services++
+		}
+	}
+	require.Positive(t, services, "the directory lists SERVICE users, so skipping them is put to the test")
 	for s := range got {
 		assert.NotContains(t, s, "access-token-user", "SERVICE users are skipped")
 	}
