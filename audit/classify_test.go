@@ -1,0 +1,126 @@
+package audit
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bbdc-tools/accesstokens"
+	"github.com/stretchr/testify/assert"
+)
+
+var (
+	now       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rules     = Rules{Now: now, Expiring: 30 * day, Unused: 90 * day}
+	userSc    = accesstokens.UserScope("alice")
+	projectSc = accesstokens.ProjectScope("PRJ")
+	repoSc    = accesstokens.RepoScope("PRJ", "repo")
+)
+
+func at(d time.Duration) *time.Time { t := now.Add(d); return &t }
+
+func intp(n int) *int { return &n }
+
+// plain is a token that has nothing to report: expires in 100 days, used
+// yesterday, reads only.
+func plain() accesstokens.AccessToken {
+	return accesstokens.AccessToken{
+		ID: "000000000001", Name: "ci", CreatedDate: now.Add(-10 * day),
+		ExpiryDate: at(100 * day), LastAuthenticated: at(-day),
+		Permissions: []accesstokens.Permission{accesstokens.RepoRead},
+		User:        &accesstokens.User{Slug: "alice", Active: true, Type: "NORMAL"},
+	}
+}
+
+func TestClassifyBoundaries(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		scope       accesstokens.Scope
+		edit        func(*accesstokens.AccessToken)
+		ownerActive bool
+		want        []Finding
+		daysLeft    *int
+	}{
+		{"nothing to say", userSc, func(*accesstokens.AccessToken) {}, true, []Finding{}, intp(100)},
+		{"expires in exactly the threshold: expiring", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(30 * day) }, true, []Finding{Expiring}, intp(30)},
+		{"a second past the threshold: not expiring", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(30*day + time.Second) }, true, []Finding{}, intp(30)},
+		{"expires in an hour: expiring, 0 days left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(time.Hour) }, true, []Finding{Expiring}, intp(0)},
+		{"expires now: expired, -1 day left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(0) }, true, []Finding{Expired}, intp(-1)},
+		{"expires in a nanosecond: expiring, 0 days left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(1) }, true, []Finding{Expiring}, intp(0)},
+		{"expired an hour ago: -1 day left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-time.Hour) }, true, []Finding{Expired}, intp(-1)},
+		{"expired exactly a day ago: -1", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day) }, true, []Finding{Expired}, intp(-1)},
+		{"expired a day and a second ago: -2", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day - time.Second) }, true, []Finding{Expired}, intp(-2)},
+		{"never expires: no-expiry, no days left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = nil }, true, []Finding{NoExpiry}, nil},
+		{"never used: never-used, not unused", userSc, func(a *accesstokens.AccessToken) { a.LastAuthenticated = nil; a.CreatedDate = now.Add(-400 * day) }, true, []Finding{NeverUsed}, intp(100)},
+		{"used exactly the threshold ago: not unused", userSc, func(a *accesstokens.AccessToken) { a.LastAuthenticated = at(-90 * day) }, true, []Finding{}, intp(100)},
+		{"used a second before the threshold: unused", userSc, func(a *accesstokens.AccessToken) { a.LastAuthenticated = at(-90*day - time.Second) }, true, []Finding{Unused}, intp(100)},
+		{"PROJECT_ADMIN: admin", projectSc, func(a *accesstokens.AccessToken) {
+			a.Permissions = []accesstokens.Permission{accesstokens.ProjectAdmin, accesstokens.RepoAdmin}
+		}, true, []Finding{Admin}, intp(100)},
+		{"REPO_ADMIN: admin", repoSc, func(a *accesstokens.AccessToken) { a.Permissions = []accesstokens.Permission{accesstokens.RepoAdmin} }, true, []Finding{Admin}, intp(100)},
+		{"PROJECT_WRITE, REPO_WRITE: not admin", projectSc, func(a *accesstokens.AccessToken) {
+			a.Permissions = []accesstokens.Permission{accesstokens.ProjectWrite, accesstokens.RepoWrite}
+		}, true, []Finding{}, intp(100)},
+		{"no permissions at all: not admin", projectSc, func(a *accesstokens.AccessToken) { a.Permissions = nil }, true, []Finding{}, intp(100)},
+		{"personal token of a deactivated user: inactive-owner", userSc, func(*accesstokens.AccessToken) {}, false, []Finding{InactiveOwner}, intp(100)},
+		{"project token, owner flag false: no inactive-owner", projectSc, func(*accesstokens.AccessToken) {}, false, []Finding{}, intp(100)},
+		{"repository token, owner flag false: no inactive-owner", repoSc, func(*accesstokens.AccessToken) {}, false, []Finding{}, intp(100)},
+		{"everything at once, in contract order", userSc, func(a *accesstokens.AccessToken) {
+			a.ExpiryDate = nil
+			a.LastAuthenticated = at(-365 * day)
+			a.Permissions = []accesstokens.Permission{accesstokens.RepoAdmin}
+		}, false, []Finding{NoExpiry, Unused, Admin, InactiveOwner}, nil},
+		{"expired, never used, admin, inactive owner", userSc, func(a *accesstokens.AccessToken) {
+			a.ExpiryDate = at(-3 * day)
+			a.LastAuthenticated = nil
+			a.Permissions = []accesstokens.Permission{accesstokens.ProjectAdmin}
+		}, false, []Finding{Expired, NeverUsed, Admin, InactiveOwner}, intp(-3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tok := plain()
+			tc.edit(&tok)
+			got := Classify(tc.scope, tok, tc.ownerActive, rules)
+			assert.Equal(t, tc.want, got.Findings)
+			assert.Equal(t, tc.daysLeft, got.DaysLeft)
+			assert.Equal(t, tc.scope, got.Scope)
+			assert.Equal(t, tok, got.AccessToken, "the token is carried as read")
+		})
+	}
+}
+
+func TestClassifyDefaults(t *testing.T) {
+	t.Parallel()
+	tok := plain()
+	tok.ExpiryDate = at(29 * day)
+	tok.LastAuthenticated = at(-91 * day)
+	got := Classify(repoSc, tok, true, Rules{Now: now})
+	assert.Equal(t, []Finding{Expiring, Unused}, got.Findings, "defaults: 30 days expiring, 90 days unused")
+
+	tok.ExpiryDate = at(31 * day)
+	tok.LastAuthenticated = at(-89 * day)
+	assert.Empty(t, Classify(repoSc, tok, true, Rules{Now: now}).Findings)
+
+	// A zero Now is the clock: a token that expired in 2001 is expired today.
+	tok.ExpiryDate = &time.Time{}
+	*tok.ExpiryDate = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.True(t, Classify(repoSc, tok, true, Rules{}).Has(Expired))
+}
+
+func TestClassifiedFindingsAreSafeToAppendTo(t *testing.T) {
+	t.Parallel()
+	tok := plain()
+	tok.ExpiryDate = nil
+	a := Classify(repoSc, tok, true, rules)
+	b := Classify(repoSc, tok, true, rules)
+	_ = append(a.Findings, Admin)
+	assert.Equal(t, []Finding{NoExpiry}, b.Findings, "an append to one token's findings does not show in another's")
+}
+
+func TestOwner(t *testing.T) {
+	t.Parallel()
+	tok := Token{AccessToken: plain()}
+	assert.Equal(t, "alice", tok.Owner())
+	tok.User = nil
+	assert.Equal(t, "", tok.Owner())
+}

@@ -1,0 +1,28 @@
+// Package audit is the inventory engine behind the accesstokens command's
+// audit and bulk revoke: it enumerates every scope of a Bitbucket Data Center
+// server (users, projects, repositories), reads their access tokens
+// concurrently, classifies each token (expired, expiring, no-expiry,
+// never-used, unused, admin, inactive-owner) and writes reports in the
+// command's formats. A Go program can use it without the command.
+//
+// It sees tokens only as the server lists them, which is without their
+// secrets.
+//
+// Usage:
+//
+//	client, err := accesstokens.NewClientFromEnv()
+//	if err != nil { ... }
+//	targets, err := audit.Targets(ctx, client.Directory)
+//	if err != nil { ... }
+//	out, err := audit.NewWriter("jsonl", os.Stdout, audit.Meta{ServerURL: url})
+//	if err != nil { ... }
+//	sum, err := audit.Run(ctx, client.Tokens, targets, audit.Options{Concurrency: 8}, out.Write)
+//	if err != nil { ... } // authentication failed, ctx ended, or out.Write failed
+//	if err := out.Close(*sum); err != nil { ... }
+//	if !sum.Complete() { ... } // some scopes could not be read: sum.Failed says which
+//
+// [Run] emits tokens one at a time, in the order read, and keeps only a few
+// hundred of them in memory at once, so a server with millions of tokens can
+// be audited with the jsonl, csv or table writers. [ParseWhere] builds the
+// filter of a bulk revoke from the same findings.
+package audit
