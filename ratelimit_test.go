@@ -177,7 +177,8 @@ func TestA429WithoutRateLimitHoldsNobodyElse(t *testing.T) {
 }
 
 // TestRateLimitWaitEndsWithTheContext: a request queued behind the limiter
-// gives up when its context ends, without reaching the server.
+// gives up when its context ends, without reaching the server, and a create
+// given up so is known not to have been sent (no ErrOutcomeUnknown).
 func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 	t.Parallel()
 	ts, c := newTestServer(t, accesstokens.WithRateLimit(0.001, 1)) // one request, then one every 1000 s
@@ -191,6 +192,7 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 		Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "a create that never left did nothing")
 	assert.Zero(t, ts.count(http.MethodPut, "/projects/PRJ"), "the create never left")
 }
 
