@@ -1,8 +1,12 @@
-//go:build !race
+//go:build budget && !race
 
-// The race detector changes what allocates (sync.Pool drops items at
-// random under it), so this check is built only without -race; .ci/run runs
-// it in a step of its own.
+// This check takes most of a plain `go test .` run (it benchmarks every
+// pair), so it is built only with the budget tag: .ci/run runs it in a step
+// of its own, and the README's test command stays quick. The race detector
+// changes what allocates (sync.Pool drops items at random under it), so it
+// is never built with -race:
+//
+//	go test -tags budget -count=1 -run '^TestAllocationBudget$' -v .
 
 package accesstokens_test
 

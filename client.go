@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -51,8 +51,8 @@ type Client struct {
 // transport is everything a request needs; it never changes after NewClient.
 type transport struct {
 	scheme, host string // from the base URL
-	rootPath     string // unescaped: context path + /rest/access-tokens/<version>
-	rootRawPath  string // the same, escaped as on the wire
+	// roots are the REST APIs below the base URL, indexed by restAPI.
+	roots [2]apiRoot
 	// authorization is the whole Authorization header value, nil for none.
 	// It sits behind a pointer because fmt expands this struct under verbs
 	// such as %s or %q given a Client, and prints a nested pointer only as an
@@ -83,6 +83,7 @@ type options struct {
 	retry         RetryPolicy
 	logger        *slog.Logger
 	insecureHTTP  bool
+	paced         bool    // WithRateLimit was given
 	rateLimit     float64 // requests a second; <= 0: no pacing
 	rateBurst     int
 }
@@ -205,12 +206,23 @@ func WithInsecureHTTP() Option {
 // WithRateLimit paces every request of this Client (all goroutines together) to at most rps requests
 // a second with bursts of burst, and makes every goroutine wait out a 429's Retry-After together,
 // instead of each finding the limit on its own. rps <= 0: no pacing (the 429 gate stays on).
+//
+// Every attempt is paced, retries and redirects included, and a wait ends
+// early, with the context's error, when the request's context ends. A 429
+// holds all requests for its Retry-After (1 s when it has none), capped like
+// any wait at the retry policy's MaxWait (5 s when retries are off); the
+// request that met the 429 is retried as the policy says, a create included
+// (the server did not act on it). Pacing uses golang.org/x/time/rate. A
+// Client without this option has no pacing and no gate.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(o *options) error {
-		if rps > 0 && burst < 1 {
+		if math.IsNaN(rps) {
+			return invalidArg("rps", "must be a number")
+		}
+		if rps > 0 && !math.IsInf(rps, 1) && burst < 1 {
 			return invalidArg("burst", "must be at least 1 when rps > 0, got %d", burst)
 		}
-		o.rateLimit, o.rateBurst = rps, burst // TODO(issue 10): pacing is being built
+		o.paced, o.rateLimit, o.rateBurst = true, rps, burst
 		return nil
 	}
 }
@@ -250,15 +262,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
 	}
 	t := &transport{
-		scheme:      base.Scheme,
-		host:        base.Host,
-		rootPath:    strings.TrimRight(base.Path, "/") + "/rest/access-tokens/" + o.apiVersion,
-		rootRawPath: strings.TrimRight(base.EscapedPath(), "/") + "/rest/access-tokens/" + o.apiVersion,
-		userAgent:   defaultUserAgent,
-		logger:      o.logger,
-		policy:      o.retry.normalized(),
-		maxBody:     MaxResponseBytes,
+		scheme:    base.Scheme,
+		host:      base.Host,
+		userAgent: defaultUserAgent,
+		logger:    o.logger,
+		policy:    o.retry.normalized(),
+		maxBody:   MaxResponseBytes,
 	}
+	t.roots[tokensAPI] = newAPIRoot(base, "/rest/access-tokens/"+o.apiVersion)
+	t.roots[coreAPI] = newAPIRoot(base, "/rest/api/"+o.apiVersion)
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
 	}
@@ -266,10 +278,18 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
-		echoes := echoWorthy(o.credentials)
+		echoes := o.credentials
 		t.echoes = &echoes
 	}
-	t.retry = t.newRetryClient(guardRedirects(o.httpClient))
+	hc := guardRedirects(o.httpClient)
+	if o.paced {
+		maxPause := t.policy.MaxWait
+		if maxPause <= 0 {
+			maxPause = DefaultRetryPolicy().MaxWait
+		}
+		hc.Transport = pacedTransport{next: hc.Transport, pacer: newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)}
+	}
+	t.retry = t.newRetryClient(hc)
 	c := &Client{t: t}
 	ts := &tokenService{c: c}
 	c.UserTokens = userTokens{ts}
@@ -357,11 +377,14 @@ func isLoopback(host string) bool {
 // Authorization header whenever a redirect leaves the original scheme and host,
 // and never lets a redirect turn a write into a read: net/http follows a 301,
 // 302 or 303 for a DELETE or POST with a GET, whose 200 would then pass for
-// the write's success. Such a redirect is returned as the answer instead.
+// the write's success. Nor does a write follow a 307 or 308 to another scheme
+// or host: sent there without credentials, its 2xx would say nothing about
+// the write. Such a redirect is returned as the answer (an *Error) instead.
 //
 // A caller's transport is wrapped so that go-retryablehttp, which closes idle
 // connections after a failed request, cannot close those of a transport the
-// whole program shares (http.DefaultTransport, say).
+// whole program shares (http.DefaultTransport, say). Every transport is
+// wrapped in refuseUpgrades.
 func guardRedirects(hc *http.Client) *http.Client {
 	var c http.Client
 	if hc != nil {
@@ -370,10 +393,10 @@ func guardRedirects(hc *http.Client) *http.Client {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		c.Transport = keepIdleConns{rt}
+		c.Transport = refuseUpgrades{keepIdleConns{rt}}
 	} else {
 		c.Timeout = defaultHTTPTimeout
-		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		c.Transport = refuseUpgrades{http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -382,6 +405,9 @@ func guardRedirects(hc *http.Client) *http.Client {
 		}
 		first := via[0].URL
 		if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+			if req.Method != http.MethodGet {
+				return http.ErrUseLastResponse
+			}
 			req.Header.Del("Authorization")
 		}
 		if userCheck != nil {
@@ -399,34 +425,72 @@ func guardRedirects(hc *http.Client) *http.Client {
 // brought, which may be shared with the rest of the program.
 type keepIdleConns struct{ http.RoundTripper }
 
-// minEchoLen is the shortest credential blanked out of server text: shorter
-// strings (a demo password such as "alice") would mangle ordinary words.
-const minEchoLen = 8
+// refuseUpgrades turns an unrequested 101 Switching Protocols into an error
+// at once. net/http hands the connection itself over as the body of a 101,
+// and neither the request's context nor the client's timeout watches it:
+// reading it would wait for as long as the server keeps it open.
+type refuseUpgrades struct{ http.RoundTripper }
 
-func echoWorthy(credentials []string) []string {
-	var out []string
-	for _, c := range credentials {
-		if len(c) >= minEchoLen {
-			out = append(out, c)
-		}
+func (r refuseUpgrades) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.RoundTripper.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = resp.Body.Close() // closes the connection
+		return nil, errUnrequestedUpgrade
 	}
-	return out
+	return resp, err
 }
+
+// CloseIdleConnections passes on to the transport, unless keepIdleConns hides it.
+func (r refuseUpgrades) CloseIdleConnections() {
+	if c, ok := r.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// errUnrequestedUpgrade is the answer 101, which the client never asks for;
+// retrying would not help.
+var errUnrequestedUpgrade = errors.New("the server answered 101 Switching Protocols, which the client never asks for")
 
 // errTooManyRedirects ends a redirect chain; retrying would not help.
 var errTooManyRedirects = errors.New("stopped after 10 redirects")
 
-// pathOf is the escaped request path for segs, as errors and logs show it.
-func (c *Client) pathOf(segs []string) string {
-	_, raw := c.t.paths(segs)
+// restAPI says which of Bitbucket's REST APIs a request goes to.
+type restAPI uint8
+
+const (
+	tokensAPI restAPI = iota // /rest/access-tokens/<version>: the token services and Admin
+	coreAPI                  // /rest/api/<version>: Directory
+)
+
+// apiRoot is the path of one REST API below the base URL.
+type apiRoot struct {
+	plain string // unescaped: context path + /rest/<api>/<version>
+	raw   string // the same, escaped as on the wire
+}
+
+func newAPIRoot(base *url.URL, rest string) apiRoot {
+	return apiRoot{
+		plain: strings.TrimRight(base.Path, "/") + rest,
+		raw:   strings.TrimRight(base.EscapedPath(), "/") + rest,
+	}
+}
+
+// pathOf is the escaped request path for segs below the token API, as
+// errors and logs show it.
+func (c *Client) pathOf(segs []string) string { return c.pathIn(tokensAPI, segs) }
+
+// pathIn is the escaped request path for segs below api.
+func (c *Client) pathIn(api restAPI, segs []string) string {
+	_, raw := c.t.paths(api, segs)
 	return raw
 }
 
 // paths builds the unescaped and the escaped path for segs below the API
 // root. Every segment is escaped, so "/", "?" and "%" in a slug stay in it.
 // When nothing needs escaping, both are the same string, built once.
-func (t *transport) paths(segs []string) (plain, raw string) {
-	n, escapes := len(t.rootRawPath), t.rootPath != t.rootRawPath
+func (t *transport) paths(api restAPI, segs []string) (plain, raw string) {
+	root := &t.roots[api]
+	n, escapes := len(root.raw), root.plain != root.raw
 	for _, s := range segs {
 		n += 1 + len(s)
 		escapes = escapes || url.PathEscape(s) != s
@@ -434,19 +498,19 @@ func (t *transport) paths(segs []string) (plain, raw string) {
 	if !escapes {
 		var b strings.Builder
 		b.Grow(n)
-		b.WriteString(t.rootPath)
+		b.WriteString(root.plain)
 		for _, s := range segs {
 			b.WriteByte('/')
 			b.WriteString(s)
 		}
 		return b.String(), b.String()
 	}
-	n += 2 * (n - len(t.rootRawPath)) // room for every segment byte to become %XX
+	n += 2 * (n - len(root.raw)) // room for every segment byte to become %XX
 	var p, r strings.Builder
 	p.Grow(n)
 	r.Grow(n)
-	p.WriteString(t.rootPath)
-	r.WriteString(t.rootRawPath)
+	p.WriteString(root.plain)
+	r.WriteString(root.raw)
 	for _, s := range segs {
 		p.WriteByte('/')
 		p.WriteString(s)
@@ -466,40 +530,37 @@ const (
 	callDelete
 	// callEmptyOK accepts an empty 2xx body as a zero answer.
 	callEmptyOK
+	// callNoValue marks a call that decodes no answer (set by call).
+	callNoValue
 )
 
 // callIdempotent is a request that is safe to repeat.
 const callIdempotent callFlags = 0
 
-// call sends one logical request (with its retries) and decodes a 2xx JSON
-// answer into out, when out is not nil. It returns the final status code.
+// call sends one logical request to the token API; see callAPI.
 func (c *Client) call(ctx context.Context, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
+	return c.callAPI(ctx, tokensAPI, method, segs, rawQuery, body, flags, out)
+}
+
+// callAPI sends one logical request (with its retries) to segs below api and
+// decodes a 2xx JSON answer into out, when out is not nil. It returns the
+// final status code.
+func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
 	if ctx == nil {
 		return 0, invalidArg("ctx", "must not be nil")
 	}
 	t := c.t
-	plain, raw := t.paths(segs)
+	if out == nil {
+		flags |= callNoValue
+	}
+	plain, raw := t.paths(api, segs)
 	st := t.newCallState(ctx, method, raw, flags)
 	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
 	if err != nil {
 		return 0, err
 	}
 	resp, err := t.retry.Do(req)
-	if err != nil {
-		return 0, st.transportError(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := st.statusError(resp, t.echoes)
-		if err != nil && st.interrupted {
-			err = fmt.Errorf("%w (stopped before retrying: %w)", err, st.Context.Err())
-		}
-		return resp.StatusCode, err
-	}
-	if out == nil {
-		return resp.StatusCode, st.checkNoContent(resp, t.echoes)
-	}
-	return resp.StatusCode, st.decode(resp, t.maxBody, out, t.echoes)
+	return st.result(resp, err, out)
 }
 
 // headerJSON is the Accept and Content-Type value of every request. It is
@@ -528,6 +589,7 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 		h["Authorization"] = []string{*t.authorization}
 	}
 	req := &retryablehttp.Request{Request: hreq}
+	req.SetResponseHandler(readAnswer)
 	if body != nil {
 		h["Content-Type"] = headerJSON
 		if err := req.SetBody(body); err != nil {
@@ -539,6 +601,11 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 			// acted). go-retryablehttp rewinds bodies without it, so a
 			// create keeps none: only our retry policy may repeat one.
 			hreq.GetBody = nil
+			// A create's answer holds the new secret. Bytes a server
+			// sends past the Content-Length stay on the connection, and
+			// net/http prints them to stderr ("Unsolicited response
+			// received on idle HTTP channel") if it is reused: it is not.
+			hreq.Close = true
 		}
 	}
 	return req, nil

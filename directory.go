@@ -4,8 +4,14 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"log/slog"
+	"net/http"
 	"time"
 )
+
+// Server-wide reading: the projects, repositories and users whose tokens an
+// inventory walks (there is no endpoint that lists every token of a server),
+// from Bitbucket's core REST API, {baseURL}/rest/api/<version>.
 
 // Project is a Bitbucket project as the core REST API lists it.
 type Project struct {
@@ -38,38 +44,216 @@ type ServerInfo struct {
 }
 
 // DirectoryService reads the server's projects, repositories and users,
-// read-only, through the same transport as the token services.
+// read-only, through the same transport as the token services (credentials,
+// retries, size caps, redirect guard, rate limit). Each list asks for pages
+// of up to 1000 (the server caps them) and walks them with the same guarded
+// iterator as the token services' All: one page in memory at a time, and an
+// error, not a loop, when a server's paging does not move forward.
+//
+// Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v819/intro/
 type DirectoryService interface {
-	// Projects lists every project the caller can see.
+	// Projects lists every project the caller can see (GET /rest/api/latest/projects).
+	// Personal projects are not in it; their repositories are in Repositories.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-project/#api-api-latest-projects-get
 	Projects(ctx context.Context) iter.Seq2[Project, error]
 	// Repositories lists every repository the caller can see, archived ones included.
+	// It asks GET /rest/api/latest/repos?archived=ALL: without it Bitbucket 8.0 and later
+	// leave archived repositories out (whose tokens still authenticate reads). Servers
+	// before 8.0 have no archiving and ignore the parameter.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-repository/#api-api-latest-repos-get
 	Repositories(ctx context.Context) iter.Seq2[Repository, error]
 	// Users lists users: the admin list (with last authentication) when the caller may read it,
 	// else the plain user list.
+	//
+	// It asks GET /rest/api/latest/admin/users, which holds deactivated users and
+	// LastAuthentication. When the server refuses it (401 or 403 on its first page: the
+	// caller is not an administrator), Users lists GET /rest/api/latest/users instead,
+	// which holds only active users and no LastAuthentication (always nil then); with
+	// WithLogger, the switch is logged at Debug level. A refusal on a later page is an
+	// error, not a switch. SERVICE users (the owners of project and repository tokens)
+	// are listed like the others.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-permission-management/ (admin/users)
+	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-system-maintenance/ (users)
 	Users(ctx context.Context) iter.Seq2[DirectoryUser, error]
 	// ServerInfo reads application-properties: version, build number, display name.
+	// It needs no credentials, and fails on an answer without a version (not a Bitbucket).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-system-maintenance/
 	ServerInfo(ctx context.Context) (*ServerInfo, error)
 }
-
-// errDirectoryTODO marks the skeleton; TODO(issue 10): being built.
-var errDirectoryTODO = errors.New("accesstokens: Directory: not implemented yet")
 
 type directoryService struct{ c *Client }
 
 var _ DirectoryService = directoryService{}
 
+// directoryPageLimit is the page size Directory asks for: Bitbucket's
+// default cap, so a server-wide walk takes as few requests as the server allows.
+const directoryPageLimit = 1000
+
+// The queries, encoded with go-querystring like every query of the SDK.
+type (
+	pageQuery struct {
+		ListOptions
+	}
+	repoQuery struct {
+		ListOptions
+		Archived string `url:"archived"` // ACTIVE (the server's default), ARCHIVED or ALL
+	}
+)
+
+var (
+	projectsSegments   = []string{"projects"}
+	reposSegments      = []string{"repos"}
+	adminUsersSegments = []string{"admin", "users"}
+	usersSegments      = []string{"users"}
+	propertiesSegments = []string{"application-properties"}
+)
+
+// Projects implements DirectoryService.
 func (d directoryService) Projects(ctx context.Context) iter.Seq2[Project, error] {
-	return func(yield func(Project, error) bool) { yield(Project{}, errDirectoryTODO) }
+	return directoryAll[Project, projectJSON](ctx, d.c, projectsSegments, func(o ListOptions) any { return pageQuery{o} })
 }
 
+// Repositories implements DirectoryService.
 func (d directoryService) Repositories(ctx context.Context) iter.Seq2[Repository, error] {
-	return func(yield func(Repository, error) bool) { yield(Repository{}, errDirectoryTODO) }
+	return directoryAll[Repository, repositoryJSON](ctx, d.c, reposSegments, func(o ListOptions) any {
+		return repoQuery{ListOptions: o, Archived: "ALL"}
+	})
 }
 
+// Users implements DirectoryService.
 func (d directoryService) Users(ctx context.Context) iter.Seq2[DirectoryUser, error] {
-	return func(yield func(DirectoryUser, error) bool) { yield(DirectoryUser{}, errDirectoryTODO) }
+	return func(yield func(DirectoryUser, error) bool) {
+		page := func(o ListOptions) any { return pageQuery{o} }
+		started, refused := false, false
+		for u, err := range directoryAll[DirectoryUser, directoryUserJSON](ctx, d.c, adminUsersSegments, page) {
+			if err != nil && !started && refusedAccess(err) {
+				refused = true
+				d.logFallback(ctx, err)
+				break
+			}
+			started = true
+			if !yield(u, err) || err != nil {
+				return
+			}
+		}
+		if !refused {
+			return
+		}
+		for u, err := range directoryAll[DirectoryUser, directoryUserJSON](ctx, d.c, usersSegments, page) {
+			if !yield(u, err) {
+				return
+			}
+		}
+	}
 }
 
+// refusedAccess is a 401 or 403: the caller may not read this.
+func refusedAccess(err error) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+}
+
+func (d directoryService) logFallback(ctx context.Context, err error) {
+	if l := d.c.t.logger; l != nil {
+		var apiErr *Error
+		errors.As(err, &apiErr)
+		l.LogAttrs(ctx, slog.LevelDebug, "accesstokens: the admin user list was refused; listing active users without last authentication",
+			slog.String("path", d.c.pathIn(coreAPI, adminUsersSegments)), slog.Int("status", apiErr.StatusCode))
+	}
+}
+
+// ServerInfo implements DirectoryService.
 func (d directoryService) ServerInfo(ctx context.Context) (*ServerInfo, error) {
-	return nil, errDirectoryTODO
+	var out serverInfoJSON
+	if _, err := d.c.callAPI(ctx, coreAPI, http.MethodGet, propertiesSegments, "", nil, callIdempotent, &out); err != nil {
+		return nil, err
+	}
+	if out.Version == "" {
+		return nil, &decodeError{what: "application-properties answer", method: http.MethodGet,
+			path: d.c.pathIn(coreAPI, propertiesSegments), err: errors.New(`no "version": not a Bitbucket server`)}
+	}
+	info := ServerInfo(out)
+	return &info, nil
+}
+
+// directoryAll walks every page below segs of the core API; query builds
+// each page's query from its ListOptions.
+func directoryAll[T any, W any, PW interface {
+	*W
+	wireItem[T]
+}](ctx context.Context, c *Client, segs []string, query func(ListOptions) any) iter.Seq2[T, error] {
+	return allItems(ctx, &ListOptions{Limit: directoryPageLimit}, func(ctx context.Context, o *ListOptions) (*Page[T], error) {
+		q, err := encodeQuery(query(*o))
+		if err != nil {
+			return nil, err
+		}
+		return listPage[T, W, PW](ctx, c, coreAPI, segs, q)
+	})
+}
+
+// Wire forms.
+
+type serverInfoJSON struct {
+	Version     string `json:"version"`
+	BuildNumber string `json:"buildNumber"`
+	DisplayName string `json:"displayName"`
+}
+
+type projectJSON struct {
+	ID   int    `json:"id"`
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+func (p *projectJSON) check() error {
+	if p.Key == "" {
+		return errors.New(`no "key" in the project`)
+	}
+	return nil
+}
+
+func (p *projectJSON) convert() Project { return Project(*p) }
+
+type repositoryJSON struct {
+	ID       int         `json:"id"`
+	Slug     string      `json:"slug"`
+	Name     string      `json:"name"`
+	Archived bool        `json:"archived"` // absent before Bitbucket 8.0: not archived
+	Project  projectJSON `json:"project"`
+}
+
+func (r *repositoryJSON) check() error {
+	if r.Slug == "" {
+		return errors.New(`no "slug" in the repository`)
+	}
+	if err := r.Project.check(); err != nil {
+		return errors.New(`no "key" in the repository's project`)
+	}
+	return nil
+}
+
+func (r *repositoryJSON) convert() Repository {
+	return Repository{ID: r.ID, Slug: r.Slug, Name: r.Name, Project: r.Project.convert(), Archived: r.Archived}
+}
+
+// directoryUserJSON is a user of either list; only the admin list has the timestamp.
+type directoryUserJSON struct {
+	User
+	LastAuthenticationTimestamp jsonTime `json:"lastAuthenticationTimestamp"`
+}
+
+func (u *directoryUserJSON) check() error {
+	if u.Slug == "" {
+		return errors.New(`no "slug" in the user`)
+	}
+	return nil
+}
+
+func (u *directoryUserJSON) convert() DirectoryUser {
+	return DirectoryUser{User: u.User, LastAuthentication: u.LastAuthenticationTimestamp.ptr()}
 }

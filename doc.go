@@ -1,6 +1,10 @@
 // Package accesstokens is a typed client for the HTTP access-token REST API of
 // Bitbucket Data Center (/rest/access-tokens/latest): personal, project and
-// repository access tokens, and the server-wide expiry policy.
+// repository access tokens, and the server-wide expiry policy. On top of the
+// endpoints it offers token lifecycle across a whole server: scopes as
+// values, expiry helpers, safe rotation ([Rotate]), the projects,
+// repositories and users to walk ([DirectoryService]), and shared pacing
+// under a rate limit ([WithRateLimit]).
 //
 // Atlassian's REST reference is at https://developer.atlassian.com/server/bitbucket/rest/
 // (the "Access tokens" group). Real servers differ from that reference in a
@@ -105,9 +109,62 @@
 //
 // Update changes a token's name, its permissions or both; a nil field in
 // [UpdateTokenRequest] is left as it is. A token's expiry can never change
-// and a token cannot be renewed: to rotate one, create its successor, hand
-// the new secret out, then delete the old token. Delete revokes a token at
-// once; reading it afterwards fails with [ErrNotFound].
+// and a token cannot be renewed: [Rotate] replaces it instead. Delete revokes
+// a token at once; reading it afterwards fails with [ErrNotFound].
+//
+// # Scopes as values
+//
+// A [Scope] names whose tokens: [UserScope]("alice"), [ProjectScope]("PRJ")
+// or [RepoScope]("PRJ", "repo"). [ParseScope] reads the same values as text
+// ("user:alice", "project:PRJ", "repo:PRJ/repo"), which [Scope.String]
+// writes. Client.Tokens ([TokensService]) takes a Scope where the three
+// scope services take their path arguments, over the same implementation, so
+// code that handles every kind of token needs no switch:
+//
+//	for _, s := range []accesstokens.Scope{accesstokens.UserScope("alice"), accesstokens.ProjectScope("PRJ")} {
+//		for tok, err := range client.Tokens.All(ctx, s, nil) {
+//			...
+//		}
+//	}
+//
+// A Scope of any other shape (both a user and a project, a repository
+// without its project) is refused with [ErrInvalidArgument] naming the field.
+//
+// # Token lifecycle and rotation
+//
+// [AccessToken.Expired], [AccessToken.ExpiresWithin] and
+// [AccessToken.ExpiryDays] answer the usual questions without date
+// arithmetic (ExpiryDays rounds to whole days, so a lifetime that crosses a
+// daylight-saving change still counts 30 days). [ParsePermission] reads a
+// permission name in any case.
+//
+// [Rotate] replaces a token with a new one like it (or as [RotateOptions]
+// say) over any TokensService. It creates the new token, hands it to your
+// Deliver function (store the secret, check that it works) and only then
+// revokes the old one. Whatever fails where, it leaves no token whose
+// secret you lack unless its error names it, keeps the old token unless the
+// new one was delivered, and returns the new secret whenever the new token
+// survives. A create whose answer was lost is found by listing the scope
+// again and revoked. Its errors are [*RotateError]s naming the step and the
+// token ids that exist.
+//
+// # Reading the whole server
+//
+// Bitbucket has no endpoint listing every token of a server: an inventory
+// walks the scopes. Client.Directory ([DirectoryService]) lists them from
+// Bitbucket's core REST API (/rest/api/latest): projects, repositories
+// (archived ones included), users (the admin list, or the plain one when the
+// caller is not an administrator) and the server's version. It uses the same
+// transport as the token services, and pages with the same guarded iterator
+// as All.
+//
+// # Rate limits
+//
+// A Bitbucket with rate limiting on answers 429 with Retry-After.
+// [WithRateLimit] paces all requests of a Client, from every goroutine, to a
+// rate and burst you choose, and makes every goroutine of the Client wait out
+// a 429's Retry-After together, so that 32 workers do not each discover the
+// limit on their own. Without it nothing is paced.
 //
 // # Errors
 //
@@ -117,9 +174,9 @@
 // *Error matches the sentinel of its status class through errors.Is, and no
 // other: [ErrBadRequest] (400), [ErrUnauthorized] (401), [ErrForbidden] (403),
 // [ErrNotFound] (404), [ErrConflict] (409), [ErrRateLimited] (429) and
-// [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect that
-// would have turned a Delete or Update into a GET) match none, but are still
-// an *Error. Error() is one short line: it never repeats control characters
+// [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect the
+// client did not follow because it would have turned a write into a GET or
+// sent it to another host) match none, but are still an *Error. Error() is one short line: it never repeats control characters
 // or the client's own credentials, and nothing of a create's answer.
 //
 // A 2xx answer that is not what the call expects is an error too, never a
@@ -137,7 +194,10 @@
 //	}
 //
 // Bitbucket answers 401, not 403, when an authenticated user lacks a right,
-// so ErrUnauthorized covers both "who are you?" and "you may not".
+// so ErrUnauthorized covers both "who are you?" and "you may not";
+// [ErrAuthentication] and [ErrNotPermitted] tell them apart. A write whose
+// answer was lost (a reset, a timeout, a 502 or 504, a 2xx that could not be
+// read) matches [ErrOutcomeUnknown]: it may or may not have taken effect.
 //
 // Input the client can tell is wrong is refused before any request is sent:
 // an empty user slug, project key, repository slug or token id, an empty
@@ -146,9 +206,9 @@
 // [*InvalidArgumentError] naming the field, and match [ErrInvalidArgument].
 // Failures with no HTTP answer (a refused connection, an ended context) wrap
 // their cause, so errors.Is(err, context.DeadlineExceeded) works too. When the
-// context ends between a retryable answer (a 503, say) and its retry, the
-// error holds both: errors.As finds the answer's *Error and errors.Is finds
-// the context's error.
+// context ends after a retryable answer (a 503, say), as it arrives, while
+// its retry waits or during the retry, the error holds both: errors.As finds
+// the answer's *Error (RetryAfter included) and errors.Is the context's error.
 //
 // # Retries
 //
@@ -158,14 +218,15 @@
 // retries off.
 //
 // Reads, updates, deletes and the admin calls are safe to repeat, so they
-// are retried after connection errors and after 429, 502, 503 and 504
-// answers. A create is different: Bitbucket has no idempotency key, and a
+// are retried after connection errors (a 2xx body cut off mid-read
+// included) and after 429, 502, 503 and 504 answers. A create is different: Bitbucket has no idempotency key, and a
 // create repeated after the server acted on the first one makes a second
 // token whose secret nobody ever sees. So a create is retried only when the
 // server cannot have acted on it: after 429 or 503, or when the connection
 // could not even be opened. After a 502, a 504, a reset connection or a
-// timeout the create is not retried and the error is returned; list the
-// scope's tokens to see whether it was made.
+// timeout the create is not retried and the error, matching
+// [ErrOutcomeUnknown], is returned; list the scope's tokens to see whether it
+// was made.
 //
 // A Retry-After header (seconds or an HTTP date) on a 429 or 503 sets the
 // wait, capped by RetryPolicy.MaxWait. When the retries run out, the caller
@@ -195,8 +256,8 @@
 // record requests; see [github.com/bbdc-tools/accesstokens/accesstokenstest].
 //
 // For unit tests without HTTP, the services are interfaces. Code that takes
-// a [ProjectTokensService] (or [UserTokensService], [RepoTokensService],
-// [AdminService]) rather than a *Client can be handed client.ProjectTokens in
+// a [TokensService] (or [ProjectTokensService], [UserTokensService],
+// [RepoTokensService], [AdminService], [DirectoryService]) rather than a *Client can be handed client.ProjectTokens in
 // production and a small stub in tests. A stub can embed the interface and
 // implement only the methods the code under test calls.
 //

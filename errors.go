@@ -12,13 +12,16 @@ import (
 )
 
 // Sentinel errors. An *Error matches, through errors.Is, the sentinel of its
-// status class and no other; a status with no sentinel here (405, 422, a 3xx)
-// matches none. Validation failures match ErrInvalidArgument.
+// status class and no other status sentinel; a status with no sentinel here
+// (405, 422, a 3xx) matches none. A 401 or 403 may also match
+// ErrAuthentication or ErrNotPermitted, and a write whose answer was lost
+// ErrOutcomeUnknown. Validation failures match ErrInvalidArgument.
 var (
 	// ErrBadRequest matches a 400 answer: the server rejected the request's content.
 	ErrBadRequest = errors.New("accesstokens: bad request")
 	// ErrUnauthorized matches a 401 answer. Bitbucket uses 401 both for failed
-	// authentication and for "you are not permitted to do this".
+	// authentication and for "you are not permitted to do this";
+	// ErrAuthentication and ErrNotPermitted tell which.
 	ErrUnauthorized = errors.New("accesstokens: unauthorized")
 	// ErrForbidden matches a 403 answer.
 	ErrForbidden = errors.New("accesstokens: forbidden")
@@ -72,6 +75,9 @@ type Error struct {
 	// hint is the client's own explanation, added where the status alone is
 	// misleading (a 404 from /admin means the endpoint does not exist).
 	hint string
+	// outcomeUnknown marks the answer of a write the server may have acted
+	// on (a 502 or 504): errors.Is(err, ErrOutcomeUnknown).
+	outcomeUnknown bool
 }
 
 // ErrorMessage is one entry of Bitbucket's error body.
@@ -82,18 +88,24 @@ type ErrorMessage struct {
 }
 
 // Error describes the failure in one short line: method, path, status and
-// the server's message (truncated to a few hundred bytes).
+// the server's message (truncated to a few hundred bytes). Parts that are
+// not set are left out, so a hand-built &Error{StatusCode: 404} reads
+// "accesstokens: 404 Not Found".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("accesstokens: ")
-	b.WriteString(e.Method)
-	b.WriteByte(' ')
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if st := http.StatusText(e.StatusCode); st != "" {
-		b.WriteByte(' ')
-		b.WriteString(st)
+	if where := strings.TrimSpace(e.Method + " " + e.Path); where != "" {
+		b.WriteString(where)
+		b.WriteString(": ")
+	}
+	if e.StatusCode == 0 {
+		b.WriteString("error without a status")
+	} else {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		if st := http.StatusText(e.StatusCode); st != "" {
+			b.WriteByte(' ')
+			b.WriteString(st)
+		}
 	}
 	if e.hint != "" {
 		b.WriteString(": ")
@@ -103,9 +115,13 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(server)
 	}
+	if e.outcomeUnknown {
+		b.WriteString(" (" + outcomeUnknownText + ")")
+	}
 	if e.RetryAfter > 0 {
+		// Whole seconds, rounded up: "retry after" never says less than it means.
 		b.WriteString(" (retry after ")
-		b.WriteString(e.RetryAfter.String())
+		b.WriteString(((e.RetryAfter + time.Second - 1) / time.Second * time.Second).String())
 		b.WriteByte(')')
 	}
 	return b.String()
@@ -115,9 +131,12 @@ func (e *Error) Error() string {
 func (e *Error) serverText() string {
 	var parts []string
 	for _, m := range e.Messages {
-		msg := strings.TrimSpace(m.Message)
-		if m.Context != "" {
-			msg = m.Context + ": " + msg
+		msg, ctx := strings.TrimSpace(m.Message), strings.TrimSpace(m.Context)
+		switch {
+		case ctx != "" && msg != "":
+			msg = ctx + ": " + msg
+		case ctx != "":
+			msg = ctx
 		}
 		if msg != "" {
 			parts = append(parts, msg)
@@ -127,13 +146,59 @@ func (e *Error) serverText() string {
 	if text == "" {
 		text = e.text
 	}
-	return truncate(withoutControls(text), maxServerTextInError)
+	return truncate(strings.TrimSpace(withoutControls(text)), maxServerTextInError)
 }
 
 // Is reports whether target is the sentinel of e's status class, so that
-// errors.Is(err, ErrNotFound) works on every error a service returns.
+// errors.Is(err, ErrNotFound) works on every error a service returns. A 401
+// also matches ErrAuthentication or ErrNotPermitted when the answer says
+// which (a 403, ErrNotPermitted), and a write whose answer was lost matches
+// ErrOutcomeUnknown.
 func (e *Error) Is(target error) bool {
-	return target != nil && target == sentinelFor(e.StatusCode)
+	switch {
+	case target == nil:
+		return false
+	case target == sentinelFor(e.StatusCode):
+		return true
+	case target == ErrOutcomeUnknown:
+		return e.outcomeUnknown
+	case target == ErrAuthentication:
+		return e.StatusCode == http.StatusUnauthorized && e.says(authenticationFailed)
+	case target == ErrNotPermitted:
+		return (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden) && e.says(notPermitted)
+	}
+	return false
+}
+
+// says reports whether any of the server's messages (or its non-JSON text)
+// matches.
+func (e *Error) says(match func(exception, text string) bool) bool {
+	for _, m := range e.Messages {
+		if match(m.ExceptionName, m.Message) {
+			return true
+		}
+	}
+	return e.text != "" && match("", e.text)
+}
+
+// authenticationFailed recognises Bitbucket's answer to wrong or missing
+// credentials: an …AuthenticationException ("Authentication failed. Please
+// check your credentials and try again.").
+func authenticationFailed(exception, text string) bool {
+	return strings.HasSuffix(exception, "AuthenticationException") ||
+		containsFold(text, "authentication failed") || containsFold(text, "not authenticated")
+}
+
+// notPermitted recognises Bitbucket's answer to a user who may not do what
+// was asked: com.atlassian.bitbucket.AuthorisationException ("You are not
+// permitted to access this resource").
+func notPermitted(exception, text string) bool {
+	return strings.HasSuffix(exception, "AuthorisationException") || strings.HasSuffix(exception, "AuthorizationException") ||
+		containsFold(text, "not permitted")
+}
+
+func containsFold(s, substr string) bool {
+	return strings.Contains(strings.ToLower(s), substr)
 }
 
 func sentinelFor(status int) error {
@@ -156,6 +221,21 @@ func sentinelFor(status int) error {
 	return nil
 }
 
+// outcomeUnknownText is what an error matching ErrOutcomeUnknown says.
+const outcomeUnknownText = "outcome unknown: the server may have acted on it"
+
+// outcomeUnknownError marks a failure without an answer (a reset, a timeout)
+// of a write that was sent: errors.Is(err, ErrOutcomeUnknown).
+type outcomeUnknownError struct{ err error }
+
+func (e *outcomeUnknownError) Error() string {
+	return e.err.Error() + " (" + outcomeUnknownText + ")"
+}
+
+func (e *outcomeUnknownError) Unwrap() error { return e.err }
+
+func (e *outcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
 // InvalidArgumentError is returned, before any request is sent, for input the
 // client can tell is wrong. It matches ErrInvalidArgument through errors.Is.
 type InvalidArgumentError struct {
@@ -175,18 +255,28 @@ func invalidArg(field, format string, args ...any) error {
 	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// newError builds the *Error for a non-2xx response from an already capped body.
-func newError(method, path string, status int, header http.Header, body []byte) *Error {
+// newError builds the *Error for a non-2xx response from an already capped
+// body. The client's credentials (echoes, which may be nil) are blanked out of
+// the body and again out of the text decoded from it, in case a proxy echoes
+// request headers.
+func newError(method, path string, status int, header http.Header, body []byte, echoes *[]string) *Error {
 	e := &Error{StatusCode: status, Method: method, Path: path}
 	e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	body = blankEchoes(body, echoes)
 	var envelope struct {
 		Errors []ErrorMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &envelope) == nil && len(envelope.Errors) > 0 {
+		for i := range envelope.Errors {
+			m := &envelope.Errors[i]
+			m.Context = blankEchoText(m.Context, echoes)
+			m.Message = blankEchoText(m.Message, echoes)
+			m.ExceptionName = blankEchoText(m.ExceptionName, echoes)
+		}
 		e.Messages = envelope.Errors
 		return e
 	}
-	e.text = bodyExcerpt(body)
+	e.text = blankEchoText(bodyExcerpt(body), echoes)
 	return e
 }
 
@@ -206,7 +296,7 @@ func bodyExcerpt(body []byte) string {
 			inTag = false
 			space = true
 		case inTag:
-		case r == utf8.RuneError || r < ' ' || r == ' ':
+		case r == utf8.RuneError || r == ' ' || isControl(r):
 			space = true
 		default:
 			if space && b.Len() > 0 {
@@ -219,8 +309,9 @@ func bodyExcerpt(body []byte) string {
 	return truncate(b.String(), maxServerTextInError)
 }
 
-// withoutControls turns control characters into spaces, so that server text
-// cannot forge log lines or drive a terminal.
+// withoutControls turns control characters, and characters that change
+// how text around them is shown, into spaces, so that server text cannot
+// forge log lines, drive a terminal, or hide or reorder what it says.
 func withoutControls(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
@@ -233,7 +324,23 @@ func withoutControls(s string) string {
 	}, s)
 }
 
-func isControl(r rune) bool { return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// isControl is true for C0 and C1 controls, line and paragraph separators,
+// bidi marks, embeddings, overrides and isolates, zero-width characters and
+// the byte-order mark.
+func isControl(r rune) bool {
+	switch {
+	case r < ' ', r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r == '\u061c', // Arabic letter mark
+		r >= '\u200b' && r <= '\u200f', // zero-width space, non-joiner, joiner; LRM, RLM
+		r >= '\u2028' && r <= '\u202e', // line and paragraph separators; bidi embeddings and overrides
+		r >= '\u2060' && r <= '\u2064', // word joiner and invisible operators
+		r >= '\u2066' && r <= '\u2069', // bidi isolates
+		r == '\ufeff':                  // byte-order mark, zero-width no-break space
+		return true
+	}
+	return false
+}
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {

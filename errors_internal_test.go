@@ -186,15 +186,15 @@ func TestNewErrorKeepsMessagesOrAnExcerpt(t *testing.T) {
 	h := http.Header{}
 	h.Set("Retry-After", "3")
 
-	withMessages := newError("GET", "/p", 429, h, []byte(`{"errors":[{"context":null,"message":"a"},{"context":"name","message":"b"}]}`))
+	withMessages := newError("GET", "/p", 429, h, []byte(`{"errors":[{"context":null,"message":"a"},{"context":"name","message":"b"}]}`), nil)
 	assert.Equal(t, []ErrorMessage{{Message: "a"}, {Context: "name", Message: "b"}}, withMessages.Messages)
 	assert.Equal(t, 3*time.Second, withMessages.RetryAfter)
 	assert.Equal(t, "accesstokens: GET /p: 429 Too Many Requests: a; name: b (retry after 3s)", withMessages.Error())
 
-	emptyErrors := newError("GET", "/p", 500, http.Header{}, []byte(`{"errors":[]}`))
+	emptyErrors := newError("GET", "/p", 500, http.Header{}, []byte(`{"errors":[]}`), nil)
 	assert.Empty(t, emptyErrors.Messages)
 	assert.True(t, strings.HasPrefix(emptyErrors.Error(), "accesstokens: GET /p: 500 Internal Server Error"))
 
-	noStatusText := newError("PUT", "/p", 599, http.Header{}, nil)
+	noStatusText := newError("PUT", "/p", 599, http.Header{}, nil, nil)
 	assert.Equal(t, "accesstokens: PUT /p: 599", noStatusText.Error())
 }

@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // everySentinel names every sentinel error, so tests can check that an error
@@ -27,6 +31,9 @@ var everySentinel = map[string]error{
 	"ErrRateLimited":     accesstokens.ErrRateLimited,
 	"ErrServer":          accesstokens.ErrServer,
 	"ErrInvalidArgument": accesstokens.ErrInvalidArgument,
+	"ErrOutcomeUnknown":  accesstokens.ErrOutcomeUnknown,
+	"ErrAuthentication":  accesstokens.ErrAuthentication,
+	"ErrNotPermitted":    accesstokens.ErrNotPermitted,
 }
 
 // requireAPIError requires err to be an *accesstokens.Error and returns it.
@@ -576,9 +583,167 @@ func TestSuccessBodyThatIsNotTheExpectedJSONIsAnError(t *testing.T) {
 				assert.Contains(t, err.Error(), apiRoot+op.rawPath, "the error names the request")
 				assert.Less(t, len(err.Error()), 1000)
 				for _, sentinel := range everySentinel {
+					if sentinel == accesstokens.ErrOutcomeUnknown && op.method != http.MethodGet {
+						assert.ErrorIs(t, err, sentinel, "the write was answered 2xx, its answer is lost")
+						continue
+					}
 					assert.NotErrorIs(t, err, sentinel)
 				}
 			})
 		}
 	}
+}
+
+// TestErrorOfAHandBuiltOrZeroErrorReadsWell: stubs in downstream tests build
+// errors by hand, often with a status alone; Error() has no holes then.
+func TestErrorOfAHandBuiltOrZeroErrorReadsWell(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  *accesstokens.Error
+		want string
+	}{
+		{&accesstokens.Error{StatusCode: 404}, "accesstokens: 404 Not Found"},
+		{&accesstokens.Error{}, "accesstokens: error without a status"},
+		{&accesstokens.Error{StatusCode: 799}, "accesstokens: 799"},
+		{&accesstokens.Error{StatusCode: 500, Method: http.MethodGet}, "accesstokens: GET: 500 Internal Server Error"},
+		{&accesstokens.Error{StatusCode: 409, Path: "/rest/x"}, "accesstokens: /rest/x: 409 Conflict"},
+		{&accesstokens.Error{StatusCode: 400, Method: http.MethodPut, Path: "/rest/x"}, "accesstokens: PUT /rest/x: 400 Bad Request"},
+		{&accesstokens.Error{Messages: []accesstokens.ErrorMessage{{Message: "boom"}}}, "accesstokens: error without a status: boom"},
+		{&accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{Context: "name", Message: "  "}}}, "accesstokens: 401 Unauthorized: name"},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, tc.err.Error())
+	}
+}
+
+// TestErrorBlanksInvisibleAndBidiCharactersFromServerText: line and paragraph
+// separators, bidi overrides and isolates, zero-width characters and a BOM in
+// server text could reorder or hide what a terminal or log viewer shows.
+func TestErrorBlanksInvisibleAndBidiCharactersFromServerText(t *testing.T) {
+	t.Parallel()
+	invisible := []rune{
+		'\u2028', '\u2029', // line and paragraph separators
+		'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', // bidi embeddings and overrides
+		'\u2066', '\u2067', '\u2068', '\u2069', // bidi isolates
+		'\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2060', '\u061C', // zero-width and marks
+		'\uFEFF', // byte-order mark
+	}
+	for _, r := range invisible {
+		t.Run(fmt.Sprintf("U+%04X", r), func(t *testing.T) {
+			t.Parallel()
+			for _, e := range []*accesstokens.Error{
+				{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{Context: "na" + string(r) + "me", Message: "bad" + string(r) + "name"}}},
+				{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{Message: string(r) + "bad name"}}},
+			} {
+				msg := e.Error()
+				assert.NotContains(t, msg, string(r))
+				assert.True(t, utf8.ValidString(msg))
+				assert.Contains(t, msg, "bad")
+			}
+		})
+	}
+	// Through the wire too, with JSON escapes; Messages keeps the raw text.
+	ts, c := newTestServer(t)
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 400, []byte(`{"errors":[{"message":"evil\u202Etxt.exe\u2028INFO approved\ufeff"}]}`))
+	})
+	_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+	apiErr := requireAPIError(t, err)
+	assert.Equal(t, "accesstokens: GET "+apiRoot+"/projects/PRJ/1: 400 Bad Request: evil txt.exe INFO approved", err.Error())
+	assert.Equal(t, "evil\u202Etxt.exe\u2028INFO approved\ufeff", apiErr.Messages[0].Message)
+
+	// A 2xx HTML page quoted in a decode error is server text too.
+	ts.on(http.MethodGet, "/projects/PRJ/2", func(w http.ResponseWriter, r *http.Request) {
+		writeRawBody(w, http.StatusOK, "text/html", []byte("<html><body>Log\u202Ein\u2066 \u200bnow\u0085</body></html>"))
+	})
+	_, err = c.ProjectTokens.Get(testContext(t), "PRJ", "2")
+	require.Error(t, err)
+	for _, r := range invisible {
+		assert.NotContains(t, err.Error(), string(r))
+	}
+	assert.NotContains(t, err.Error(), "\u0085")
+	assert.Contains(t, err.Error(), "Log in")
+}
+
+func TestErrorRoundsRetryAfterToWholeSeconds(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		retryAfter time.Duration
+		want       string
+	}{
+		{1500 * time.Millisecond, "(retry after 2s)"},
+		{89*time.Second + 10*time.Millisecond, "(retry after 1m30s)"},
+		{time.Millisecond, "(retry after 1s)"},
+		{5 * time.Second, "(retry after 5s)"},
+	}
+	for _, tc := range cases {
+		e := &accesstokens.Error{StatusCode: 429, RetryAfter: tc.retryAfter}
+		assert.Equal(t, "accesstokens: 429 Too Many Requests "+tc.want, e.Error())
+	}
+}
+
+// TestBitbucket401sTellFailedAuthenticationFromNotPermitted: Bitbucket answers
+// 401 both to wrong credentials and to a user who may not do something; the
+// answer's exception name (or text) tells which, and both stay 401s.
+func TestBitbucket401sTellFailedAuthenticationFromNotPermitted(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := testContext(t)
+	client := func(user, password string) *accesstokens.Client {
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(user, password))
+		require.NoError(t, err)
+		return c
+	}
+	_, wrongPassword := client("alice", "not-alices-password").ProjectTokens.List(ctx, "PRJ", nil)
+	_, notPermitted := client("bob", "bob").ProjectTokens.List(ctx, "PRJ", nil)
+
+	wrong := []struct {
+		name  string
+		err   error
+		match []error
+	}{
+		{"fake: wrong password", wrongPassword, []error{accesstokens.ErrUnauthorized, accesstokens.ErrAuthentication}},
+		{"fake: bob may not read PRJ's tokens", notPermitted, []error{accesstokens.ErrUnauthorized, accesstokens.ErrNotPermitted}},
+		{"403 not permitted", &accesstokens.Error{StatusCode: 403, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted to access this resource", ExceptionName: "com.atlassian.bitbucket.AuthorisationException"}}},
+			[]error{accesstokens.ErrForbidden, accesstokens.ErrNotPermitted}},
+		{"401 not permitted, message only", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted to access this resource"}}},
+			[]error{accesstokens.ErrUnauthorized, accesstokens.ErrNotPermitted}},
+		{"401 authentication failed, message only", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Message: "Authentication failed. Please check your credentials and try again."}}},
+			[]error{accesstokens.ErrUnauthorized, accesstokens.ErrAuthentication}},
+		{"401 with some other body", &accesstokens.Error{StatusCode: 401, Messages: []accesstokens.ErrorMessage{{
+			Context: "name", Message: "A name is required."}}},
+			[]error{accesstokens.ErrUnauthorized}},
+		{"401 with no body", &accesstokens.Error{StatusCode: 401}, []error{accesstokens.ErrUnauthorized}},
+		{"404 that says not permitted", &accesstokens.Error{StatusCode: 404, Messages: []accesstokens.ErrorMessage{{
+			Message: "You are not permitted", ExceptionName: "com.atlassian.bitbucket.AuthorisationException"}}},
+			[]error{accesstokens.ErrNotFound}},
+		{"400 that says authentication failed", &accesstokens.Error{StatusCode: 400, Messages: []accesstokens.ErrorMessage{{
+			Message: "Authentication failed", ExceptionName: "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}}},
+			[]error{accesstokens.ErrBadRequest}},
+	}
+	for _, tc := range wrong {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Error(t, tc.err)
+			for name, sentinel := range everySentinel {
+				if slices.Contains(tc.match, sentinel) {
+					assert.ErrorIs(t, tc.err, sentinel, "must match %s: %v", name, tc.err)
+				} else {
+					assert.NotErrorIs(t, tc.err, sentinel, "must not match %s: %v", name, tc.err)
+				}
+			}
+		})
+	}
+	// A plain-text failed login from a proxy says so too.
+	ts, c := newTestServer(t)
+	ts.on(http.MethodGet, "/users/alice", func(w http.ResponseWriter, r *http.Request) {
+		writeRawBody(w, http.StatusUnauthorized, "text/plain", []byte("Authentication failed. Please check your credentials and try again.\n"))
+	})
+	_, err := c.UserTokens.List(testContext(t), "alice", nil)
+	assert.ErrorIs(t, err, accesstokens.ErrAuthentication)
+	assert.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+	assert.NotErrorIs(t, err, accesstokens.ErrNotPermitted)
 }

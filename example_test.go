@@ -254,7 +254,7 @@ func ExampleWithLogger() {
 // Personal tokens.
 
 func ExampleUserTokensService_Create() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
@@ -371,7 +371,7 @@ func ExampleUserTokensService_All() {
 }
 
 func ExampleUserTokensService_Update() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -427,7 +427,7 @@ func ExampleUserTokensService_Delete() {
 // Project tokens.
 
 func ExampleProjectTokensService_Create() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 
 	// alice is a project admin of PRJ, which project tokens need.
@@ -454,7 +454,7 @@ func ExampleProjectTokensService_Create() {
 }
 
 func ExampleProjectTokensService_Get() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -538,7 +538,7 @@ func ExampleProjectTokensService_All() {
 }
 
 func ExampleProjectTokensService_Update() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -605,7 +605,7 @@ func ExampleProjectTokensService_Delete() {
 // Repository tokens.
 
 func ExampleRepoTokensService_Create() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -636,7 +636,7 @@ func ExampleRepoTokensService_Create() {
 }
 
 func ExampleRepoTokensService_Get() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -925,7 +925,7 @@ func ExampleInvalidArgumentError() {
 }
 
 func ExampleSecret() {
-	s := accesstokens.Secret("BBDC-not-a-real-token")
+	s := accesstokens.NewSecret("BBDC-not-a-real-token")
 
 	// Every way of printing or encoding a Secret hides the value.
 	fmt.Println(s)

@@ -251,7 +251,7 @@ func TestFakeEveryTokenEndpointRoundTripsThroughTheSDK(t *testing.T) {
 		for _, sc := range fiDemoScopes() {
 			t.Run(v.name+"/"+sc.name, func(t *testing.T) {
 				t.Parallel()
-				var srvOpts []accesstokenstest.Option
+				srvOpts := []accesstokenstest.Option{accesstokenstest.WithClock(accesstokenstest.DefaultStartTime())}
 				if v.contextPath != "" {
 					srvOpts = append(srvOpts, accesstokenstest.WithContextPath(v.contextPath))
 				}
@@ -639,7 +639,7 @@ func TestFakeRightsDecideWhoMayDoWhat(t *testing.T) {
 
 func TestFakeTokenLastAuthenticatedIsSetOnceAPersonalTokenIsUsed(t *testing.T) {
 	t.Parallel()
-	srv := fiNewServer(t)
+	srv := fiNewServer(t, accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	ctx := testContext(t)
 	alice := fiBasic(t, srv, accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword)
 

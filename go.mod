@@ -1,6 +1,6 @@
 module github.com/bbdc-tools/accesstokens
 
-go 1.23
+go 1.23.0
 
 require (
 	github.com/google/go-querystring v1.2.0
@@ -11,6 +11,7 @@ require (
 	github.com/spf13/pflag v1.0.9
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/term v0.28.0
+	golang.org/x/time v0.12.0
 )
 
 require (

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -296,4 +297,173 @@ func newLoopbackServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestACrossHostRedirectOfAWriteIsAnErrorNotASuccess: net/http follows a 307
+// or 308 with the same method and body. Authorization is dropped on the way
+// to another host, so the other host's 2xx says nothing about the write: a
+// revoke that never happened must not be reported done.
+func TestACrossHostRedirectOfAWriteIsAnErrorNotASuccess(t *testing.T) {
+	t.Parallel()
+	writes := []struct {
+		name, method string
+		call         func(context.Context, *accesstokens.Client) error
+	}{
+		{"Delete", http.MethodDelete, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.ProjectTokens.Delete(ctx, "PRJ", "1")
+		}},
+		{"Update", http.MethodPost, func(ctx context.Context, c *accesstokens.Client) error {
+			name := "x"
+			_, err := c.ProjectTokens.Update(ctx, "PRJ", "1", accesstokens.UpdateTokenRequest{Name: &name})
+			return err
+		}},
+		{"Create", http.MethodPut, func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{Name: "x", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
+			return err
+		}},
+		{"SetExpiryPolicy", http.MethodPut, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
+		}},
+		{"DeleteExpiryPolicy", http.MethodDelete, func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.DeleteExpiryPolicy(ctx)
+		}},
+	}
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, w := range writes {
+			t.Run(fmt.Sprintf("%d/%s", status, w.name), func(t *testing.T) {
+				t.Parallel()
+				var otherHits atomic.Int64
+				// The other host says yes to everything, as if the write were done.
+				other := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					otherHits.Add(1)
+					if r.Method == http.MethodDelete || r.URL.Path == "/admin" {
+						rw.WriteHeader(http.StatusNoContent)
+						return
+					}
+					writeJSON(rw, http.StatusOK, fixture(t, "token_created.json"))
+				}))
+				front := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					http.Redirect(rw, r, other+r.URL.Path, status)
+				}))
+				c, err := accesstokens.NewClient(front, accesstokens.WithBasicAuth("alice", "alice"),
+					accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+				require.NoError(t, err)
+
+				err = w.call(testContext(t), c)
+
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr, "a write redirected to another host is not a success")
+				assert.Equal(t, status, apiErr.StatusCode)
+				assert.Equal(t, w.method, apiErr.Method)
+				assert.Equal(t, int64(0), otherHits.Load(), "the write is not sent to the other host")
+				assert.Contains(t, err.Error(), "redirect not followed")
+			})
+		}
+	}
+
+	t.Run("a read still follows, without credentials", func(t *testing.T) {
+		t.Parallel()
+		var sawAuth atomic.Bool
+		other := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			sawAuth.Store(r.Header.Get("Authorization") != "")
+			writeJSON(rw, http.StatusOK, fixture(t, "token.json"))
+		}))
+		front := newLoopbackServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, other+r.URL.Path, http.StatusTemporaryRedirect)
+		}))
+		c, err := accesstokens.NewClient(front, accesstokens.WithBasicAuth("alice", "alice"))
+		require.NoError(t, err)
+		_, err = c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+		require.NoError(t, err)
+		assert.False(t, sawAuth.Load())
+	})
+
+	t.Run("a write redirected on the same host is followed", func(t *testing.T) {
+		t.Parallel()
+		fake := accesstokenstest.NewFake()
+		id, _ := fake.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 0, "PROJECT_READ")
+		mux := http.NewServeMux()
+		mux.Handle("/bitbucket/", http.StripPrefix("/bitbucket", fake))
+		mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, "/bitbucket"+r.URL.RequestURI(), http.StatusPermanentRedirect)
+		})
+		c, err := accesstokens.NewClient(newLoopbackServer(t, mux), accesstokens.WithBasicAuth("alice", "alice"))
+		require.NoError(t, err)
+		require.NoError(t, c.ProjectTokens.Delete(testContext(t), "PRJ", id))
+		assert.Empty(t, fake.Tokens())
+	})
+}
+
+// switchingProtocols answers every request with an unrequested 101 and keeps
+// the connection open until the client closes it (or 10 s pass): net/http
+// hands such a connection over as the body, which no context or timeout watches.
+func switchingProtocols(t *testing.T) string {
+	return newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		_ = buf.Flush()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // until the client closes
+	}))
+}
+
+// TestUnrequestedSwitchingProtocolsRespectsDeadline: every call returns by its
+// context's deadline, and promptly without one, whatever the server does.
+func TestUnrequestedSwitchingProtocolsRespectsDeadline(t *testing.T) {
+	t.Parallel()
+	calls := []struct {
+		name string
+		call func(context.Context, *accesstokens.Client) error
+	}{
+		{"Get", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Get(ctx, "PRJ", "1")
+			return err
+		}},
+		{"List", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.List(ctx, "PRJ", nil)
+			return err
+		}},
+		{"Create", func(ctx context.Context, c *accesstokens.Client) error {
+			_, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{Name: "x", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
+			return err
+		}},
+		{"Delete", func(ctx context.Context, c *accesstokens.Client) error {
+			return c.ProjectTokens.Delete(ctx, "PRJ", "1")
+		}},
+		{"SetExpiryPolicy", func(ctx context.Context, c *accesstokens.Client) error {
+			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 1})
+		}},
+	}
+	for _, tc := range calls {
+		for _, deadline := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/deadline=%v", tc.name, deadline), func(t *testing.T) {
+				t.Parallel()
+				c, err := accesstokens.NewClient(switchingProtocols(t), accesstokens.WithToken("t"),
+					accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
+				require.NoError(t, err)
+				ctx, cancel := context.WithCancel(context.Background())
+				if deadline {
+					ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+				}
+				defer cancel()
+
+				done := make(chan error, 1)
+				start := time.Now()
+				go func() { done <- tc.call(ctx, c) }()
+				select {
+				case err = <-done:
+				case <-time.After(5 * time.Second): // a hang guard only
+					t.Fatal("the call is still waiting on a connection the server switched to another protocol")
+				}
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "101")
+				assert.Less(t, time.Since(start), 2*time.Second)
+			})
+		}
+	}
 }

@@ -14,22 +14,28 @@ func (t AccessToken) Expired(now time.Time) bool {
 	return t.ExpiryDate != nil && !now.Before(*t.ExpiryDate)
 }
 
-// ExpiresWithin reports whether the token expires before now+d. It is false
-// for a token that never expires and true for one already expired.
+// ExpiresWithin reports whether the token expires at or before now+d. It is
+// false for a token that never expires and true for one already expired
+// (whatever d, so ExpiresWithin(0, now) is Expired(now)).
 func (t AccessToken) ExpiresWithin(d time.Duration, now time.Time) bool {
-	return t.ExpiryDate != nil && t.ExpiryDate.Before(now.Add(d))
+	return t.ExpiryDate != nil && (t.Expired(now) || !now.Add(d).Before(*t.ExpiryDate))
 }
 
 // ExpiryDays is the token's lifetime in whole days, from CreatedDate to
-// ExpiryDate rounded to the nearest day (so a lifetime that crosses a
-// daylight-saving change, 23 or 25 hours short or long of whole days, still
-// counts whole days). It is 0 for a token that never expires, and at least 1
-// for one that does.
+// ExpiryDate rounded to the nearest day: the server adds days in its own time
+// zone, so a lifetime that crosses a daylight-saving change is an hour
+// short or long of whole days and still counts whole days. It is 0 for a
+// token that never expires and at least 1 for one that does.
 func (t AccessToken) ExpiryDays() int {
 	if t.ExpiryDate == nil {
 		return 0
 	}
-	days := int((t.ExpiryDate.Sub(t.CreatedDate) + 12*time.Hour) / (24 * time.Hour))
+	const day = 24 * time.Hour
+	life := t.ExpiryDate.Sub(t.CreatedDate) // saturates, so no overflow below
+	days := int(life / day)
+	if life%day >= day/2 {
+		days++
+	}
 	return max(days, 1)
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -281,4 +283,60 @@ func TestWithoutALoggerNothingIsPrintedAnywhere(t *testing.T) {
 	assert.Error(t, errs[3])
 	assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path), "the calls did retry")
 	assert.Equal(t, 3, ts.count(http.MethodDelete, "/projects/PRJ/"+retryTokenID))
+}
+
+// shortContentLength answers every request with a create answer whose
+// Content-Length stops before the secret, then waits for the client to close
+// the connection (10 s at most) and reports on closed. net/http logs bytes it
+// finds after a body on an idle connection, as they come, before it closes
+// the connection: once closed is reported, anything it would print is printed.
+func shortContentLength(t *testing.T, body []byte, closed chan<- struct{}) string {
+	return newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer func() { closed <- struct{}{} }()
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", 20, body)
+		_ = buf.Flush()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, conn)
+	}))
+}
+
+// Not parallel: it takes over the process's stdout, stderr and default loggers.
+func TestACreateAnswerLongerThanItsContentLengthPrintsNothing(t *testing.T) {
+	body := fixture(t, "token_created.json")
+	require.Contains(t, string(body[20:]), createdSecret)
+	for _, withLogger := range []bool{false, true} {
+		t.Run(fmt.Sprintf("logger=%v", withLogger), func(t *testing.T) {
+			closed := make(chan struct{}, 1)
+			var logs syncBuffer
+			opts := []accesstokens.Option{accesstokens.WithBasicAuth("alice", "alice"), accesstokens.WithRetry(accesstokens.RetryPolicy{})}
+			if withLogger {
+				opts = append(opts, accesstokens.WithLogger(jsonLogger(&logs)))
+			}
+			c, err := accesstokens.NewClient(shortContentLength(t, body, closed), opts...)
+			require.NoError(t, err)
+
+			var created *accesstokens.RawAccessToken
+			out := captureProcessOutput(t, func() {
+				created, err = c.ProjectTokens.Create(testContext(t), "PRJ", accesstokens.CreateTokenRequest{
+					Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
+				})
+				select {
+				case <-closed:
+				case <-time.After(15 * time.Second): // a hang guard only
+					t.Error("the server never saw the connection close")
+				}
+			})
+
+			require.Error(t, err, "20 bytes of a token are not a token")
+			assert.Nil(t, created)
+			assertNoLeak(t, out+logs.String()+err.Error(), createdSecret)
+			assert.NotContains(t, out, "Unsolicited response")
+		})
+	}
 }

@@ -68,31 +68,30 @@ func (o *ListOptions) encode() (string, error) {
 	if o == nil || (o.Start == 0 && o.Limit == 0) {
 		return "", nil
 	}
-	v, err := query.Values(o)
+	return encodeQuery(o)
+}
+
+// encodeQuery renders a struct with `url` tags as a query string.
+func encodeQuery(v any) (string, error) {
+	values, err := query.Values(v)
 	if err != nil {
 		return "", err
 	}
-	return v.Encode(), nil
+	return values.Encode(), nil
 }
 
-// listPage fetches one page below segs and converts its values.
+// listPage fetches one page below segs of api, with its query already
+// encoded, and converts its values.
 func listPage[T any, W any, PW interface {
 	*W
 	wireItem[T]
-}](ctx context.Context, c *Client, segs []string, opts *ListOptions) (*Page[T], error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	q, err := opts.encode()
-	if err != nil {
-		return nil, err
-	}
+}](ctx context.Context, c *Client, api restAPI, segs []string, rawQuery string) (*Page[T], error) {
 	var wire pageJSON[W]
-	if _, err := c.call(ctx, http.MethodGet, segs, q, nil, callIdempotent, &wire); err != nil {
+	if _, err := c.callAPI(ctx, api, http.MethodGet, segs, rawQuery, nil, callIdempotent, &wire); err != nil {
 		return nil, err
 	}
 	if wire.IsLastPage == nil {
-		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathOf(segs), err: errors.New(`no "isLastPage": not a page`)}
+		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: errors.New(`no "isLastPage": not a page`)}
 	}
 	page := &Page[T]{
 		Values:     make([]T, len(wire.Values)),
@@ -108,7 +107,7 @@ func listPage[T any, W any, PW interface {
 	for i := range wire.Values {
 		item := PW(&wire.Values[i])
 		if err := item.check(); err != nil {
-			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathOf(segs), err: fmt.Errorf("value %d: %w", i, err)}
+			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: fmt.Errorf("value %d: %w", i, err)}
 		}
 		page.Values[i] = item.convert()
 	}

@@ -5,14 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Answer reading: how an HTTP answer becomes a value or an error. Bodies are
@@ -33,15 +39,70 @@ func (st *callState) transportError(err error) error {
 	return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
 }
 
-// statusError turns a non-2xx answer into an *Error, except a 404 to a
-// delete whose earlier attempt may already have removed the token.
-//
-// echoes, when not nil, are the client's credentials: blanked out of the body
-// before anything of it is kept, in case a proxy echoes request headers.
-func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
+// result turns what the request loop ended with into the call's status and
+// error, and decodes a 2xx answer (read by readAnswer) into out.
+func (st *callState) result(resp *http.Response, err error, out any) (int, error) {
+	defer st.releaseBody()
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		_ = resp.Body.Close() // read already, by readAnswer or keepAnswer
+	}
+	switch {
+	case err == nil && isSuccess(status):
+		if out == nil {
+			return status, st.markLost(st.checkNoContent(resp))
+		}
+		return status, st.markLost(st.decode(resp, out))
+	case err == nil && st.answer != nil: // a final answer, or the last before retries ran out
+		return status, st.markLost(st.answerError())
+	case st.answer != nil && st.Context.Err() != nil:
+		// The context ended after a retryable answer: as it arrived, while
+		// its retry waited, or during the retry. Both errors are true.
+		return status, st.markLost(fmt.Errorf("%w (stopped before retrying: %w)", st.answer, st.Context.Err()))
+	}
+	return status, st.markLost(st.transportError(err))
+}
+
+// markLost marks err as ErrOutcomeUnknown when the call is a write that an
+// attempt may have carried out: sent, with its answer lost (a reset, a
+// timeout, a 502 or 504, a 2xx that could not be read).
+func (st *callState) markLost(err error) error {
+	if err == nil || !st.mayHaveActed || st.method == http.MethodGet {
+		return err
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		apiErr.outcomeUnknown = true
+		return err
+	}
+	var decodeErr *decodeError
+	if errors.As(err, &decodeErr) {
+		return err // a write's decodeError says so itself
+	}
+	return &outcomeUnknownError{err: err}
+}
+
+// keepAnswer reads a non-2xx answer's body (capped) and keeps its *Error in
+// st.answer, so that it outlives the attempt; a 2xx answer clears it. The
+// body is closed: nothing else reads it.
+func (st *callState) keepAnswer(resp *http.Response) {
+	if isSuccess(resp.StatusCode) {
+		st.answer = nil
+		return
+	}
 	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	body = blankEchoes(body, echoes)
-	if st.flags&callDelete != 0 && resp.StatusCode == http.StatusNotFound && st.mayHaveActed {
+	_ = resp.Body.Close()
+	st.answer = newError(st.method, st.path, resp.StatusCode, resp.Header, body, st.t.echoes)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && st.method != http.MethodGet {
+		st.answer.hint = redirectHint
+	}
+}
+
+// answerError is the final non-2xx answer's error, except a 404 to a delete
+// whose earlier attempt may already have removed the token: that is done.
+func (st *callState) answerError() error {
+	if st.flags&callDelete != 0 && st.answer.StatusCode == http.StatusNotFound && st.mayHaveActed {
 		if st.logger != nil {
 			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",
 				slog.String("method", st.method), slog.String("path", st.path),
@@ -49,8 +110,14 @@ func (st *callState) statusError(resp *http.Response, echoes *[]string) error {
 		}
 		return nil
 	}
-	return newError(st.method, st.path, resp.StatusCode, resp.Header, body)
+	return st.answer
 }
+
+// redirectHint explains a 3xx answer: the redirect guard (client.go) returns
+// one when following it could make a write look done when it is not.
+const redirectHint = "redirect not followed: a write is sent only to the configured host, with its own method"
+
+func isSuccess(status int) bool { return status >= 200 && status <= 299 }
 
 // readBufs recycles the buffers that 2xx answers are read into. Nothing
 // decoded points into them (json.Unmarshal copies every string and byte
@@ -62,17 +129,65 @@ var readBufs = sync.Pool{New: func() any { return new([]byte) }}
 // of 1000 tokens is well below it.
 const maxPooledReadBuf = 1 << 20
 
-// decode reads a 2xx answer through the size cap and decodes it into out.
-func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes *[]string) error {
+// readAnswer reads a final 2xx answer's body through the size cap into
+// st.body. It is go-retryablehttp's response handler, so it runs inside the
+// request loop: a body cut off mid-read goes to checkRetry (checkBodyRead)
+// like a connection error, and may be retried under the same policy and
+// context. A call that expects no value reads at most maxErrorBodyBytes.
+func readAnswer(resp *http.Response) error {
+	st := stateOf(resp.Request.Context())
+	if st == nil {
+		return nil
+	}
+	st.bodyRead = true
+	if !isSuccess(resp.StatusCode) {
+		return nil // read by keepAnswer
+	}
+	limit, truncateOK := st.t.maxBody, false
+	if st.flags&callNoValue != 0 {
+		if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
+			return nil
+		}
+		limit, truncateOK = maxErrorBodyBytes, true
+	}
 	pooled := readBufs.Get().(*[]byte)
-	defer readBufs.Put(pooled)
-	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, maxBody, false)
-	if cap(body) > cap(*pooled) && cap(body) <= maxPooledReadBuf {
-		*pooled = body[:0] // keep the larger buffer for next time
-	}
+	body, err := readBodyInto(*pooled, resp.Body, resp.ContentLength, limit, truncateOK)
 	if err != nil {
-		return st.readError(err)
+		readBufs.Put(pooled)
+		if errors.Is(err, errBodyTooLarge) {
+			return err
+		}
+		return fmt.Errorf("reading the answer: %w", err)
 	}
+	*pooled = body
+	st.body = pooled
+	return nil
+}
+
+// releaseBody gives the 2xx body's buffer back to the pool, unless it grew
+// too large to keep.
+func (st *callState) releaseBody() {
+	if st.body == nil {
+		return
+	}
+	if cap(*st.body) <= maxPooledReadBuf {
+		*st.body = (*st.body)[:0]
+		readBufs.Put(st.body)
+	}
+	st.body = nil
+}
+
+// bodyBytes is the 2xx body readAnswer read, nil for none.
+func (st *callState) bodyBytes() []byte {
+	if st.body == nil {
+		return nil
+	}
+	return *st.body
+}
+
+// decode decodes the 2xx answer into out.
+func (st *callState) decode(resp *http.Response, out any) error {
+	body := st.bodyBytes()
 	fail := func(what string, err error) error {
 		return &decodeError{what: what, method: st.method, path: st.path, err: err}
 	}
@@ -83,7 +198,7 @@ func (st *callState) decode(resp *http.Response, maxBody int64, out any, echoes 
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -106,30 +221,129 @@ func (st *callState) successExcerpt(body []byte, echoes *[]string) string {
 	if st.flags&callCreate != 0 || len(trimmed) == 0 || trimmed[0] != '<' {
 		return fmt.Sprintf(" (%d bytes not shown)", len(body))
 	}
-	return ": " + bodyExcerpt(blankEchoes(body, echoes))
+	return ": " + blankEchoText(bodyExcerpt(blankEchoes(body, echoes)), echoes)
 }
 
-// blankEchoes replaces the client's credentials wherever body repeats them.
+// minEchoLen is the shortest credential blanked wherever it appears; a
+// shorter one (a demo password such as "alice") is blanked only where it
+// stands as a whole word, so that it cannot mangle ordinary words.
+const minEchoLen = 8
+
+// blankEchoes replaces the client's credentials (echoes, which may be nil)
+// wherever body repeats them, in the escapings a server or proxy is likely
+// to use. A JSON body is re-encoded first, so that \uXXXX escapes cannot hide
+// an echo. Text decoded from the result goes through blankEchoText again.
 func blankEchoes(body []byte, echoes *[]string) []byte {
-	if echoes == nil {
+	if echoes == nil || len(*echoes) == 0 || len(body) == 0 {
 		return body
 	}
-	for _, secret := range *echoes {
-		body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+	return []byte(blankEchoText(string(canonicalJSON(body)), echoes))
+}
+
+// blankEchoText replaces the client's credentials wherever s repeats them.
+func blankEchoText(s string, echoes *[]string) string {
+	if echoes == nil {
+		return s
 	}
-	return body
+	for _, credential := range *echoes {
+		for _, form := range echoForms(credential) {
+			s = replaceEcho(s, form, len(credential) < minEchoLen)
+		}
+	}
+	return s
+}
+
+// echoForms is a credential as it may come back: as is, escaped as in a JSON
+// string (with and without HTML escaping), as HTML text, and URL-encoded.
+func echoForms(credential string) []string {
+	forms := []string{credential}
+	add := func(form string) {
+		if form != "" && !slices.Contains(forms, form) {
+			forms = append(forms, form)
+		}
+	}
+	if quoted, err := json.Marshal(credential); err == nil {
+		add(string(quoted[1 : len(quoted)-1])) // "<" as \u003c, "&" as \u0026
+	}
+	var plain bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(credential) == nil {
+		q := bytes.TrimSpace(plain.Bytes())
+		add(string(q[1 : len(q)-1])) // only " and \ escaped
+	}
+	add(html.EscapeString(credential))
+	add(url.QueryEscape(credential))
+	add(url.PathEscape(credential))
+	return forms
+}
+
+// replaceEcho replaces every echo in s with the redaction marker; with
+// wholeWord, only those not inside a longer word.
+func replaceEcho(s, echo string, wholeWord bool) string {
+	if !strings.Contains(s, echo) {
+		return s
+	}
+	if !wholeWord {
+		return strings.ReplaceAll(s, echo, redacted)
+	}
+	var b strings.Builder
+	last := 0
+	for from := 0; from < len(s); {
+		i := strings.Index(s[from:], echo)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(echo)
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if (i == 0 || !isWordRune(before)) && (end == len(s) || !isWordRune(after)) {
+			b.WriteString(s[last:i])
+			b.WriteString(redacted)
+			last, from = end, end
+			continue
+		}
+		from = i + 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// canonicalJSON re-encodes a JSON body with Go's plain escaping (\uXXXX
+// decoded, HTML characters as is); anything else is returned unchanged.
+func canonicalJSON(body []byte) []byte {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[' && trimmed[0] != '"') {
+		return body
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return body
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return body
+	}
+	return bytes.TrimSpace(out.Bytes())
 }
 
 // checkNoContent accepts the answer of a call that expects no data: a 204, an
 // empty body, or JSON (SetExpiryPolicy's 200 may carry the policy). Anything
 // else, such as an HTML login page answered with 200, is not a success.
-func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error {
+func (st *callState) checkNoContent(resp *http.Response) error {
+	body := st.bodyBytes()
 	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
 		return nil
-	}
-	body, err := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	if err != nil {
-		return st.readError(err)
 	}
 	ct := resp.Header.Get("Content-Type")
 	trimmed := bytes.TrimSpace(body)
@@ -137,14 +351,7 @@ func (st *callState) checkNoContent(resp *http.Response, echoes *[]string) error
 		return nil
 	}
 	return &decodeError{what: "answer", method: st.method, path: st.path,
-		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, echoes))}
-}
-
-func (st *callState) readError(err error) error {
-	if errors.Is(err, errBodyTooLarge) {
-		return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
-	}
-	return st.transportError(fmt.Errorf("reading the answer: %w", err))
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes))}
 }
 
 func isJSONContentType(ct string) bool {
@@ -213,14 +420,32 @@ type decodeError struct {
 }
 
 func (e *decodeError) Error() string {
-	return fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+	msg := fmt.Sprintf("accesstokens: %s %s: the answer is not a valid %s: %v", e.method, e.path, e.what, e.err)
+	if e.Is(ErrOutcomeUnknown) {
+		msg += " (" + outcomeUnknownText + ")"
+	}
+	return msg
 }
 
 func (e *decodeError) Unwrap() error { return e.err }
 
+// Is makes a write's decodeError match ErrOutcomeUnknown: the server answered
+// 2xx, so it acted, but the answer (a new token's secret, say) is lost.
+func (e *decodeError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.method != "" && e.method != http.MethodGet
+}
+
 // jsonTime decodes Bitbucket's epoch-millisecond dates and, in case a server
 // follows the published spec, ISO-8601 strings. Absent or null stays zero.
+// A date outside the years 1970 to 9999 is an error: no token has one, and
+// a number such as 1e30 would otherwise become a date nobody can use.
 type jsonTime struct{ t time.Time }
+
+// Epoch milliseconds of the first and the last instant a date may have.
+const (
+	minDateMillis = 0               // 1970-01-01T00:00:00Z
+	maxDateMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
+)
 
 func (j *jsonTime) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || string(b) == "null" {
@@ -235,26 +460,45 @@ func (j *jsonTime) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-			j.t = time.UnixMilli(ms).UTC()
-			return nil
+			return j.setMillis(float64(ms), b)
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return errors.New("date " + strconv.Quote(truncate(s, 40)) + " is neither epoch milliseconds nor ISO-8601")
+			return dateError(b, "neither epoch milliseconds nor ISO-8601")
+		}
+		if t.Year() < 1970 || t.Year() > 9999 {
+			return dateError(b, "outside the years 1970 to 9999")
 		}
 		j.t = t.UTC()
 		return nil
 	}
-	ms, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil {
-			return errors.New("date " + truncate(string(b), 40) + " is not epoch milliseconds")
-		}
-		ms = int64(f)
+	if ms, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return j.setMillis(float64(ms), b)
 	}
-	j.t = time.UnixMilli(ms).UTC()
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return dateError(b, "not epoch milliseconds")
+	}
+	return j.setMillis(f, b)
+}
+
+// setMillis sets the date from epoch milliseconds, checked against the range
+// before any conversion can overflow.
+func (j *jsonTime) setMillis(ms float64, raw []byte) error {
+	if !(ms >= minDateMillis && ms <= maxDateMillis) { // also false for NaN
+		return dateError(raw, "outside the years 1970 to 9999")
+	}
+	j.t = time.UnixMilli(int64(ms)).UTC()
 	return nil
+}
+
+// dateError is a json.UnmarshalTypeError, which encoding/json completes with
+// the name of the field being decoded: the error then says which date is bad.
+func dateError(raw []byte, why string) error {
+	return &json.UnmarshalTypeError{
+		Value: "date " + truncate(string(raw), 40) + " (" + why + ")",
+		Type:  reflect.TypeFor[time.Time](),
+	}
 }
 
 func (j jsonTime) ptr() *time.Time {

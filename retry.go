@@ -56,12 +56,16 @@ type callState struct {
 	logger       *slog.Logger
 	method, path string
 	flags        callFlags
-	mayHaveActed bool      // an earlier attempt may have reached the server and taken effect
+	mayHaveActed bool      // an attempt may have reached the server and taken effect
 	interrupted  bool      // the context ended where a retry would have followed
+	bodyRead     bool      // readAnswer ran: the next checkRetry is about the body
 	maxRetries   int       // from the client's RetryPolicy
 	attempt      int       // 1 for the first attempt
 	started      time.Time // when the current attempt began (only with a logger)
 	lastEnded    time.Time // when the previous attempt ended (only with a logger)
+	t            *transport
+	answer       *Error  // the last non-2xx answer, read as it arrived
+	body         *[]byte // the 2xx answer's body, read by readAnswer (pooled)
 }
 
 // Value returns the state itself for callStateKey.
@@ -73,7 +77,7 @@ func (s *callState) Value(key any) any {
 }
 
 func (t *transport) newCallState(ctx context.Context, method, path string, flags callFlags) *callState {
-	return &callState{Context: ctx, logger: t.logger, method: method, path: path, flags: flags, maxRetries: t.policy.MaxRetries}
+	return &callState{Context: ctx, logger: t.logger, method: method, path: path, flags: flags, maxRetries: t.policy.MaxRetries, t: t}
 }
 
 func stateOf(ctx context.Context) *callState {
@@ -93,24 +97,33 @@ func beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
 	}
 }
 
-// checkRetry decides after every attempt whether to try again.
+// checkRetry decides after every attempt whether to try again. A non-2xx
+// answer's body is read here, so that its *Error outlives the attempt (see
+// callState.result). go-retryablehttp calls it a second time for a final
+// answer, after readAnswer: that call is about reading the body.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateOf(ctx)
+	if st == nil {
+		return false, ctx.Err()
+	}
+	if st.bodyRead {
+		return st.checkBodyRead(ctx, err)
+	}
+	if resp != nil {
+		st.keepAnswer(resp)
+	}
+	if st.outcomeUnknown(resp, err) {
+		st.mayHaveActed = true
+	}
 	if ctx.Err() != nil {
-		if st == nil {
-			return false, ctx.Err()
-		}
 		st.logAttempt(resp, err)
 		if retry, _ := st.decide(resp, err); !retry {
 			return false, nil // a final answer stands, whatever the context does now
 		}
 		// The caller gets this answer's *Error with the context's error in
-		// the chain (see Client.call): both say something true.
+		// the chain (see callState.result): both say something true.
 		st.interrupted = true
 		return false, ctx.Err()
-	}
-	if st == nil {
-		return false, nil
 	}
 	retry, reason := st.decide(resp, err)
 	if retry && st.attempt > st.maxRetries {
@@ -118,15 +131,48 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		retry, reason = false, reason+"; no retries left"
 	}
 	st.logAttempt(resp, err)
-	if retry && st.outcomeUnknown(resp, err) {
-		st.mayHaveActed = true
+	if err == nil && isSuccess(resp.StatusCode) {
+		return false, nil // decided once the body is read (checkBodyRead)
 	}
+	st.logDecision(retry, reason)
+	return retry, nil
+}
+
+// checkBodyRead decides about a final answer once readAnswer has read it. A
+// 2xx body cut off mid-read (a reset, the attempt's timeout) is retried like
+// a connection error, where that is safe: never a create.
+func (st *callState) checkBodyRead(ctx context.Context, err error) (bool, error) {
+	st.bodyRead = false
+	if st.interrupted {
+		return false, ctx.Err()
+	}
+	if err == nil {
+		if st.answer == nil {
+			st.logDecision(false, "success")
+		}
+		return false, nil
+	}
+	st.mayHaveActed = true // the server answered 2xx: it acted
+	retry, reason := st.decide(nil, err)
+	switch {
+	case ctx.Err() != nil:
+		retry, reason = false, "the context ended while the answer was read"
+	case retry && st.attempt > st.maxRetries:
+		retry, reason = false, "answer cut off: "+errorClass(err)+"; no retries left"
+	case retry:
+		reason = "answer cut off: " + errorClass(err)
+	}
+	st.logDecision(retry, reason)
+	return retry, nil
+}
+
+// logDecision records a retry decision, with a logger.
+func (st *callState) logDecision(retry bool, reason string) {
 	if st.logger != nil {
-		st.logger.LogAttrs(ctx, slog.LevelDebug, "accesstokens: retry decision",
+		st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: retry decision",
 			slog.String("method", st.method), slog.String("path", st.path),
 			slog.Int("attempt", st.attempt), slog.Bool("retry", retry), slog.String("reason", reason))
 	}
-	return retry, nil
 }
 
 // decide applies the retry table to one attempt's outcome.
@@ -187,15 +233,19 @@ func retryableTransportError(err error) bool {
 	// No DeadlineExceeded here: checkRetry has already stopped when the
 	// caller's context ended, so a deadline seen now is one attempt's
 	// http.Client.Timeout, which a retry can fix.
-	case errors.Is(err, errTooManyRedirects):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errUnrequestedUpgrade), errors.Is(err, errBodyTooLarge):
 		return false
 	}
 	return true
 }
 
 // failedBeforeSending is true for errors that happen before a single byte
-// reaches the server: refused connections and failed name lookups.
+// reaches the server: refused connections, failed name lookups, and
+// requests given up while they waited for WithRateLimit's pacing.
 func failedBeforeSending(err error) bool {
+	if errors.As(err, new(notSentError)) { // given up while waiting for the rate limit
+		return true
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
@@ -215,6 +265,10 @@ func errorClass(err error) string {
 		return "connection refused or unreachable"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed by the server"
+	case errors.Is(err, errUnrequestedUpgrade):
+		return "unrequested 101 Switching Protocols"
+	case errors.Is(err, errBodyTooLarge):
+		return "answer larger than the client accepts"
 	case errors.As(err, &opErr):
 		return "connection " + opErr.Op + " failed"
 	}
@@ -238,20 +292,27 @@ func backoff(minWait, maxWait time.Duration, attemptNum int, resp *http.Response
 	}
 	d := minWait
 	for i := 0; i < attemptNum && d < maxWait; i++ {
+		if d > maxWait/2 { // doubling would pass the cap, or overflow
+			return maxWait
+		}
 		d *= 2
 	}
-	d += rand.N(d/2 + 1)
-	return min(d, maxWait)
+	if d >= maxWait {
+		return maxWait
+	}
+	jitter := rand.N(d/2 + 1)
+	if jitter > maxWait-d {
+		return maxWait
+	}
+	return d + jitter
 }
 
 // keepLastAnswer runs when the request loop ends without success: it hands
-// back the last response, so the caller gets an *Error with the server's
-// status, messages and Retry-After rather than a bare "giving up".
+// back the last response and the error as they are, so that
+// callState.result can give the caller the answer's *Error (the server's
+// status, messages and Retry-After) rather than a bare "giving up".
 func keepLastAnswer(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if resp != nil {
-		return resp, nil
-	}
-	return nil, err
+	return resp, err
 }
 
 func (st *callState) logAttempt(resp *http.Response, err error) {

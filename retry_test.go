@@ -671,3 +671,210 @@ func TestContextEndingAsAnAnswerArrives(t *testing.T) {
 		})
 	}
 }
+
+// TestContextEndingDuringARetryWaitKeepsTheAnswer: the context may end while
+// the client waits to retry a retryable answer, or while the retry is under
+// way. Either way the caller gets that answer's *Error (RetryAfter included)
+// joined with the context's error, as when it ends just as the answer
+// arrives (TestContextEndingAsAnAnswerArrives).
+func TestContextEndingDuringARetryWaitKeepsTheAnswer(t *testing.T) {
+	t.Parallel()
+	long := accesstokens.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Second}
+	cases := []struct {
+		name       string
+		op         retryOp
+		faults     []attemptFault
+		wantStatus int
+		sentinel   error
+		retryAfter time.Duration
+		requests   int
+	}{
+		{"503 then waiting", idempotentOps[0], []attemptFault{{status: 503, retryAfter: "10"}}, 503, accesstokens.ErrServer, 10 * time.Second, 1},
+		{"429 on a create then waiting", createOp, []attemptFault{{status: 429, retryAfter: "5"}}, 429, accesstokens.ErrRateLimited, 5 * time.Second, 1},
+		{"503 then a retry that never answers", idempotentOps[1], []attemptFault{{status: 503, retryAfter: "0"}, {hang: true}}, 503, accesstokens.ErrServer, 0, 2},
+		{"429 on a create then a retry that never answers", createOp, []attemptFault{{status: 429, retryAfter: "0"}, {hang: true}}, 429, accesstokens.ErrRateLimited, 0, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(long))
+			ts.on(tc.op.method, tc.op.path, failThenServe(tc.op.ok(t), tc.faults...))
+			ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+			defer cancel()
+
+			start := time.Now()
+			err := tc.op.call(t, ctx, c)
+
+			assert.Less(t, time.Since(start), 3*time.Second)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			var apiErr *accesstokens.Error
+			require.ErrorAs(t, err, &apiErr, "the answer is kept: %v", err)
+			assert.Equal(t, tc.wantStatus, apiErr.StatusCode)
+			assert.Equal(t, tc.retryAfter, apiErr.RetryAfter)
+			assert.ErrorIs(t, err, tc.sentinel)
+			assert.Equal(t, tc.requests, ts.count(tc.op.method, tc.op.path))
+		})
+	}
+}
+
+// cutOff answers 200 with the Content-Length of body and only half of it,
+// then closes the connection.
+func cutOff(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		_, _ = buf.Write(body[:len(body)/2])
+		_ = buf.Flush()
+	}
+}
+
+// stalled answers 200 with the Content-Length of body and half of it, then
+// sends nothing more until the client goes away.
+func stalled(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}
+}
+
+// TestAReadCutOffMidBodyIsRetried: a reset or a timeout while a 2xx body is
+// read happens after the status arrived; for a call that is safe to repeat it
+// is retried like a reset before the answer, within the same policy.
+func TestAReadCutOffMidBodyIsRetried(t *testing.T) {
+	t.Parallel()
+	mid := func(t *testing.T, op retryOp, fault func([]byte) http.HandlerFunc) http.HandlerFunc {
+		good := fixture(t, map[string]string{"/users/alice/" + retryTokenID: "token.json", "/projects/PRJ": "page_last.json",
+			"/admin": "policy.json", "/projects/PRJ/repos/repo/" + retryTokenID: "token.json"}[op.path])
+		return fault(good)
+	}
+	for _, op := range []retryOp{idempotentOps[0], idempotentOps[1], idempotentOps[2], idempotentOps[4]} {
+		for _, f := range []struct {
+			name  string
+			fault func([]byte) http.HandlerFunc
+		}{{"reset", cutOff}, {"attempt timeout", stalled}} {
+			t.Run(op.name+"/"+f.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry),
+					accesstokens.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+				bad := mid(t, op, f.fault)
+				var n atomic.Int64
+				ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+					if n.Add(1) <= 2 {
+						bad(w, r)
+						return
+					}
+					op.ok(t)(w, r)
+				})
+
+				require.NoError(t, op.call(t, testContext(t), c))
+				assert.Equal(t, 3, ts.count(op.method, op.path), "two cut-off answers, then the whole one")
+			})
+		}
+	}
+
+	t.Run("within the policy", func(t *testing.T) {
+		t.Parallel()
+		op := idempotentOps[0]
+		ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
+		ts.on(op.method, op.path, cutOff(fixture(t, "token.json")))
+
+		err := op.call(t, testContext(t), c)
+
+		require.Error(t, err)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.NotErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "a read never has an unknown outcome")
+		assert.Equal(t, 2, ts.count(op.method, op.path), "one retry, as the policy says")
+	})
+
+	t.Run("never a create", func(t *testing.T) {
+		t.Parallel()
+		ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+		ts.on(createOp.method, createOp.path, cutOff(fixture(t, "token_created.json")))
+
+		err := createOp.call(t, testContext(t), c)
+
+		require.Error(t, err)
+		assert.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "the token exists, its secret is lost")
+		assert.Equal(t, 1, ts.count(createOp.method, createOp.path))
+	})
+}
+
+// TestAWriteWhoseAnswerWasLostMatchesErrOutcomeUnknown: a write that was sent
+// and whose answer never arrived whole may or may not have taken effect; the
+// error says so. A write the server cannot have acted on, and any read, does not.
+func TestAWriteWhoseAnswerWasLostMatchesErrOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	garbage := func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []byte(`{"id":`))
+	}
+	update, del, setPolicy := idempotentOps[2], idempotentOps[3], idempotentOps[5]
+	cases := []struct {
+		name    string
+		op      retryOp
+		answer  http.HandlerFunc
+		timeout bool // the client gives each attempt 300 ms
+		unknown bool
+		status  int // 0: not an *Error
+	}{
+		{"create: connection dropped", createOp, hangUpAfterReading, false, true, 0},
+		{"create: attempt timed out", createOp, attemptFault{hang: true}.serve, true, true, 0},
+		{"create: 502", createOp, attemptFault{status: 502}.serve, false, true, 502},
+		{"create: 504", createOp, attemptFault{status: 504}.serve, false, true, 504},
+		{"create: 200 cut off", createOp, cutOff([]byte(`{"id":"1","token":"BBDC-x"}`)), false, true, 0},
+		{"create: 200 that is not a token", createOp, garbage, false, true, 0},
+		{"create: 503 every time", createOp, attemptFault{status: 503}.serve, false, false, 503},
+		{"create: 429 every time", createOp, attemptFault{status: 429}.serve, false, false, 429},
+		{"create: 400", createOp, attemptFault{status: 400}.serve, false, false, 400},
+		{"update: 502 every time", update, attemptFault{status: 502}.serve, false, true, 502},
+		{"update: connection dropped every time", update, hangUpAfterReading, false, true, 0},
+		{"update: 200 that is not a token", update, garbage, false, true, 0},
+		{"update: 409", update, attemptFault{status: 409}.serve, false, false, 409},
+		{"delete: 504 every time", del, attemptFault{status: 504}.serve, false, true, 504},
+		{"delete: connection dropped every time", del, hangUpAfterReading, false, true, 0},
+		{"policy: 502 every time", setPolicy, attemptFault{status: 502}.serve, false, true, 502},
+		{"get: connection dropped every time", idempotentOps[0], hangUpAfterReading, false, false, 0},
+		{"get: 502 every time", idempotentOps[0], attemptFault{status: 502}.serve, false, false, 502},
+		{"get: 200 that is not a token", idempotentOps[0], garbage, false, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := []accesstokens.Option{accesstokens.WithRetry(quickRetry)}
+			if tc.timeout {
+				opts = append(opts, accesstokens.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+			}
+			ts, c := newTestServer(t, opts...)
+			ts.on(tc.op.method, tc.op.path, tc.answer)
+
+			err := tc.op.call(t, testContext(t), c)
+
+			require.Error(t, err)
+			if tc.unknown {
+				assert.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+				assert.Contains(t, err.Error(), "outcome unknown")
+			} else {
+				assert.NotErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+				assert.NotContains(t, err.Error(), "outcome unknown")
+			}
+			var apiErr *accesstokens.Error
+			if tc.status != 0 {
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tc.status, apiErr.StatusCode)
+				if tc.status >= 500 {
+					assert.ErrorIs(t, err, accesstokens.ErrServer, "still matches its status")
+				}
+			} else {
+				assert.False(t, errors.As(err, &apiErr), "%v", err)
+			}
+		})
+	}
+}

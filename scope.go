@@ -29,28 +29,37 @@ func RepoScope(projectKey, repoSlug string) Scope {
 }
 
 // ParseScope reads "user:alice", "project:PRJ" or "repo:PRJ/my-repo", the
-// forms [Scope.String] writes. The kind before the colon is case-insensitive.
+// forms [Scope.String] writes. The kind before the colon is case-insensitive;
+// the rest is taken as written. A malformed string is ErrInvalidArgument
+// naming the part that is wrong.
 func ParseScope(s string) (Scope, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok {
 		return Scope{}, invalidArg("scope", `%q is not "user:SLUG", "project:KEY" or "repo:KEY/SLUG"`, truncate(s, 80))
 	}
 	var sc Scope
+	var want scopeKind
 	switch strings.ToLower(kind) {
 	case "user":
-		sc = UserScope(rest)
+		sc, want = UserScope(rest), userScope
 	case "project":
-		sc = ProjectScope(rest)
+		if strings.Contains(rest, "/") {
+			return Scope{}, invalidArg("projectKey", `%q holds a "/": a repository scope is "repo:KEY/SLUG"`, truncate(rest, 80))
+		}
+		sc, want = ProjectScope(rest), projectScope
 	case "repo":
 		key, slug, ok := strings.Cut(rest, "/")
 		if !ok {
 			return Scope{}, invalidArg("scope", `%q: a repository scope is "repo:KEY/SLUG"`, truncate(s, 80))
 		}
-		sc = RepoScope(key, slug)
+		sc, want = RepoScope(key, slug), repoScope
 	default:
 		return Scope{}, invalidArg("scope", `unknown kind %q in %q: use user, project or repo`, truncate(kind, 20), truncate(s, 80))
 	}
-	if _, err := sc.kind(); err != nil {
+	// Checked as the kind that was written, so that "repo:PRJ/" is an empty
+	// repoSlug and not, by its shape, the project scope of PRJ.
+	var buf [maxSegments]string
+	if _, _, err := sc.segments(&buf, want, "", false); err != nil {
 		return Scope{}, err
 	}
 	return sc, nil

@@ -1,8 +1,13 @@
 package accesstokens
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"strings"
+	"unicode/utf8"
 )
 
 // redacted is what every printed or encoded form of a Secret shows.
@@ -11,11 +16,66 @@ const redacted = "[REDACTED]"
 // Secret holds a token value. Every way of printing or encoding it (fmt verbs,
 // String, GoString, slog's LogValue, json and text marshalling) yields a fixed
 // redaction marker; Reveal returns the value.
-type Secret string
+//
+// It is an opaque struct: no conversion (string(s) does not compile), no
+// reflection, map key, fmt bad-verb path or unexported struct field can show
+// the value. Compare secrets by their Reveal, not with ==. The zero Secret is
+// empty.
+type Secret struct {
+	// v points at the value. Where fmt cannot call Format (an unexported
+	// field, a bad verb, %p) it prints a pointer as an address, never what
+	// it points to; a string field would be printed as is.
+	v *string
+}
+
+// NewSecret wraps a value, for stubs and tests; a Secret from Create is
+// decoded from the server's answer.
+func NewSecret(value string) Secret {
+	if value == "" {
+		return Secret{}
+	}
+	return Secret{v: &value}
+}
 
 // Reveal returns the secret value itself. Call it only where the value must
 // leave the program: an Authorization header, a secrets manager.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.v == nil || *s.v == "" }
+
+// maskedTail is how many trailing characters Masked shows, and
+// maskedMinHidden how many characters must stay hidden before it shows any.
+const maskedTail, maskedMinHidden = 4, 12
+
+// Masked returns a hint for humans that shows at most the last 4 characters
+// of the value: "BBDC-…x7Qa" (Bitbucket's "BBDC-" prefix is kept, since every
+// token has it). A short secret shows none: "…". The zero Secret gives "".
+func (s Secret) Masked() string {
+	v := s.Reveal()
+	if v == "" {
+		return ""
+	}
+	prefix, rest := "", v
+	if p, ok := strings.CutPrefix(v, "BBDC-"); ok {
+		prefix, rest = "BBDC-", p
+	}
+	n := utf8.RuneCountInString(rest)
+	if n < maskedTail+maskedMinHidden {
+		return prefix + "…"
+	}
+	tail := rest
+	for range n - maskedTail {
+		_, size := utf8.DecodeRuneInString(tail)
+		tail = tail[size:]
+	}
+	return prefix + "…" + tail
+}
 
 // String returns the redaction marker, never the value.
 func (s Secret) String() string { return redacted }
@@ -38,3 +98,27 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 // MarshalBinary encodes the redaction marker; encoding/gob uses it (gob
 // ignores MarshalText and would otherwise write the value itself).
 func (s Secret) MarshalBinary() ([]byte, error) { return []byte(redacted), nil }
+
+// UnmarshalJSON decodes the token value from a JSON string, as the create
+// answer carries it; null leaves the Secret empty.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && !bytes.ContainsFunc(b[1:n-1], needsUnquoting) {
+		*s = NewSecret(string(b[1 : n-1])) // a token has no escapes: no decoder needed
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		// Say what was there without quoting it: it may be the secret.
+		return &json.UnmarshalTypeError{Value: "non-string", Type: reflect.TypeFor[Secret]()}
+	}
+	*s = NewSecret(v)
+	return nil
+}
+
+// needsUnquoting is true for the characters that make a JSON string more
+// than the text between its quotes: escapes, quotes, control characters, and
+// anything outside ASCII (left to encoding/json to validate).
+func needsUnquoting(r rune) bool { return r == '\\' || r == '"' || r < ' ' || r >= utf8.RuneSelf }

@@ -11,11 +11,14 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,7 +64,7 @@ func sampleRaw() accesstokens.RawAccessToken {
 			ExpiryDate: &exp, Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 			User: &accesstokens.User{ID: 1, Name: "alice", Slug: "alice", Type: "NORMAL"},
 		},
-		Token: accesstokens.Secret(secretValue),
+		Token: accesstokens.NewSecret(secretValue),
 	}
 }
 
@@ -149,8 +152,8 @@ func TestSecretNeverPrintsItsValue(t *testing.T) {
 		name string
 		v    any
 	}{
-		{"Secret", accesstokens.Secret(secretValue)},
-		{"*Secret", ptrTo(accesstokens.Secret(secretValue))},
+		{"Secret", accesstokens.NewSecret(secretValue)},
+		{"*Secret", ptrTo(accesstokens.NewSecret(secretValue))},
 		{"RawAccessToken", raw},
 		{"*RawAccessToken", &raw},
 	}
@@ -176,7 +179,7 @@ func ptrTo[T any](v T) *T { return &v }
 
 func TestSecretMethodsRedact(t *testing.T) {
 	t.Parallel()
-	s := accesstokens.Secret(secretValue)
+	s := accesstokens.NewSecret(secretValue)
 	assert.Equal(t, "[REDACTED]", s.String())
 	assert.Equal(t, "[REDACTED]", s.GoString())
 	assert.Equal(t, slog.KindString, s.LogValue().Kind())
@@ -195,12 +198,14 @@ func TestSecretMethodsRedact(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `"[REDACTED]"`, string(j))
 
-	// Not covered, by design of encoding/json: a map keyed by Secret encodes
-	// its keys as plain strings, because json uses a string-kinded key as is
-	// and never asks it for MarshalText.
+	// A map keyed by Secret: json asks a key that is not a string for
+	// MarshalText (a string-kinded Secret used to be written as is).
+	keyed, err := json.Marshal(map[accesstokens.Secret]int{s: 1})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"[REDACTED]":1}`, string(keyed))
 
 	assert.Equal(t, secretValue, s.Reveal())
-	assert.Equal(t, "", accesstokens.Secret("").Reveal())
+	assert.Equal(t, "", accesstokens.NewSecret("").Reveal())
 }
 
 // TestCreatedTokenPrintsWithoutItsSecret goes through the wire: the value
@@ -296,4 +301,137 @@ func TestCredentialsEchoedByAServerAreBlankedFromErrors(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestSecretNewSecretMaskedAndIsZero(t *testing.T) {
+	t.Parallel()
+	var zero accesstokens.Secret
+	assert.True(t, zero.IsZero())
+	assert.Equal(t, "", zero.Reveal())
+	assert.Equal(t, "", zero.Masked())
+	assert.Equal(t, "[REDACTED]", zero.String(), "even the zero Secret prints the marker")
+	assert.True(t, accesstokens.NewSecret("").IsZero())
+	assert.False(t, accesstokens.NewSecret("x").IsZero())
+
+	cases := []struct{ value, masked string }{
+		{"BBDC-abcdefghijklmnopqrstuvwxyz", "BBDC-…wxyz"},
+		{"BBDC-NzU5MDU0Nzc3NTE6c2VjcmV0LXZhbHVlLWZvci10ZXN0cw", "BBDC-…N0cw"},
+		{"abcdefghijklmnopqrstuvwxyz", "…wxyz"},
+		{"0123456789abcdef", "…cdef"}, // 16 characters: 12 stay hidden
+		{"0123456789abcde", "…"},      // 15: too short to show any
+		{"BBDC-short", "BBDC-…"},
+		{"a", "…"},
+		{"ÄÖÜäöüßÄÖÜäöüßÄÖÜ", "…ßÄÖÜ"}, // whole characters, not bytes
+	}
+	for _, tc := range cases {
+		s := accesstokens.NewSecret(tc.value)
+		assert.Equal(t, tc.value, s.Reveal())
+		assert.Equal(t, tc.masked, s.Masked(), tc.value)
+		assert.LessOrEqual(t, utf8.RuneCountInString(strings.TrimPrefix(strings.TrimPrefix(s.Masked(), "BBDC-"), "…")), 4)
+	}
+}
+
+func TestSecretDecodesFromTheCreateAnswerAndRefusesNonStrings(t *testing.T) {
+	t.Parallel()
+	var raw accesstokens.RawAccessToken
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"1","token":"`+secretValue+`"}`), &raw))
+	assert.Equal(t, secretValue, raw.Token.Reveal())
+
+	var s accesstokens.Secret
+	require.NoError(t, json.Unmarshal([]byte(`"BBDC-a\/b\u0041é"`), &s), "escapes are decoded")
+	assert.Equal(t, "BBDC-a/bAé", s.Reveal())
+	var null accesstokens.Secret
+	require.NoError(t, json.Unmarshal([]byte(`null`), &null))
+	assert.True(t, null.IsZero())
+	for _, bad := range []string{`12345678901234567890`, `{"v":"` + secretValue + `"}`, `["` + secretValue + `"]`} {
+		err := json.Unmarshal([]byte(bad), &s)
+		require.Error(t, err, bad)
+		assertNoLeak(t, err.Error())
+	}
+}
+
+func ExampleSecret_Masked() {
+	s := accesstokens.NewSecret("BBDC-NzU5MDU0Nzc3NTE6c2VjcmV0LXZhbHVlLWZvci10ZXN0cw")
+	fmt.Println("secret:", s.Masked())
+	fmt.Println("empty:", accesstokens.Secret{}.IsZero())
+	// Output:
+	// secret: BBDC-…N0cw
+	// empty: true
+}
+
+// TestEchoedCredentialsAreBlankedWhateverTheirEscaping: a proxy or server that
+// echoes the request's credentials may escape them (JSON's \" and \u003c, any
+// character as \uXXXX, HTML entities), and a password may be short. None of
+// it reaches Error(), fmt's views of the error or Messages.
+func TestEchoedCredentialsAreBlankedWhateverTheirEscaping(t *testing.T) {
+	t.Parallel()
+	const long, short = `pa"ss<word>&1234`, "hunt3r"
+	allEscaped := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}
+	goEscaped := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b[1 : len(b)-1])
+	}
+	bodies := []struct {
+		name, contentType string
+		body              func(password string) string
+	}{
+		{"JSON escaped the Go way", "application/json", func(p string) string {
+			return `{"errors":[{"message":"rejected password ` + goEscaped(p) + ` for alice"}]}`
+		}},
+		{"JSON escaped the Java way", "application/json", func(p string) string {
+			return `{"errors":[{"message":"rejected password ` + strings.ReplaceAll(p, `"`, `\"`) + ` for alice"}]}`
+		}},
+		{"every character as \\uXXXX", "application/json", func(p string) string {
+			return `{"errors":[{"context":"` + allEscaped(p) + `","message":"rejected password ` + allEscaped(p) + `","exceptionName":"` + allEscaped(p) + `"}]}`
+		}},
+		{"JSON that is not Bitbucket's envelope", "application/json", func(p string) string {
+			return `{"status":"rejected","password":"` + allEscaped(p) + `"}`
+		}},
+		{"HTML entities", "text/html", func(p string) string {
+			return "<html><body><p>Rejected password " + html.EscapeString(p) + " for alice</p></body></html>"
+		}},
+		{"plain text", "text/plain", func(p string) string { return "Rejected password " + p + " for alice." }},
+	}
+	for _, password := range []string{long, short} {
+		for _, b := range bodies {
+			t.Run(password+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
+				ts, c := newTestServer(t, accesstokens.WithBasicAuth("alice", password))
+				ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", b.contentType)
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, b.body(password))
+				})
+				_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+				var apiErr *accesstokens.Error
+				require.ErrorAs(t, err, &apiErr)
+				shown := err.Error() + fmt.Sprintf(" %+v %#v %v", err, apiErr, apiErr.Messages)
+				for _, form := range []string{password, goEscaped(password), html.EscapeString(password), allEscaped(password)} {
+					assert.NotContains(t, shown, form)
+				}
+				assert.Contains(t, shown, "[REDACTED]", "the echo is visible as redacted")
+				assert.Contains(t, err.Error(), "ejected", "the rest of the text is kept")
+			})
+		}
+	}
+}
+
+// TestShortCredentialsAreBlankedOnlyAsWholeWords: a short password would
+// mangle ordinary words if blanked everywhere, so it is blanked where it
+// stands alone.
+func TestShortCredentialsAreBlankedOnlyAsWholeWords(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithBasicAuth("bob", "cat"))
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusBadRequest, []byte(`{"errors":[{"message":"cat: the category 'cat' concatenates; password=cat"}]}`))
+	})
+	_, err := c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "[REDACTED]: the category '[REDACTED]' concatenates; password=[REDACTED]")
 }

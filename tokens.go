@@ -163,11 +163,18 @@ type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, "", false)
+	segs, _, err := sc.segments(&buf, kind, "", false)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[AccessToken, tokenJSON](ctx, s.c, segs, opts)
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	q, err := opts.encode()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[AccessToken, tokenJSON](ctx, s.c, tokensAPI, segs, q)
 }
 
 func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) iter.Seq2[AccessToken, error] {
@@ -194,7 +201,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 		return nil, err
 	}
 	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
-	if raw.Token == "" {
+	if raw.Token.IsZero() {
 		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.pathOf(segs), err: errors.New(`no "token" in the answer`)}
 	}
 	return raw, nil
@@ -202,7 +209,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 
 func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +244,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 
 func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
 	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(&buf, kind, tokenID, true)
 	if err != nil {
 		return err
 	}

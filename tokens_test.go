@@ -217,7 +217,43 @@ func checkToken(t *testing.T, got any) {
 	assert.Equal(t, []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoWrite}, tok.Permissions)
 }
 
-func checkNothing(t *testing.T, got any) { assert.Nil(t, got) }
+// noValueCall is what the cases of calls that return no value (Delete, the
+// policy writes) hand to checkNoValue: the call itself, to run again.
+type noValueCall func(context.Context, *accesstokens.Client) error
+
+// noValue runs call and returns it along with its error, for checkNoValue.
+func noValue(ctx context.Context, c *accesstokens.Client, call noValueCall) (any, error) {
+	return call, call(ctx, c)
+}
+
+// checkNoValue proves that the success just seen came from reading the
+// answer: the same call, answered 404 or 200 with an HTML page, fails.
+func checkNoValue(t *testing.T, got any) {
+	t.Helper()
+	call := got.(noValueCall)
+	answers := []struct {
+		name   string
+		answer http.HandlerFunc
+		want   error
+	}{
+		{"404", answerFixture(t, http.StatusNotFound, "error_no_such_project.json"), accesstokens.ErrNotFound},
+		{"HTML 200", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html><body>Log in</body></html>")
+		}, nil},
+	}
+	for _, a := range answers {
+		rs := newRecServer(t, a.answer)
+		c, err := accesstokens.NewClient(rs.URL, accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+		require.NoError(t, err)
+		err = call(testContext(t), c)
+		require.Error(t, err, a.name)
+		if a.want != nil {
+			assert.ErrorIs(t, err, a.want, a.name)
+		}
+		assert.Len(t, rs.requests(), 1, a.name)
+	}
+}
 
 // allEndpointCases covers the 16 endpoints, with the body and query variants
 // each one has.
@@ -294,9 +330,11 @@ func allEndpointCases() []endpointCase {
 			},
 			endpointCase{
 				name: sc.name + " delete", method: http.MethodDelete, rel: sc.prefix + "/075905477751",
-				status: 204, check: checkNothing,
+				status: 204, check: checkNoValue,
 				call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
-					return nil, sc.del(ctx, c, "075905477751")
+					return noValue(ctx, c, func(ctx context.Context, c *accesstokens.Client) error {
+						return sc.del(ctx, c, "075905477751")
+					})
 				},
 			},
 		)
@@ -312,16 +350,20 @@ func allEndpointCases() []endpointCase {
 		},
 		endpointCase{
 			name: "admin set policy", method: http.MethodPut, rel: "/admin", body: `{"maxExpiryDays":30}`,
-			status: 204, check: checkNothing,
+			status: 204, check: checkNoValue,
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
-				return nil, c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
+				return noValue(ctx, c, func(ctx context.Context, c *accesstokens.Client) error {
+					return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
+				})
 			},
 		},
 		endpointCase{
 			name: "admin delete policy", method: http.MethodDelete, rel: "/admin",
-			status: 204, check: checkNothing,
+			status: 204, check: checkNoValue,
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
-				return nil, c.Admin.DeleteExpiryPolicy(ctx)
+				return noValue(ctx, c, func(ctx context.Context, c *accesstokens.Client) error {
+					return c.Admin.DeleteExpiryPolicy(ctx)
+				})
 			},
 		},
 	)

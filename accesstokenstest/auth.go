@@ -40,7 +40,7 @@ func (f *Fake) authenticateLocked(header string) authResult {
 		}
 		name, password, ok := strings.Cut(string(raw), ":")
 		u := f.users[name]
-		if !ok || u == nil || password == "" {
+		if !ok || u == nil || u.inactive || password == "" {
 			return invalid
 		}
 		if u.password != "" && subtle.ConstantTimeCompare([]byte(u.password), []byte(password)) == 1 {
@@ -51,7 +51,7 @@ func (f *Fake) authenticateLocked(header string) authResult {
 			return authResult{kind: CredentialBasicToken, user: u, token: t}
 		}
 	case "bearer":
-		if t := f.liveTokenLocked(cred); t != nil {
+		if t := f.liveTokenLocked(cred); t != nil && !t.owner.inactive {
 			return authResult{kind: CredentialBearer, user: t.owner, token: t}
 		}
 	}
@@ -59,20 +59,25 @@ func (f *Fake) authenticateLocked(header string) authResult {
 }
 
 // authenticateAndMarkLocked authenticates like authenticateLocked and, when a live token
-// authenticated, sets its lastAuthenticated date to the fake time, whatever the request's outcome.
+// authenticated, sets its lastAuthenticated date to the fake time, whatever the request's outcome;
+// the user's last authentication too.
 func (f *Fake) authenticateAndMarkLocked(header string) authResult {
 	a := f.authenticateLocked(header)
-	if a.token != nil {
-		now := f.now
-		a.token.lastAuth = &now
+	if a.user != nil {
+		now := f.clock.now()
+		a.user.lastLogin = &now
+		if a.token != nil {
+			a.token.lastAuth = stampOf(now)
+		}
 	}
 	return a
 }
 
-func (f *Fake) authenticateAndMark(header string) authResult {
+// authenticate says who a header authenticates, changing nothing.
+func (f *Fake) authenticate(header string) authResult {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.authenticateAndMarkLocked(header)
+	return f.authenticateLocked(header)
 }
 
 // liveTokenLocked finds the unexpired token with this secret.
@@ -81,7 +86,7 @@ func (f *Fake) liveTokenLocked(secret string) *token {
 		return nil
 	}
 	t := f.bySecret[secret]
-	if t == nil || t.expired(f.now) {
+	if t == nil || t.expired(f.clock.now()) {
 		return nil
 	}
 	return t

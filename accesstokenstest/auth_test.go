@@ -141,7 +141,7 @@ func TestPersonalTokenReadsItsOwnersTokens(t *testing.T) {
 
 func TestExpiredTokenStopsAuthenticating(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, pinned) // the real clock would move past the millisecond this test aims at
 	_, secret := create(t, srv, "/users/alice", asAlice, `{"name":"x","permissions":["REPO_READ"],"expiryDays":2}`)
 	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
 
@@ -172,7 +172,7 @@ func TestDeletedTokenStopsAuthenticating(t *testing.T) {
 
 func TestTokenUseSetsLastAuthenticated(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, pinned)
 	id, secret := create(t, srv, "/users/alice", asAlice, readBody)
 	require.Nil(t, srv.Tokens()[0].LastAuthenticated)
 
@@ -203,7 +203,8 @@ func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
 		want               int
 	}{
 		{"unknown API route", http.MethodGet, accesstokenstest.APIPath + "/nothing/here", http.StatusNotFound},
-		{"outside the API", http.MethodGet, "/rest/api/latest/projects", http.StatusNotFound},
+		{"outside the APIs", http.MethodGet, "/rest/nothing/here", http.StatusNotFound},
+		{"core API", http.MethodGet, "/rest/api/latest/projects", http.StatusOK},
 		{"method not allowed", http.MethodDelete, accesstokenstest.APIPath + "/users/alice", http.StatusMethodNotAllowed},
 		{"not permitted", http.MethodGet, accesstokenstest.APIPath + "/projects/PRJ", http.StatusUnauthorized},
 		{"allowed", http.MethodGet, accesstokenstest.APIPath + "/users/alice", http.StatusOK},
@@ -211,7 +212,7 @@ func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t)
+			srv := newServer(t, pinned)
 			_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 2, "REPO_READ")
 			srv.Advance(time.Hour)
 			res := callAt(t, srv.Client(), srv.URL+tt.path, tt.method, bearer(secret), "")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
@@ -49,4 +50,52 @@ func BenchmarkListPageParallelHTTP(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkListOnServerWithTokens lists one page of a scope, and one page of the core API's
+// repositories, on servers holding about 1k and 100k tokens in all: the cost must not grow with
+// the tokens stored (issue 13: within 1.2x).
+func BenchmarkListOnServerWithTokens(b *testing.B) {
+	worlds := []struct {
+		name  string
+		world accesstokenstest.World
+	}{
+		{"tokens=1k", accesstokenstest.World{Projects: 10, ReposPerProject: 10, Users: 20, TokensPerScope: 8, Seed: 1}},
+		{"tokens=100k", accesstokenstest.World{Projects: 1000, ReposPerProject: 10, Users: 2000, TokensPerScope: 8, Seed: 1}},
+	}
+	for _, w := range worlds {
+		f := accesstokenstest.NewFake(accesstokenstest.WithWorld(w.world))
+		for _, target := range []string{
+			accesstokenstest.APIPath + "/projects/PLAT?limit=25",
+			accesstokenstest.APIPath + "/users/alice?limit=25",
+			accesstokenstest.CoreAPIPath + "/repos?archived=ALL&start=50&limit=25",
+		} {
+			b.Run(w.name+"/"+strings.TrimPrefix(strings.SplitN(target, "?", 2)[0], "/rest/"), func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.SetBasicAuth(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					rec := httptest.NewRecorder()
+					f.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkWorldStartup builds the audit-sized world of issue 11: 1,000 projects of 10
+// repositories, 2,000 users, 3 tokens a scope (39,303 tokens). Goal: under 2 s.
+func BenchmarkWorldStartup(b *testing.B) {
+	w := accesstokenstest.World{Projects: 1000, ReposPerProject: 10, Users: 2000, TokensPerScope: 3, Seed: 1}
+	b.ReportAllocs()
+	for range b.N {
+		f := accesstokenstest.NewFake(accesstokenstest.WithWorld(w))
+		if f.TokenCount() != 39_303 {
+			b.Fatalf("%d tokens", f.TokenCount())
+		}
+	}
 }

@@ -111,7 +111,7 @@ func TestAdminPolicyBelowOneIsRejected(t *testing.T) {
 
 func TestUserTokenJSONHasTheRealShape(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, pinned)
 	res := call(t, srv, http.MethodPut, "/users/alice", asAlice, readBody)
 	require.Equal(t, http.StatusOK, res.status)
 	tok := res.object(t)
@@ -195,10 +195,10 @@ func TestRouteErrors(t *testing.T) {
 		{"API root", http.MethodGet, "", http.StatusNotFound, ""},
 		{"too deep", http.MethodGet, "/users/alice/1/2", http.StatusNotFound, ""},
 		{"trailing slash", http.MethodGet, "/users/alice/", http.StatusNotFound, ""},
-		{"POST to a collection", http.MethodPost, "/users/alice", http.StatusMethodNotAllowed, "GET, PUT"},
-		{"PUT to a token", http.MethodPut, "/projects/PRJ/1", http.StatusMethodNotAllowed, "GET, POST, DELETE"},
-		{"DELETE a collection", http.MethodDelete, "/projects/PRJ/repos/repo", http.StatusMethodNotAllowed, "GET, PUT"},
-		{"POST to admin", http.MethodPost, "/admin", http.StatusMethodNotAllowed, "GET, PUT, DELETE"},
+		{"POST to a collection", http.MethodPost, "/users/alice", http.StatusMethodNotAllowed, "GET, HEAD, PUT"},
+		{"PUT to a token", http.MethodPut, "/projects/PRJ/1", http.StatusMethodNotAllowed, "GET, HEAD, POST, DELETE"},
+		{"DELETE a collection", http.MethodDelete, "/projects/PRJ/repos/repo", http.StatusMethodNotAllowed, "GET, HEAD, PUT"},
+		{"POST to admin", http.MethodPost, "/admin", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,8 +214,11 @@ func TestRouteErrors(t *testing.T) {
 	t.Run("outside the API", func(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t)
-		res := callAt(t, srv.Client(), srv.URL+"/rest/api/1.0/users", http.MethodGet, asAdmin, "")
-		assert.Equal(t, http.StatusNotFound, res.status)
+		for _, p := range []string{"/rest/api/1.0/groups", "/rest/other/1.0/users", "/"} {
+			res := callAt(t, srv.Client(), srv.URL+p, http.MethodGet, asAdmin, "")
+			assert.Equal(t, http.StatusNotFound, res.status, p)
+			assert.NotEmpty(t, res.firstError(t)["message"], p)
+		}
 	})
 }
 

@@ -34,13 +34,13 @@ func ExampleNewServer() {
 
 	// The fake's own view: what it stores and what it was asked.
 	for _, t := range srv.Tokens() {
-		fmt.Println(t.Scope, t.Name, t.Permissions, t.Expiry.Format(time.DateOnly))
+		fmt.Println(t.Scope, t.Name, t.Permissions, "expires after", t.Expiry.Sub(t.Created).Hours()/24, "days")
 	}
 	for _, r := range srv.Requests() {
 		fmt.Println(r.Method, r.RawPath, r.User, r.Credential, r.Status)
 	}
 	// Output:
-	// project:PRJ ci [PROJECT_READ REPO_WRITE] 2026-04-01
+	// project:PRJ ci [PROJECT_READ REPO_WRITE] expires after 90 days
 	// PUT /rest/access-tokens/latest/projects/PRJ alice basic-password 200
 }
 
@@ -72,11 +72,12 @@ func ExampleNewServer_plainHTTP() {
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.StatusCode, tok.Name, time.UnixMilli(tok.CreatedDate).UTC().Format(time.RFC3339))
+	// The fake clock is the real time unless WithClock pins it.
+	fmt.Println(resp.StatusCode, tok.Name, "created just now:", time.Since(time.UnixMilli(tok.CreatedDate)) < time.Minute)
 	fmt.Println("id has 12 digits:", len(tok.ID) == 12)
 	fmt.Println("secret handed out:", tok.Token == srv.MintedSecrets()[0])
 	// Output:
-	// 200 reader 2026-01-01T00:00:00Z
+	// 200 reader created just now: true
 	// id has 12 digits: true
 	// secret handed out: true
 }
@@ -113,9 +114,10 @@ func ExampleFake_InjectFault() {
 	// faults left: 0
 }
 
-// The fake clock moves only when a test says so: expiry is tested without waiting.
+// A pinned fake clock moves only when a test says so: expiry is tested without waiting.
+// (Advance moves the default, real-time clock forward just the same.)
 func ExampleFake_Advance() {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -135,4 +137,55 @@ func ExampleFake_Advance() {
 	// Output:
 	// 2026-01-01 works: true
 	// 2026-01-02 unauthorized: true
+}
+
+// A generated world gives an audit something to find: here, the small world of
+// accesstokens --demo, counted by scope and by how its tokens stand today.
+func ExampleWithWorld() {
+	srv := accesstokenstest.NewServer(accesstokenstest.WithWorld(accesstokenstest.DemoWorld()))
+	defer srv.Close()
+
+	scopes := map[string]int{}
+	expired, noExpiry, inactiveOwner := 0, 0, 0
+	for _, t := range srv.Tokens() {
+		scopes[strings.SplitN(t.Scope, ":", 2)[0]]++
+		switch {
+		case t.Expiry == nil:
+			noExpiry++
+		case t.Expiry.Before(time.Now()):
+			expired++
+		}
+		if strings.HasPrefix(t.Scope, "user:") && !t.OwnerActive {
+			inactiveOwner++
+		}
+	}
+	fmt.Println("tokens by scope:", scopes)
+	fmt.Println("expired:", expired, "never expiring:", noExpiry, "of deactivated users:", inactiveOwner)
+	// Output:
+	// tokens by scope: map[project:8 repo:28 user:18]
+	// expired: 14 never expiring: 13 of deactivated users: 4
+}
+
+// The control API serves tests written in any language; here plain HTTP moves the clock.
+func ExampleWithControlAPI() {
+	srv := accesstokenstest.NewServer(accesstokenstest.WithControlAPI(),
+		accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
+	defer srv.Close()
+
+	resp, err := srv.Client().Post(srv.URL+accesstokenstest.ControlPath+"/clock", "application/json",
+		strings.NewReader(`{"advance":"720h"}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var clock struct {
+		Now    time.Time `json:"now"`
+		Pinned bool      `json:"pinned"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&clock); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode, clock.Now.Format(time.DateOnly), "pinned:", clock.Pinned, "fake now:", srv.Now().Format(time.DateOnly))
+	// Output:
+	// 200 2026-01-31 pinned: true fake now: 2026-01-31
 }

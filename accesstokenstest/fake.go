@@ -51,9 +51,27 @@ func ProjectScope(projectKey string) string { return "project:" + projectKey }
 // RepoScope returns the scope string of a repository's tokens: "repo:<key>/<slug>".
 func RepoScope(projectKey, repoSlug string) string { return "repo:" + projectKey + "/" + repoSlug }
 
-// DefaultStartTime is the fake clock's initial time unless [WithClock] is given:
-// 2026-01-01T00:00:00Z. The fake clock moves only through [Fake.Advance].
+// DefaultStartTime is 2026-01-01T00:00:00Z, the time every fake clock was pinned to before 0.2.
+// Pass it to [WithClock] for tests that want that fixed date again; without [WithClock] the fake
+// uses the real time.
 func DefaultStartTime() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// DefaultRequestHistory is how many of the most recent requests [Fake.Requests] keeps unless
+// [WithRequestHistory] says otherwise.
+const DefaultRequestHistory = 10_000
+
+// RetiredSecrets is how many secrets of deleted tokens the fake remembers, for [Fake.MintedSecrets]
+// and for blanking them out of recorded requests. Older ones are forgotten, so memory stays flat
+// over any number of create and delete cycles.
+const RetiredSecrets = 1000
+
+// MaxNameLength is the longest token name (in characters) the fake accepts, as Bitbucket's
+// database column; a longer one is 400 with context "name".
+const MaxNameLength = 255
+
+// MaxRequestTarget is the longest path plus query (escaped, in bytes, context path included) the
+// fake reads; a longer one is answered 414 with the error envelope and recorded shortened.
+const MaxRequestTarget = 16 << 10
 
 type config struct {
 	defaultLimit int
@@ -61,10 +79,13 @@ type config struct {
 	tokenLimit   int
 	sparse       bool
 	empty        bool
-	start        time.Time
+	world        *World
+	pinnedAt     *time.Time
 	contextPath  string
 	requestLog   func(Request)
 	keepLast     int // 0: keep every request
+	rateLimit    *RateLimit
+	control      bool
 }
 
 // Option configures a Fake (and so a Server).
@@ -106,12 +127,15 @@ func WithSparsePositions() Option { return func(c *config) { c.sparse = true } }
 
 // WithEmptyWorld starts the Fake without the demo world: no users, projects or repositories
 // until [Fake.AddUser], [Fake.AddProject] and [Fake.AddRepo] add them.
-func WithEmptyWorld() Option { return func(c *config) { c.empty = true } }
+func WithEmptyWorld() Option { return func(c *config) { c.empty, c.world = true, nil } }
 
-// WithClock sets the fake clock's initial time (default [DefaultStartTime]). Dates are reported
-// in milliseconds, so anything finer is dropped.
+// WithClock pins the fake clock at start: it then moves only through [Fake.Advance] and
+// [Fake.SetNow]. Without it the fake clock is the real time (and Advance shifts it), so code that
+// compares dates with time.Now() sees what it would see on a real server. Dates are reported in
+// milliseconds, so anything finer is dropped.
 func WithClock(start time.Time) Option {
-	return func(c *config) { c.start = start.UTC().Truncate(time.Millisecond) }
+	at := start.UTC().Truncate(time.Millisecond)
+	return func(c *config) { c.pinnedAt = &at }
 }
 
 // WithContextPath serves the fake under a context path such as "/bitbucket", as many real
@@ -133,9 +157,8 @@ func WithContextPath(p string) Option {
 func WithRequestLog(fn func(Request)) Option { return func(c *config) { c.requestLog = fn } }
 
 // WithRequestHistory keeps only the n most recent requests for [Fake.Requests]
-// (n < 1: keep every one, the default), so a long-running fake, such as
-// cmd/accesstokens-fake, does not grow without bound.
-func WithRequestHistory(n int) Option { return func(c *config) { c.keepLast = n } }
+// (default [DefaultRequestHistory]; n < 1: keep every one, which grows without bound).
+func WithRequestHistory(n int) Option { return func(c *config) { c.keepLast = max(n, 0) } }
 
 type scopeKind int
 
@@ -154,94 +177,170 @@ type user struct {
 	password    string
 	sysAdmin    bool
 	service     bool
+	inactive    bool       // deactivated: cannot authenticate, nor can its tokens
+	lastLogin   *time.Time // last successful authentication; nil: never
+	botOf       *project   // for a project's bot: the project
+	botOfRepo   *repo      // for a repository's bot: the repository
 }
 
 type project struct {
-	id     int
-	key    string
-	name   string
-	admins map[string]bool // user names
-	repos  map[string]*repo
-	bot    *user
+	id          int
+	key         string
+	name        string
+	description string
+	owner       *user           // personal project (~SLUG): its user; nil for a normal project
+	admins      map[string]bool // user names
+	repos       map[string]*repo
+	bot         *user
 }
 
 type repo struct {
-	id      int
-	slug    string
-	project *project
-	admins  map[string]bool // user names
-	bot     *user
+	id       int
+	slug     string
+	name     string
+	archived bool
+	project  *project
+	admins   map[string]bool // user names
+	bot      *user
 }
 
 type token struct {
 	id       string
 	name     string
-	secret   string // "" for seeded tokens, which cannot authenticate
+	secret   string // "" for seeded and generated tokens, which cannot authenticate
 	scope    string
 	kind     scopeKind
 	owner    *user
 	perms    []string
 	created  time.Time
-	expiry   *time.Time
-	lastAuth *time.Time
+	expiry   stamp // 0: never expires
+	lastAuth stamp // 0: never used
 }
 
-// Fake is the in-memory Bitbucket access-token API. It is an [http.Handler]: mount it anywhere,
-// or use [NewServer] for a running server. Create it with [NewFake]; the zero value is not usable.
+// stamp is a date as Bitbucket sends it, Unix milliseconds; 0 means none. Tokens keep their
+// optional dates this way rather than as *time.Time: fewer objects for the garbage collector to
+// walk in a world of 100k tokens.
+type stamp int64
+
+func stampOf(t time.Time) stamp { return stamp(t.UnixMilli()) }
+
+// json is the wire's value: nil for none.
+func (s stamp) json() *int64 {
+	if s == 0 {
+		return nil
+	}
+	v := int64(s)
+	return &v
+}
+
+// time is the date in UTC; nil for none.
+func (s stamp) time() *time.Time {
+	if s == 0 {
+		return nil
+	}
+	t := time.UnixMilli(int64(s)).UTC()
+	return &t
+}
+
+// mintedSecret is a secret the fake handed out, with the id of its token (ids grow with time).
+type mintedSecret struct{ id, secret string }
+
+// Fake is the in-memory Bitbucket. It is an [http.Handler]: mount it anywhere, or use [NewServer]
+// for a running server. Create it with [NewFake]; the zero value is not usable.
 type Fake struct {
 	cfg     config
 	closing chan struct{}
 	closed  sync.Once
+	limiter *rateLimiter // nil: no rate limit
 
-	mu          sync.Mutex
-	now         time.Time
+	mu          sync.Mutex // guards the world below
+	clock       clock
 	users       map[string]*user // by name; the slug equals the name
-	projects    map[string]*project
+	bots        []*user
+	projects    map[string]*project // by key, personal ones (~SLUG) included
 	tokens      map[string]*token   // by id
-	bySecret    map[string]*token   // minted secrets of live tokens
+	bySecret    map[string]*token   // secrets of live tokens
+	retired     []mintedSecret      // secrets of the most recently deleted tokens, a ring of RetiredSecrets
+	retiredNext int                 // where the ring writes next
+	retiredSet  map[string]bool
+	secretLens  []int               // the lengths minted secrets have (one, in practice)
+	passwords   []string            // passwords to blank out of records: not empty, not a user's name
 	scopes      map[string][]*token // per scope, oldest first (so ids ascending)
-	minted      []string
-	policy      int // maxExpiryDays, 0 = none
+	dir         *directory          // sorted listings for the core REST API; nil: to be rebuilt
+	policy      int                 // maxExpiryDays, 0 = none
 	nextUserID  int
 	nextProject int
 	nextRepo    int
 	nextToken   int64
 	rnd         *rand.Rand
-	faults      []*Fault
-	requests    []Request
+
+	faultMu sync.Mutex
+	faults  []*Fault
+
+	recMu    sync.Mutex
+	requests []Request
 }
 
-// NewFake returns a Fake seeded with the demo world (see the package documentation), not listening
-// anywhere. Serve it with [NewServer] or any [http.Server].
+// NewFake returns a Fake seeded with the demo world (see the package documentation), or the world
+// [WithWorld] describes, not listening anywhere. Serve it with [NewServer] or any [http.Server].
 func NewFake(opts ...Option) *Fake {
-	cfg := config{defaultLimit: DefaultPageLimit, maxLimit: DefaultMaxPageLimit, start: DefaultStartTime()}
+	cfg := config{defaultLimit: DefaultPageLimit, maxLimit: DefaultMaxPageLimit, keepLast: DefaultRequestHistory}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	rnd := rand.New(rand.NewPCG(0x5eed, 0xacce55))
-	f := &Fake{
-		cfg:      cfg,
-		closing:  make(chan struct{}),
-		now:      cfg.start,
-		users:    map[string]*user{},
-		projects: map[string]*project{},
-		tokens:   map[string]*token{},
-		bySecret: map[string]*token{},
-		scopes:   map[string][]*token{},
-		rnd:      rnd,
-		// Ids start below 10^11 and grow by at most 1000 per token, so they keep a leading zero
-		// for tens of millions of tokens, like the real "075905477751".
-		nextToken: 1_000_000_000 + rnd.Int64N(9_000_000_000),
+	f := &Fake{cfg: cfg, closing: make(chan struct{})}
+	if cfg.rateLimit != nil {
+		f.limiter = newRateLimiter(*cfg.rateLimit)
 	}
-	if !cfg.empty {
-		f.AddUser(DemoAdmin, DemoAdminPassword, true)
-		f.AddUser(DemoAlice, DemoAlicePassword, false)
-		f.AddUser(DemoBob, DemoBobPassword, false)
-		f.AddProject(DemoProject, DemoProjectName)
-		f.AddRepo(DemoProject, DemoRepo)
-		f.GrantProjectAdmin(DemoProject, DemoAlice)
-	}
+	f.mu.Lock()
+	f.seedLocked()
+	f.mu.Unlock()
 	return f
+}
+
+// seedLocked (re)builds the world the options describe, at the clock's start.
+func (f *Fake) seedLocked() {
+	f.clock = newClock(f.cfg.pinnedAt)
+	f.users = map[string]*user{}
+	f.bots = nil
+	f.projects = map[string]*project{}
+	f.tokens = map[string]*token{}
+	f.bySecret = map[string]*token{}
+	f.retired, f.retiredNext, f.retiredSet = nil, 0, map[string]bool{}
+	f.secretLens, f.passwords = nil, nil
+	f.scopes = map[string][]*token{}
+	f.dir = nil
+	f.policy, f.nextUserID, f.nextProject, f.nextRepo = 0, 0, 0, 0
+	f.rnd = rand.New(rand.NewPCG(0x5eed, 0xacce55))
+	// Ids start below 10^11 and grow by at most 1000 per token, so they keep a leading zero
+	// for tens of millions of tokens, like the real "075905477751".
+	f.nextToken = 1_000_000_000 + f.rnd.Int64N(9_000_000_000)
+	switch {
+	case f.cfg.world != nil:
+		f.generateLocked(*f.cfg.world)
+	case !f.cfg.empty:
+		f.addUserLocked(DemoAdmin, DemoAdminPassword, true)
+		f.addUserLocked(DemoAlice, DemoAlicePassword, false)
+		f.addUserLocked(DemoBob, DemoBobPassword, false)
+		f.addProjectLocked(DemoProject, DemoProjectName)
+		f.addRepoLocked(f.projects[DemoProject], DemoRepo)
+		f.projects[DemoProject].admins[DemoAlice] = true
+	}
+}
+
+// Reset puts the fake back as [NewFake] made it: the seeded world (demo or generated, with the
+// same ids), the clock as at start (the real time again, or the pinned time), no expiry policy,
+// no faults, no recorded requests, full rate-limit buckets. Everything added or changed since,
+// through HTTP or through the Go methods, is gone.
+func (f *Fake) Reset() {
+	f.mu.Lock()
+	f.seedLocked()
+	f.mu.Unlock()
+	f.ClearFaults()
+	f.ResetRequests()
+	if f.limiter != nil {
+		f.limiter.reset()
+	}
 }
 
 // AddUser adds a NORMAL user whose slug equals name, or updates the password and system-admin flag
@@ -249,15 +348,45 @@ func NewFake(opts ...Option) *Fake {
 func (f *Fake) AddUser(name, password string, sysAdmin bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.addUserLocked(name, password, sysAdmin)
+}
+
+func (f *Fake) addUserLocked(name, password string, sysAdmin bool) *user {
+	defer f.refreshPasswordsLocked()
+	f.dir = nil
 	if u, ok := f.users[name]; ok {
 		u.password, u.sysAdmin = password, sysAdmin
-		return
+		return u
 	}
 	f.nextUserID++
-	f.users[name] = &user{
+	u := &user{
 		id: f.nextUserID, name: name, slug: name, displayName: displayName(name),
 		email: name + "@example.com", password: password, sysAdmin: sysAdmin,
 	}
+	f.users[name] = u
+	return u
+}
+
+// refreshPasswordsLocked lists the passwords that recorded requests must not show: a password that
+// equals a user's name is that name, and blanking it would blank the name.
+func (f *Fake) refreshPasswordsLocked() {
+	f.passwords = f.passwords[:0]
+	for _, u := range f.users {
+		if u.password != "" && f.users[u.password] == nil {
+			f.passwords = append(f.passwords, u.password)
+		}
+	}
+}
+
+// SetUserActive deactivates (false) or reactivates (true) a user, as an admin does in Bitbucket:
+// a deactivated user cannot authenticate, by password or token, and is listed with active false
+// by /rest/api/latest/admin/users and not at all by /rest/api/latest/users; its personal tokens
+// stay. It panics if the user does not exist.
+func (f *Fake) SetUserActive(name string, active bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustUserLocked(name).inactive = !active
+	f.dir = nil
 }
 
 func displayName(name string) string {
@@ -271,14 +400,47 @@ func displayName(name string) string {
 func (f *Fake) AddProject(key, name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.addProjectLocked(key, name)
+}
+
+func (f *Fake) addProjectLocked(key, name string) *project {
+	f.dir = nil
 	if p, ok := f.projects[key]; ok {
 		p.name = name
-		return
+		return p
 	}
 	f.nextProject++
 	p := &project{id: f.nextProject, key: key, name: name, admins: map[string]bool{}, repos: map[string]*repo{}}
 	p.bot = f.newBotLocked(1, p.id, name)
+	p.bot.botOf = p
 	f.projects[key] = p
+	return p
+}
+
+// PersonalProjectKey returns the key of a user's personal project: "~" and the slug in upper case,
+// as Bitbucket writes it ("~ALICE").
+func PersonalProjectKey(userSlug string) string { return "~" + strings.ToUpper(userSlug) }
+
+// AddPersonalRepo adds a repository to a user's personal project (key [PersonalProjectKey]),
+// creating the project on first use; its token endpoints are
+// /projects/~ALICE/repos/{slug}, for the user and system administrators. Personal projects are
+// not in /rest/api/latest/projects; their repositories are in /rest/api/latest/repos with a
+// project of type PERSONAL. It panics if the user does not exist.
+func (f *Fake) AddPersonalRepo(userName, slug string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addPersonalRepoLocked(f.mustUserLocked(userName), slug)
+}
+
+func (f *Fake) addPersonalRepoLocked(u *user, slug string) *repo {
+	key := PersonalProjectKey(u.slug)
+	p := f.projects[key]
+	if p == nil {
+		p = f.addProjectLocked(key, u.displayName)
+		p.owner = u
+		p.admins[u.name] = true
+	}
+	return f.addRepoLocked(p, slug)
 }
 
 // AddRepo adds a repository to a project; adding an existing one does nothing.
@@ -286,24 +448,42 @@ func (f *Fake) AddProject(key, name string) {
 func (f *Fake) AddRepo(projectKey, slug string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := f.mustProjectLocked(projectKey)
-	if _, ok := p.repos[slug]; ok {
-		return
+	f.addRepoLocked(f.mustProjectLocked(projectKey), slug)
+}
+
+func (f *Fake) addRepoLocked(p *project, slug string) *repo {
+	if rp, ok := p.repos[slug]; ok {
+		return rp
 	}
+	f.dir = nil
 	f.nextRepo++
-	rp := &repo{id: f.nextRepo, slug: slug, project: p, admins: map[string]bool{}}
+	rp := &repo{id: f.nextRepo, slug: slug, name: slug, project: p, admins: map[string]bool{}}
 	rp.bot = f.newBotLocked(2, rp.id, slug)
+	rp.bot.botOfRepo = rp
 	p.repos[slug] = rp
+	return rp
+}
+
+// SetRepoArchived archives (true) or unarchives (false) a repository. Archived repositories are
+// left out of /rest/api/latest/repos unless archived=ARCHIVED or ALL is asked for; their tokens
+// work as before. It panics if the repository does not exist.
+func (f *Fake) SetRepoArchived(projectKey, repoSlug string, archived bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepoLocked(projectKey, repoSlug).archived = archived
+	f.dir = nil
 }
 
 // newBotLocked makes the SERVICE user that owns a project's (kind 1) or repository's (kind 2) tokens.
 func (f *Fake) newBotLocked(kind, id int, label string) *user {
 	f.nextUserID++
 	name := fmt.Sprintf("access-token-user/%d/%d", kind, id)
-	return &user{
+	bot := &user{
 		id: f.nextUserID, name: name, slug: strings.ReplaceAll(name, "/", "_"),
 		displayName: "Access Token User - " + label, service: true,
 	}
+	f.bots = append(f.bots, bot)
+	return bot
 }
 
 // GrantProjectAdmin makes user a project admin of the project (and so repository admin of all its
@@ -321,11 +501,7 @@ func (f *Fake) GrantProjectAdmin(projectKey, userName string) {
 func (f *Fake) GrantRepoAdmin(projectKey, repoSlug, userName string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := f.mustProjectLocked(projectKey)
-	rp, ok := p.repos[repoSlug]
-	if !ok {
-		panic(fmt.Sprintf("accesstokenstest: no repository %s/%s", projectKey, repoSlug))
-	}
+	rp := f.mustRepoLocked(projectKey, repoSlug)
 	f.mustUserLocked(userName)
 	rp.admins[userName] = true
 }
@@ -338,6 +514,14 @@ func (f *Fake) mustProjectLocked(key string) *project {
 	return p
 }
 
+func (f *Fake) mustRepoLocked(projectKey, repoSlug string) *repo {
+	rp, ok := f.mustProjectLocked(projectKey).repos[repoSlug]
+	if !ok {
+		panic(fmt.Sprintf("accesstokenstest: no repository %s/%s", projectKey, repoSlug))
+	}
+	return rp
+}
+
 func (f *Fake) mustUserLocked(name string) *user {
 	u, ok := f.users[name]
 	if !ok {
@@ -346,23 +530,39 @@ func (f *Fake) mustUserLocked(name string) *user {
 	return u
 }
 
-// Now returns the fake clock's time.
+// Now returns the fake clock's time: the real time unless [WithClock] pinned it, plus whatever
+// [Fake.Advance] and [Fake.SetNow] added.
 func (f *Fake) Now() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.now
+	return f.clock.now()
 }
 
-// Advance moves the fake clock forward by d; tokens whose expiry date is reached stop
-// authenticating. It panics if d is negative: the clock never goes back, which keeps listings in
-// creation order.
+// Advance moves the fake clock forward by d, whether it follows the real time or is pinned; tokens
+// whose expiry date is reached stop authenticating. It panics if d is negative: the clock never
+// goes back, which keeps listings in creation order.
 func (f *Fake) Advance(d time.Duration) {
 	if d < 0 {
 		panic("accesstokenstest: Advance needs d >= 0")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.now = f.now.Add(d).Truncate(time.Millisecond)
+	f.clock.advance(d)
+}
+
+// SetNow moves the fake clock forward to t (a real clock keeps running from there). It returns an
+// error, and changes nothing, if t is before the fake's current time: the clock never goes back.
+func (f *Fake) SetNow(t time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.clock.now()
+	t = t.Truncate(time.Millisecond)
+	if t.Before(now) {
+		return fmt.Errorf("accesstokenstest: the clock cannot go back from %s to %s",
+			now.Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano))
+	}
+	f.clock.advance(t.Sub(now))
+	return nil
 }
 
 // SetExpiryPolicy sets the admin expiry policy directly, as PUT /admin would; maxExpiryDays 0
@@ -385,14 +585,24 @@ func (f *Fake) ExpiryPolicy() int {
 
 // TokenInfo describes a stored token, without its secret.
 type TokenInfo struct {
-	ID                string
-	Name              string
-	Scope             string // "user:alice", "project:PRJ" or "repo:PRJ/repo"
-	Owner             string // owner's user name; a bot such as "access-token-user/1/1" for project and repository tokens
-	Permissions       []string
-	Created           time.Time
-	Expiry            *time.Time // nil: never expires
-	LastAuthenticated *time.Time // nil: never used
+	ID                string     `json:"id"`
+	Name              string     `json:"name"`
+	Scope             string     `json:"scope"`       // "user:alice", "project:PRJ" or "repo:PRJ/repo" ("repo:~ALICE/scratch" in a personal project)
+	Owner             string     `json:"owner"`       // owner's user name; a bot such as "access-token-user/1/1" for project and repository tokens
+	OwnerSlug         string     `json:"ownerSlug"`   // owner's slug, as the wire's user.slug ("access-token-user_1_1" for a bot)
+	OwnerActive       bool       `json:"ownerActive"` // false for a personal token whose owner is deactivated (bots are always active)
+	Permissions       []string   `json:"permissions"`
+	Created           time.Time  `json:"created"`
+	Expiry            *time.Time `json:"expiry"`            // nil: never expires
+	LastAuthenticated *time.Time `json:"lastAuthenticated"` // nil: never used
+	RepoArchived      bool       `json:"repoArchived"`      // a repository token whose repository is archived
+}
+
+// TokenCount returns how many tokens are stored.
+func (f *Fake) TokenCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.tokens)
 }
 
 // Tokens returns a snapshot of every stored token, oldest first.
@@ -401,35 +611,42 @@ func (f *Fake) Tokens() []TokenInfo {
 	defer f.mu.Unlock()
 	out := make([]TokenInfo, 0, len(f.tokens))
 	for _, t := range f.tokens {
-		out = append(out, t.info())
+		out = append(out, f.infoLocked(t))
 	}
 	// Ids grow with creation, and all have 12 digits.
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-func (t *token) info() TokenInfo {
-	return TokenInfo{
-		ID: t.id, Name: t.name, Scope: t.scope, Owner: t.owner.name,
-		Permissions: append([]string(nil), t.perms...), Created: t.created,
-		Expiry: copyTime(t.expiry), LastAuthenticated: copyTime(t.lastAuth),
+func (f *Fake) infoLocked(t *token) TokenInfo {
+	info := TokenInfo{
+		ID: t.id, Name: t.name, Scope: t.scope, Owner: t.owner.name, OwnerSlug: t.owner.slug,
+		OwnerActive: !t.owner.inactive, Permissions: append([]string(nil), t.perms...), Created: t.created,
+		Expiry: t.expiry.time(), LastAuthenticated: t.lastAuth.time(),
 	}
+	if rp := t.owner.botOfRepo; rp != nil {
+		info.RepoArchived = rp.archived
+	}
+	return info
 }
 
-func copyTime(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	c := *t
-	return &c
-}
-
-// MintedSecrets returns every secret the fake has handed out (in create responses and from
-// [Fake.IssueToken]), deleted tokens' included, oldest first: search logs and errors for them.
+// MintedSecrets returns the secrets the fake has handed out (in create responses and from
+// [Fake.IssueToken]) that it still remembers, oldest first: those of every live token and of the
+// last [RetiredSecrets] deleted ones. Search logs and errors for them.
 func (f *Fake) MintedSecrets() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.minted...)
+	all := make([]mintedSecret, 0, len(f.bySecret)+len(f.retired))
+	for s, t := range f.bySecret {
+		all = append(all, mintedSecret{id: t.id, secret: s})
+	}
+	all = append(all, f.retired...)
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	out := make([]string, len(all))
+	for i, m := range all {
+		out[i] = m.secret
+	}
+	return out
 }
 
 // SeedTokens adds n tokens to a scope ("user:alice", "project:PRJ", "repo:PRJ/repo") without HTTP,
@@ -445,8 +662,9 @@ func (f *Fake) SeedTokens(scope string, n int) {
 	if sc.kind == scopeRepo {
 		perms = []string{"REPO_READ"}
 	}
+	now := f.clock.now()
 	for k := range n {
-		f.addTokenLocked(sc, fmt.Sprintf("seed-%d", k), perms, 0, false)
+		f.addTokenLocked(sc, fmt.Sprintf("seed-%d", k), perms, now, 0, false)
 	}
 }
 
@@ -456,8 +674,21 @@ func (f *Fake) SeedTokens(scope string, n int) {
 func (f *Fake) IssueToken(scope, name string, expiryDays int, permissions ...string) (id, secret string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t := f.addTokenLocked(f.mustScopeLocked(scope), name, append([]string(nil), permissions...), expiryDays, true)
+	t := f.issueLocked(f.mustScopeLocked(scope), name, expiryDays, permissions)
 	return t.id, t.secret
+}
+
+func (f *Fake) issueLocked(sc scopeRef, name string, expiryDays int, permissions []string) *token {
+	now := f.clock.now()
+	return f.addTokenLocked(sc, name, append([]string(nil), permissions...), now, expiryAfter(now, expiryDays), true)
+}
+
+// expiryAfter is the expiry of a token created at created for days days; none when days is 0.
+func expiryAfter(created time.Time, days int) stamp {
+	if days <= 0 {
+		return 0
+	}
+	return stampOf(created.AddDate(0, 0, days))
 }
 
 func (f *Fake) mustScopeLocked(scope string) scopeRef {
@@ -500,31 +731,39 @@ const (
 	CredentialBasicPassword CredentialKind = "basic-password" // Basic with the user's password
 	CredentialBasicToken    CredentialKind = "basic-token"    // Basic with a personal token as the password
 	CredentialBearer        CredentialKind = "bearer"         // Bearer with a live token
-	CredentialInvalid       CredentialKind = "invalid"        // a header that did not authenticate: wrong password, unknown, expired or deleted token, malformed
+	CredentialInvalid       CredentialKind = "invalid"        // a header that did not authenticate: wrong password, unknown, expired or deleted token, deactivated user, malformed
 )
 
 // Request is the record of one request the fake answered. It never holds a credential value:
 // the Authorization header is reduced to its [CredentialKind], and every secret the fake minted
-// and every user's password is replaced by [Redacted] wherever it appears in RawPath or Query,
-// written plainly or percent-encoded (in Query also with "+" for a space). A password that equals
-// a user's name, as in the demo world, is left alone there, because it is that name; a password
-// that is part of the API's own path words (say "re", in "repos") would blank those words too,
-// so give test users passwords that look like passwords.
+// (that it still remembers, see [Fake.MintedSecrets]) and every user's password is replaced by
+// [Redacted] wherever it appears in RawPath or Query, written plainly or percent-encoded (in Query
+// also with "+" for a space). A password that equals a user's name, as in the demo world, is left
+// alone there, because it is that name; a password that is part of the API's own path words (say
+// "re", in "repos") would blank those words too, so give test users passwords that look like
+// passwords. A request longer than [MaxRequestTarget] is recorded with RawPath and Query cut to
+// their first bytes and marked (see [Truncated]).
 type Request struct {
-	Method     string
-	RawPath    string // escaped path as received, context path included, without the query; credentials redacted
-	Query      string // raw query string; credentials redacted
-	Credential CredentialKind
-	User       string // who authenticated ("" if nobody); a bot's name for project and repository tokens
-	Status     int    // status answered; 0 when the connection was dropped or the client went away first
-	Faulted    bool   // an injected fault matched the request (it may only have delayed it)
+	Method     string         `json:"method"`
+	RawPath    string         `json:"rawPath"`    // escaped path as received, context path included, without the query; credentials redacted
+	Query      string         `json:"query"`      // raw query string; credentials redacted
+	Credential CredentialKind `json:"credential"` // how the request authenticated
+	User       string         `json:"user"`       // who authenticated ("" if nobody); a bot's name for project and repository tokens
+	Status     int            `json:"status"`     // status answered; 0 when the connection was dropped or the client went away first
+	Faulted    bool           `json:"faulted"`    // an injected fault matched the request (it may only have delayed it)
 }
 
+// Truncated ends a recorded RawPath or Query that was cut because the request was too long.
+const Truncated = "[TRUNCATED]"
+
+// recordedPrefix is how much of an over-long path or query a record keeps.
+const recordedPrefix = 256
+
 // Requests returns the requests answered so far, in the order they finished
-// (with [WithRequestHistory], only the most recent ones).
+// (only the most recent ones, see [WithRequestHistory]).
 func (f *Fake) Requests() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.recMu.Lock()
+	defer f.recMu.Unlock()
 	reqs := f.requests
 	if n := f.cfg.keepLast; n > 0 && len(reqs) > n {
 		reqs = reqs[len(reqs)-n:]
@@ -534,24 +773,44 @@ func (f *Fake) Requests() []Request {
 
 // ResetRequests forgets the recorded requests.
 func (f *Fake) ResetRequests() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.recMu.Lock()
+	defer f.recMu.Unlock()
 	f.requests = nil
 }
 
 func (f *Fake) record(rec Request) {
+	if len(rec.RawPath)+len(rec.Query) > MaxRequestTarget {
+		rec.RawPath, rec.Query = shorten(rec.RawPath), shorten(rec.Query)
+	}
 	f.mu.Lock()
 	rec.RawPath = f.redactLocked(rec.RawPath, false)
 	rec.Query = f.redactLocked(rec.Query, true)
+	f.mu.Unlock()
+
+	f.recMu.Lock()
 	f.requests = append(f.requests, rec)
 	if n := f.cfg.keepLast; n > 0 && len(f.requests) >= 2*n {
 		// Drop the oldest in one go, now and then, so recording stays O(1) amortised.
 		f.requests = append(f.requests[:0:0], f.requests[len(f.requests)-n:]...)
 	}
-	f.mu.Unlock()
+	f.recMu.Unlock()
 	if f.cfg.requestLog != nil {
 		f.cfg.requestLog(rec)
 	}
+}
+
+// shorten keeps the start of an over-long path or query. The cut may split a secret, so anything
+// from the last "BBDC" on (written plainly or with escapes) is dropped as well.
+func shorten(s string) string {
+	if len(s) <= recordedPrefix {
+		return s
+	}
+	s = s[:recordedPrefix]
+	v := decode(s, false)
+	if i := strings.LastIndex(v.text, "BBDC"); i >= 0 {
+		s = s[:v.offset(i)]
+	}
+	return s + Truncated
 }
 
 // close releases requests waiting in an injected Delay; used by Server.Close.

@@ -144,7 +144,7 @@ func TestEmptyWorldAndWorldBuilding(t *testing.T) {
 
 func TestClockAndIntrospection(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), accesstokenstest.NewFake().Now())
+	assert.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), accesstokenstest.DefaultStartTime())
 
 	start := time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC)
 	srv := newServer(t, accesstokenstest.WithClock(start))

@@ -23,9 +23,11 @@ import (
 // use a client without keep-alives, or Times: 2, when a test needs the GET to fail.
 type Fault struct {
 	Method string // HTTP method to match; "" matches any
-	// Path to match: the escaped path relative to the API root (e.g. "/projects/PRJ" or
-	// "/users/alice/000123456789"), the same under latest and 1.0; for requests outside the API,
-	// the whole escaped path. "" matches any; a trailing "*" matches a prefix ("/projects/*").
+	// Path to match: the escaped path relative to the access-token API's root (e.g.
+	// "/projects/PRJ" or "/users/alice/000123456789"), the same under latest and 1.0; for the
+	// core API, the path from /rest/api/latest on, whichever version was asked (e.g.
+	// "/rest/api/latest/repos"); for other requests, the whole escaped path. "" matches any; a
+	// trailing "*" matches a prefix ("/projects/*").
 	Path  string
 	Times int // how many matching requests get the fault; values below 1 mean 1
 
@@ -44,20 +46,22 @@ func (f *Fake) InjectFault(fl Fault) {
 	if fl.Times < 1 {
 		fl.Times = 1
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	f.faults = append(f.faults, &fl)
 }
 
 // ClearFaults removes every queued fault.
 func (f *Fake) ClearFaults() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	f.faults = nil
 }
 
-// takeFaultLocked returns a copy of the first fault matching the request and uses up one of its Times.
-func (f *Fake) takeFaultLocked(method, path string) *Fault {
+// takeFault returns a copy of the first fault matching the request and uses up one of its Times.
+func (f *Fake) takeFault(method, path string) *Fault {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	for i, fl := range f.faults {
 		if fl.Method != "" && !strings.EqualFold(fl.Method, method) {
 			continue
@@ -97,7 +101,7 @@ func (f *Fake) wait(r *http.Request, d time.Duration) bool {
 }
 
 // writeFault answers with a fault's status, headers and body.
-func writeFault(w http.ResponseWriter, fl *Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	body, ct := []byte(fl.Body), fl.ContentType
 	if fl.Body == "" {
 		body, _ = json.Marshal((&apiError{status: fl.Status, message: http.StatusText(fl.Status),
@@ -115,7 +119,9 @@ func writeFault(w http.ResponseWriter, fl *Fault) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(fl.Status)
-	_, _ = w.Write(body)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 // dropConnection closes the client's connection without a response.
@@ -133,8 +139,8 @@ func dropConnection(w http.ResponseWriter) {
 // PendingFaults returns how many more requests the queued faults will hit (the sum of their
 // remaining Times): 0 once every injected fault has been used up.
 func (f *Fake) PendingFaults() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
 	n := 0
 	for _, fl := range f.faults {
 		n += fl.Times

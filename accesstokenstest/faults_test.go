@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
 
@@ -182,11 +181,7 @@ func TestDelayHonoursTheRequestContext(t *testing.T) {
 		errc <- err
 	}()
 	// The fault is used up as the request enters its delay; then the client gives up.
-	entered := time.Now().Add(10 * time.Second)
-	for f.PendingFaults() > 0 {
-		require.True(t, time.Now().Before(entered), "the request never reached the fake")
-		runtime.Gosched()
-	}
+	waitFor(t, func() bool { return f.PendingFaults() == 0 }, "the request never reached the fake")
 	cancel()
 	require.ErrorIs(t, <-errc, context.Canceled)
 
@@ -211,10 +206,19 @@ func TestCloseReleasesDelayedRequests(t *testing.T) {
 		done <- res
 	}()
 	// The fault is used up as the request enters its delay.
-	for srv.PendingFaults() > 0 {
-		runtime.Gosched()
-	}
+	waitFor(t, func() bool { return srv.PendingFaults() == 0 }, "the request never reached the fake")
 	srv.Close()
 	res := <-done
 	assert.Equal(t, http.StatusServiceUnavailable, res.status)
+}
+
+func TestCoreAPIFaultsMatchFromRestAPILatest(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.InjectFault(accesstokenstest.Fault{Path: accesstokenstest.CoreAPIPath + "/repos", Status: 503, Times: 2})
+	for _, root := range []string{accesstokenstest.CoreAPIPath, accesstokenstest.CoreAPIPath10} {
+		res := callAt(t, srv.Client(), srv.URL+root+"/repos", http.MethodGet, asAdmin, "")
+		assert.Equal(t, http.StatusServiceUnavailable, res.status, root)
+	}
+	assert.Equal(t, http.StatusOK, core(t, srv, "/repos", asAdmin).status)
 }

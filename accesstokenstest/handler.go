@@ -1,14 +1,19 @@
 package accesstokenstest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 const (
@@ -27,13 +32,31 @@ const (
 	opAdminGet
 	opAdminSet
 	opAdminDelete
+	// The core REST API (/rest/api/latest), read only.
+	opAppProperties
+	opProjects
+	opProjectRepos
+	opRepos
+	opAdminUsers
+	opUsers
+)
+
+// api says which REST API a path belongs to.
+type api int
+
+const (
+	noAPI    api = iota
+	tokenAPI     // /rest/access-tokens/{latest,1.0}
+	coreAPI      // /rest/api/{latest,1.0}
 )
 
 // route is a parsed API path. Segments are split on the escaped path and unescaped one by one,
 // so an encoded "%2F" stays inside its segment.
 type route struct {
+	api        api
 	admin      bool
 	item       bool // a single token rather than a collection
+	core       operation
 	kind       scopeKind
 	userSlug   string
 	projectKey string
@@ -41,36 +64,50 @@ type route struct {
 	tokenID    string
 }
 
-func parseRoute(rel string) (route, bool) {
-	if !strings.HasPrefix(rel, "/") {
-		return route{}, false
-	}
-	parts := strings.Split(rel[1:], "/")
+// splitPath unescapes the segments of an escaped path. Like Bitbucket's servlet container, it
+// refuses (400) an escape that is not one and a "." or ".." segment, written plainly or escaped.
+func splitPath(rawPath string) ([]string, *apiError) {
+	parts := strings.Split(strings.TrimPrefix(rawPath, "/"), "/")
 	for i, p := range parts {
 		s, err := url.PathUnescape(p)
-		if err != nil || s == "" {
-			return route{}, false
+		if err != nil {
+			return nil, &apiError{status: http.StatusBadRequest, message: "The request path is not a valid URL path: " + err.Error() + "."}
+		}
+		if s == "." || s == ".." {
+			return nil, &apiError{status: http.StatusBadRequest, message: "The request path must not contain \".\" or \"..\" segments."}
 		}
 		parts[i] = s
+	}
+	return parts, nil
+}
+
+func parseRoute(a api, parts []string) (route, bool) {
+	for _, p := range parts {
+		if p == "" {
+			return route{}, false
+		}
+	}
+	if a == coreAPI {
+		return parseCoreRoute(parts)
 	}
 	n := len(parts)
 	switch {
 	case n == 1 && parts[0] == "admin":
-		return route{admin: true}, true
+		return route{api: tokenAPI, admin: true}, true
 	case parts[0] == "users" && (n == 2 || n == 3):
-		rt := route{kind: scopeUser, userSlug: parts[1], item: n == 3}
+		rt := route{api: tokenAPI, kind: scopeUser, userSlug: parts[1], item: n == 3}
 		if n == 3 {
 			rt.tokenID = parts[2]
 		}
 		return rt, true
 	case parts[0] == "projects" && (n == 2 || n == 3):
-		rt := route{kind: scopeProject, projectKey: parts[1], item: n == 3}
+		rt := route{api: tokenAPI, kind: scopeProject, projectKey: parts[1], item: n == 3}
 		if n == 3 {
 			rt.tokenID = parts[2]
 		}
 		return rt, true
 	case parts[0] == "projects" && (n == 4 || n == 5) && parts[2] == "repos":
-		rt := route{kind: scopeRepo, projectKey: parts[1], repoSlug: parts[3], item: n == 5}
+		rt := route{api: tokenAPI, kind: scopeRepo, projectKey: parts[1], repoSlug: parts[3], item: n == 5}
 		if n == 5 {
 			rt.tokenID = parts[4]
 		}
@@ -79,38 +116,81 @@ func parseRoute(rel string) (route, bool) {
 	return route{}, false
 }
 
-// operation maps a method on a route; false means 405, with the allowed methods.
+func parseCoreRoute(parts []string) (route, bool) {
+	rt := route{api: coreAPI}
+	switch strings.Join(parts, "/") {
+	case "application-properties":
+		rt.core = opAppProperties
+	case "projects":
+		rt.core = opProjects
+	case "repos":
+		rt.core = opRepos
+	case "admin/users":
+		rt.core = opAdminUsers
+	case "users":
+		rt.core = opUsers
+	default:
+		if len(parts) != 3 || parts[0] != "projects" || parts[2] != "repos" {
+			return route{}, false
+		}
+		rt.core, rt.projectKey = opProjectRepos, parts[1]
+	}
+	return rt, true
+}
+
+// operation maps a method on a route; false means 405, with the allowed methods. HEAD is GET
+// without the body.
 func (rt route) operation(method string) (operation, string, bool) {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
 	var ops map[string]operation
 	var allow string
 	switch {
+	case rt.api == coreAPI:
+		ops, allow = map[string]operation{"GET": rt.core}, "GET, HEAD"
 	case rt.admin:
-		ops, allow = map[string]operation{"GET": opAdminGet, "PUT": opAdminSet, "DELETE": opAdminDelete}, "GET, PUT, DELETE"
+		ops, allow = map[string]operation{"GET": opAdminGet, "PUT": opAdminSet, "DELETE": opAdminDelete}, "GET, HEAD, PUT, DELETE"
 	case rt.item:
-		ops, allow = map[string]operation{"GET": opGet, "POST": opUpdate, "DELETE": opDelete}, "GET, POST, DELETE"
+		ops, allow = map[string]operation{"GET": opGet, "POST": opUpdate, "DELETE": opDelete}, "GET, HEAD, POST, DELETE"
 	default:
-		ops, allow = map[string]operation{"GET": opList, "PUT": opCreate}, "GET, PUT"
+		ops, allow = map[string]operation{"GET": opList, "PUT": opCreate}, "GET, HEAD, PUT"
 	}
 	op, ok := ops[method]
 	return op, allow, ok
 }
 
-// relativePath strips the context path and API root from an escaped path.
-func (f *Fake) relativePath(rawPath string) (string, bool) {
+// locate strips the context path and an API root from an escaped path, and says which API it is.
+func (f *Fake) locate(rawPath string) (api, string) {
 	p := rawPath
 	if cp := f.cfg.contextPath; cp != "" {
 		rest, ok := strings.CutPrefix(p, cp)
 		if !ok || !strings.HasPrefix(rest, "/") {
-			return "", false
+			return noAPI, ""
 		}
 		p = rest
 	}
-	for _, root := range []string{APIPath, APIPath10} {
-		if rest, ok := strings.CutPrefix(p, root); ok && (rest == "" || rest[0] == '/') {
-			return rest, true
+	for _, root := range []struct {
+		path string
+		api  api
+	}{{APIPath, tokenAPI}, {APIPath10, tokenAPI}, {CoreAPIPath, coreAPI}, {CoreAPIPath10, coreAPI}} {
+		if rest, ok := strings.CutPrefix(p, root.path); ok && (rest == "" || rest[0] == '/') {
+			return root.api, rest
 		}
 	}
-	return "", false
+	return noAPI, ""
+}
+
+// faultPath is the path a Fault's Path is matched against: relative to the token API's root, the
+// core API's path from /rest/api/latest on (whichever version was asked), or the whole escaped path.
+func (f *Fake) faultPath(rawPath string) string {
+	switch a, rel := f.locate(rawPath); a {
+	case tokenAPI:
+		return rel
+	case coreAPI:
+		return CoreAPIPath + rel
+	}
+	return rawPath
 }
 
 // response is an answer built under the lock and written after it.
@@ -124,40 +204,54 @@ func errorResponse(e *apiError) response {
 	return response{status: e.status, body: e.body(), header: e.header}
 }
 
+// incoming is what ServeHTTP read of a request before handling it.
+type incoming struct {
+	r        *http.Request
+	body     []byte
+	tooLarge bool
+	bodyErr  error
+}
+
 // ServeHTTP answers one request, after any injected fault, and records it. The record is made
 // before the answer is written, so a client that has its answer also finds it in Requests.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rawPath := r.URL.EscapedPath()
+	if f.cfg.control {
+		if rest, ok := f.controlPath(rawPath); ok {
+			f.serveControl(w, r, rest)
+			return
+		}
+	}
 	rec := Request{Method: r.Method, RawPath: rawPath, Query: r.URL.RawQuery, Credential: CredentialNone}
 	answer := func(resp response, a authResult) {
 		rec.Credential, rec.User, rec.Status = a.kind, a.userName(), resp.status
 		f.record(rec)
-		writeResponse(w, resp)
+		writeResponse(w, r, resp)
 	}
-
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	tooLarge := len(body) > maxBodyBytes
-	if err != nil {
-		body = nil
-	}
-	rel, inAPI := f.relativePath(rawPath)
-	faultPath := rel
-	if !inAPI {
-		faultPath = rawPath
-	}
-
-	f.mu.Lock()
-	fl := f.takeFaultLocked(r.Method, faultPath)
-	if fl != nil {
-		a := f.authenticateLocked(r.Header.Get("Authorization"))
-		rec.Credential, rec.User = a.kind, a.userName()
-	}
-	f.mu.Unlock()
-
-	if fl == nil {
-		answer(f.process(r, rel, inAPI, body, tooLarge))
+	if len(rawPath)+len(r.URL.RawQuery) > MaxRequestTarget {
+		answer(errorResponse(&apiError{status: http.StatusRequestURITooLong,
+			message: fmt.Sprintf("The request URL is longer than %d bytes.", MaxRequestTarget)}), authResult{kind: CredentialNone})
 		return
 	}
+
+	in := incoming{r: r}
+	in.body, in.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	in.tooLarge = len(in.body) > maxBodyBytes
+	if in.bodyErr == nil && !in.tooLarge {
+		// The server's ReadTimeout guarded the body, which is read; clearing the deadline makes
+		// sure that an injected Delay is never cut short by it (outside a server there is
+		// nothing to clear). A body left unread keeps the deadline, so that net/http's
+		// discarding of its rest cannot hang.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
+
+	fl := f.takeFault(r.Method, f.faultPath(rawPath))
+	if fl == nil {
+		answer(f.process(in))
+		return
+	}
+	a := f.authenticate(r.Header.Get("Authorization"))
+	rec.Credential, rec.User = a.kind, a.userName()
 
 	rec.Faulted = true
 	if fl.Delay > 0 && !f.wait(r, fl.Delay) {
@@ -167,7 +261,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				exception: ExceptionInjectedFault}
 			rec.Status = e.status
 			f.record(rec)
-			writeResponse(w, errorResponse(e))
+			writeResponse(w, r, errorResponse(e))
 		default: // the client went away
 			f.record(rec)
 		}
@@ -175,11 +269,11 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	failing := fl.Status != 0 || fl.DropConnection
 	if !failing {
-		answer(f.process(r, rel, inAPI, body, tooLarge))
+		answer(f.process(in))
 		return
 	}
 	if fl.AfterHandling {
-		_, a := f.process(r, rel, inAPI, body, tooLarge)
+		_, a := f.process(in)
 		rec.Credential, rec.User = a.kind, a.userName()
 	}
 	if fl.DropConnection {
@@ -189,10 +283,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = fl.Status
 	f.record(rec)
-	writeFault(w, fl)
+	writeFault(w, r, fl)
 }
 
-func writeResponse(w http.ResponseWriter, resp response) {
+func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 	for k, v := range resp.header {
 		w.Header()[k] = v
 	}
@@ -200,47 +294,84 @@ func writeResponse(w http.ResponseWriter, resp response) {
 		w.WriteHeader(resp.status)
 		return
 	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer encodeBuffers.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(resp.body); err != nil {
 		panic(err) // only our own wire types get here
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	w.Header().Set("Content-Type", jsonContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }
 
+// encodeBuffers keeps the buffers answers are encoded into, so a list page allocates less.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // process handles a request against the state, under the lock, and says who authenticated.
-func (f *Fake) process(r *http.Request, rel string, inAPI bool, body []byte, tooLarge bool) (response, authResult) {
-	header := r.Header.Get("Authorization")
-	rt, ok := parseRoute(rel)
-	if !inAPI || !ok {
-		a := f.authenticateAndMark(header)
+// The order of checks: the path's form (400), rate limit (429), route (404), authentication
+// (401), method (405), body (413, 415, 400), then the operation's own.
+func (f *Fake) process(in incoming) (response, authResult) {
+	r := in.r
+	_, pathErr := splitPath(r.URL.EscapedPath())
+	which, rel := f.locate(r.URL.EscapedPath())
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.authenticateAndMarkLocked(r.Header.Get("Authorization"))
+	if pathErr != nil {
+		return errorResponse(pathErr), a
+	}
+	if e := f.rateLimit(a); e != nil {
+		return errorResponse(e), a
+	}
+	var rt route
+	ok := false
+	if which != noAPI {
+		parts, _ := splitPath(rel) // the whole path's form is checked above
+		rt, ok = parseRoute(which, parts)
+	}
+	if !ok {
 		return errorResponse(&apiError{status: http.StatusNotFound, message: "No resource at " + r.URL.EscapedPath()}), a
+	}
+	switch a.kind {
+	case CredentialNone:
+		if rt.api != coreAPI || rt.core != opAppProperties {
+			return errorResponse(notPermitted()), a
+		}
+	case CredentialInvalid:
+		return errorResponse(authFailed()), a
 	}
 	op, allow, ok := rt.operation(r.Method)
 	if !ok {
-		a := f.authenticateAndMark(header)
 		return errorResponse(&apiError{status: http.StatusMethodNotAllowed,
 			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
 			header:  http.Header{"Allow": {allow}}}), a
+	}
+	if in.bodyErr != nil {
+		var ne net.Error
+		if errors.As(in.bodyErr, &ne) && ne.Timeout() {
+			return errorResponse(&apiError{status: http.StatusRequestTimeout, message: "The request body did not arrive in time."}), a
+		}
+		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The request body could not be read."}), a
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The query string is not valid: " + err.Error() + "."}), a
 	}
 	base := "http://" + r.Host + f.cfg.contextPath
 	if r.TLS != nil {
 		base = "https://" + r.Host + f.cfg.contextPath
 	}
-
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a := f.authenticateAndMarkLocked(header)
-	switch a.kind {
-	case CredentialNone:
-		return errorResponse(notPermitted()), a
-	case CredentialInvalid:
-		return errorResponse(authFailed()), a
+	if rt.api == coreAPI {
+		return f.coreLocked(op, rt, a, q, base), a
 	}
 	if op == opCreate || op == opUpdate || op == opAdminSet {
-		if e := checkBody(r.Header.Get("Content-Type"), body, tooLarge); e != nil {
+		if e := checkBody(r.Header.Get("Content-Type"), in.body, in.tooLarge); e != nil {
 			return errorResponse(e), a
 		}
 	}
@@ -248,7 +379,7 @@ func (f *Fake) process(r *http.Request, rel string, inAPI bool, body []byte, too
 		if a.token != nil || !a.user.sysAdmin {
 			return errorResponse(notPermitted()), a
 		}
-		return f.adminLocked(op, body), a
+		return f.adminLocked(op, in.body), a
 	}
 	sc, e := f.resolveLocked(rt)
 	if e != nil {
@@ -264,7 +395,7 @@ func (f *Fake) process(r *http.Request, rel string, inAPI bool, body []byte, too
 	} else if !mayManage(a.user, sc, op) {
 		return errorResponse(notPermitted()), a
 	}
-	return f.tokenOpLocked(op, sc, rt.tokenID, r.URL.Query(), body, base), a
+	return f.tokenOpLocked(op, sc, rt.tokenID, q, in.body, base), a
 }
 
 // checkBody rejects bodies Jersey would not read as JSON.
@@ -372,7 +503,8 @@ func (f *Fake) createLocked(sc scopeRef, body []byte, base string) response {
 	if tb.expiryDays != nil {
 		days = *tb.expiryDays
 	}
-	t := f.addTokenLocked(sc, *tb.name, tb.permissions, days, true)
+	now := f.clock.now()
+	t := f.addTokenLocked(sc, *tb.name, tb.permissions, now, expiryAfter(now, days), true)
 	w := t.wire(base)
 	w.Token = t.secret
 	return response{status: http.StatusOK, body: w}
@@ -392,7 +524,7 @@ func (f *Fake) listLocked(sc scopeRef, q url.Values, base string) response {
 	}
 	limit = min(limit, f.cfg.maxLimit)
 	vals, next, last := f.pageLocked(sc.key, start, limit)
-	page := wirePage{Size: len(vals), Limit: limit, IsLastPage: last, Start: start, Values: make([]wireToken, 0, len(vals))}
+	page := wirePage[wireToken]{Size: len(vals), Limit: limit, IsLastPage: last, Start: start, Values: make([]wireToken, 0, len(vals))}
 	for _, t := range vals {
 		page.Values = append(page.Values, t.wire(base))
 	}

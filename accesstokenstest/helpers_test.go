@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,6 +57,9 @@ func (r result) firstError(t testing.TB) map[string]any {
 	require.Len(t, errs, 1)
 	return errs[0].(map[string]any)
 }
+
+// pinned pins the fake clock at 2026-01-01, for tests that compare dates with the fake's Now.
+var pinned = accesstokenstest.WithClock(accesstokenstest.DefaultStartTime())
 
 func newServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
 	t.Helper()
@@ -141,4 +146,15 @@ func jsonOf(t testing.TB, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// waitFor polls cond, yielding between tries, until it holds; it fails the test if that takes
+// more than 10 s (a hang guard: the conditions it waits for come within milliseconds).
+func waitFor(t testing.TB, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), msg)
+		runtime.Gosched()
+	}
 }

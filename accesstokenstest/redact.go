@@ -8,10 +8,13 @@ const Redacted = "[REDACTED]"
 // secretPrefix starts every secret the fake mints (see newSecret).
 const secretPrefix = "BBDC-"
 
-// redactLocked replaces every minted secret and every user's password that appears in raw, a
-// path or query as received, with Redacted. Matching is done on the percent-decoded text (and,
-// for a query, also with "+" read as a space), and the whole encoded span of a match is replaced,
-// so neither "BBDC-abc%2B..." nor "pass%20word" survives.
+// redactLocked replaces every remembered minted secret and every user's password that appears in
+// raw, a path or query as received, with Redacted. Matching is done on the percent-decoded text
+// (and, for a query, also with "+" read as a space), and the whole encoded span of a match is
+// replaced, so neither "BBDC-abc%2B..." nor "pass%20word" survives.
+//
+// Secrets are looked up, not scanned for: each "BBDC-" in the text is followed by at most one
+// secret of each minted length, so the cost is O(len(raw)), however many tokens were ever minted.
 func (f *Fake) redactLocked(raw string, query bool) string {
 	if raw == "" {
 		return raw
@@ -21,34 +24,38 @@ func (f *Fake) redactLocked(raw string, query bool) string {
 		views = append(views, decode(raw, true))
 	}
 	var hide []bool // hide[i]: raw byte i is part of a credential
-	mark := func(v decodedView, cred string) {
-		for from := 0; ; {
-			i := strings.Index(v.text[from:], cred)
-			if i < 0 {
-				return
-			}
-			i += from
-			if hide == nil {
-				hide = make([]bool, len(raw))
-			}
-			for k := v.start[i]; k < v.start[i+len(cred)]; k++ {
-				hide[k] = true
-			}
-			from = i + 1
+	hideSpan := func(v decodedView, i, n int) {
+		if hide == nil {
+			hide = make([]bool, len(raw))
+		}
+		for k := v.offset(i); k < v.offset(i+n); k++ {
+			hide[k] = true
 		}
 	}
 	for _, v := range views {
-		// Minted secrets share a prefix, so most requests skip the scan of every secret.
-		if strings.Contains(v.text, secretPrefix) {
-			for _, s := range f.minted {
-				mark(v, s)
+		for from := 0; ; {
+			i := strings.Index(v.text[from:], secretPrefix)
+			if i < 0 {
+				break
 			}
+			i += from
+			for _, n := range f.secretLens {
+				if i+n <= len(v.text) && f.isSecretLocked(v.text[i:i+n]) {
+					hideSpan(v, i, n)
+				}
+			}
+			from = i + 1
 		}
-		for _, u := range f.users {
-			if u.password == "" || f.users[u.password] != nil {
-				continue // no password, or one that is also a user's name
+		for _, p := range f.passwords {
+			for from := 0; ; {
+				i := strings.Index(v.text[from:], p)
+				if i < 0 {
+					break
+				}
+				i += from
+				hideSpan(v, i, len(p))
+				from = i + 1
 			}
-			mark(v, u.password)
 		}
 	}
 	if hide == nil {
@@ -68,14 +75,28 @@ func (f *Fake) redactLocked(raw string, query bool) string {
 	return b.String()
 }
 
+// isSecretLocked reports whether s is the secret of a live token or of a recently deleted one.
+func (f *Fake) isSecretLocked(s string) bool { return f.bySecret[s] != nil || f.retiredSet[s] }
+
 // decodedView is raw text with its percent-escapes decoded; start[i] is the offset in the raw
 // text where decoded byte i begins, and start[len(text)] is len(raw).
 type decodedView struct {
 	text  string
-	start []int
+	start []int // nil when nothing was decoded: start[i] is i
+}
+
+// offset is the offset in the raw text where decoded byte i begins.
+func (v decodedView) offset(i int) int {
+	if v.start == nil {
+		return i
+	}
+	return v.start[i]
 }
 
 func decode(raw string, plusIsSpace bool) decodedView {
+	if !strings.Contains(raw, "%") && (!plusIsSpace || !strings.Contains(raw, "+")) {
+		return decodedView{text: raw} // the common case: nothing to decode, nothing to allocate
+	}
 	var b strings.Builder
 	start := make([]int, 0, len(raw)+1)
 	for i := 0; i < len(raw); {

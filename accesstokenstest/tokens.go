@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // scopeRef is a resolved token scope: a user's personal tokens, a project's or a repository's.
@@ -41,21 +43,20 @@ func (s scopeRef) describe() string {
 	return "User " + s.user.name
 }
 
-// addTokenLocked stores a new token, newest at the end of its scope's slice.
-func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, expiryDays int, withSecret bool) *token {
+// addTokenLocked stores a new token, newest at the end of its scope's slice. Tokens must be added
+// in order of creation (created never before the newest of the scope).
+func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry stamp, withSecret bool) *token {
 	f.nextToken += 1 + f.rnd.Int64N(1000)
 	t := &token{
 		id: fmt.Sprintf("%012d", f.nextToken), name: name, scope: sc.key, kind: sc.kind,
-		owner: sc.owner(), perms: perms, created: f.now,
-	}
-	if expiryDays > 0 {
-		e := f.now.AddDate(0, 0, expiryDays)
-		t.expiry = &e
+		owner: sc.owner(), perms: perms, created: created, expiry: expiry,
 	}
 	if withSecret {
 		t.secret = newSecret(t.id)
 		f.bySecret[t.secret] = t
-		f.minted = append(f.minted, t.secret)
+		if !slices.Contains(f.secretLens, len(t.secret)) {
+			f.secretLens = append(f.secretLens, len(t.secret))
+		}
 	}
 	f.tokens[t.id] = t
 	f.scopes[sc.key] = append(f.scopes[sc.key], t)
@@ -68,20 +69,35 @@ func newSecret(id string) string {
 	if _, err := rand.Read(raw); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	return "BBDC-" + base64.StdEncoding.EncodeToString(append([]byte(id+":"), raw...))
+	return secretPrefix + base64.StdEncoding.EncodeToString(append([]byte(id+":"), raw...))
 }
 
-// removeTokenLocked deletes a token; its scope slice stays sorted by id.
+// removeTokenLocked deletes a token; its scope slice stays sorted by id. Its secret joins the
+// ring of recently retired ones, pushing the oldest out.
 func (f *Fake) removeTokenLocked(t *token) {
 	list := f.scopes[t.scope]
 	i := sort.Search(len(list), func(i int) bool { return list[i].id >= t.id })
 	if i < len(list) && list[i] == t {
-		f.scopes[t.scope] = append(list[:i:i], list[i+1:]...)
+		list = append(list[:i], list[i+1:]...)
+		list[:len(list)+1][len(list)] = nil // let the deleted token go
+		f.scopes[t.scope] = list
 	}
 	delete(f.tokens, t.id)
 	if t.secret != "" {
 		delete(f.bySecret, t.secret)
+		f.retireLocked(mintedSecret{id: t.id, secret: t.secret})
 	}
+}
+
+func (f *Fake) retireLocked(m mintedSecret) {
+	if len(f.retired) < RetiredSecrets {
+		f.retired = append(f.retired, m)
+	} else {
+		delete(f.retiredSet, f.retired[f.retiredNext].secret)
+		f.retired[f.retiredNext] = m
+		f.retiredNext = (f.retiredNext + 1) % RetiredSecrets
+	}
+	f.retiredSet[m.secret] = true
 }
 
 // pageLocked returns the page of a scope's tokens, newest first, at position start. The scope's
@@ -111,7 +127,9 @@ func (f *Fake) pageLocked(scope string, start, limit int) (vals []*token, next i
 	return vals, end * stride, end >= n
 }
 
-func (t *token) expired(now time.Time) bool { return t.expiry != nil && !now.Before(*t.expiry) }
+func (t *token) expired(now time.Time) bool {
+	return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry)
+}
 
 // Wire types: what Bitbucket sends. Kept separate from the root package on purpose.
 
@@ -145,13 +163,13 @@ type wireToken struct {
 	Token             string   `json:"token,omitempty"`
 }
 
-type wirePage struct {
-	Size          int         `json:"size"`
-	Limit         int         `json:"limit"`
-	IsLastPage    bool        `json:"isLastPage"`
-	Start         int         `json:"start"`
-	NextPageStart *int        `json:"nextPageStart,omitempty"`
-	Values        []wireToken `json:"values"`
+type wirePage[T any] struct {
+	Size          int  `json:"size"`
+	Limit         int  `json:"limit"`
+	IsLastPage    bool `json:"isLastPage"`
+	Start         int  `json:"start"`
+	NextPageStart *int `json:"nextPageStart,omitempty"`
+	Values        []T  `json:"values"`
 }
 
 type wirePolicy struct {
@@ -170,7 +188,7 @@ type wireErrors struct {
 
 func (u *user) wire(base string) wireUser {
 	w := wireUser{
-		ID: u.id, Name: u.name, Slug: u.slug, DisplayName: u.displayName, Active: true, Type: "NORMAL",
+		ID: u.id, Name: u.name, Slug: u.slug, DisplayName: u.displayName, Active: !u.inactive, Type: "NORMAL",
 	}
 	dir := "/users/"
 	if u.service {
@@ -185,8 +203,8 @@ func (u *user) wire(base string) wireUser {
 
 func (t *token) wire(base string) wireToken {
 	return wireToken{
-		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: millis(t.expiry),
-		LastAuthenticated: millis(t.lastAuth), Permissions: append([]string(nil), t.perms...),
+		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: t.expiry.json(),
+		LastAuthenticated: t.lastAuth.json(), Permissions: append([]string(nil), t.perms...),
 		User: t.owner.wire(base),
 	}
 }
@@ -268,6 +286,9 @@ func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) ==
 func validateName(name *string) *apiError {
 	if name == nil || strings.TrimSpace(*name) == "" {
 		return badRequest("name", "A name is required.")
+	}
+	if utf8.RuneCountInString(*name) > MaxNameLength {
+		return badRequest("name", fmt.Sprintf("The name must be at most %d characters long.", MaxNameLength))
 	}
 	return nil
 }

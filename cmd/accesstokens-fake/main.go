@@ -1,16 +1,16 @@
 // Command accesstokens-fake serves the accesstokenstest fake Bitbucket on a
-// fixed address, seeded with the demo world (users admin/admin, alice/alice,
-// bob/bob; project PRJ with repository repo), so programs in any language can
-// test against it.
+// fixed address, so programs in any language can test against it. It starts
+// with the demo world (users admin/admin, alice/alice, bob/bob; project PRJ
+// with repository repo), or a generated one with -world.
 //
 //	go run ./cmd/accesstokens-fake -addr 127.0.0.1:7990
+//	go run ./cmd/accesstokens-fake -world 1000x10x2000x3 -control -rate-limit 60:5
 //
-// The first line on standard output is the base URL (http://HOST:PORT);
-// each request is then logged as one line on standard error. SIGINT or
-// SIGTERM stops it cleanly (exit 0), even when sent as soon as that line is
-// read. Flag values the fake cannot use (-page-limit or -max-page-limit below
-// 1, a negative -token-limit, a -context-path segment that needs escaping)
-// are reported with exit status 1.
+// The first line on standard output is the base URL (http://HOST:PORT plus
+// the context path); each request is then logged as one line on standard
+// error. SIGINT or SIGTERM stops it cleanly (exit 0), even when sent as soon
+// as that line is read. -h prints the flags (exit 0). Flag values the fake
+// cannot use are reported with exit status 1.
 package main
 
 import (
@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,39 +40,131 @@ func main() {
 	}
 }
 
+// run serves until SIGINT or SIGTERM.
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("accesstokens-fake", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:7990", "address to listen on (use port 0 for any free port)")
-	contextPath := fs.String("context-path", "", "context path to serve under, e.g. /bitbucket")
-	empty := fs.Bool("empty", false, "start without the demo world")
-	pageLimit := fs.Int("page-limit", accesstokenstest.DefaultPageLimit, "page size when a request gives no limit")
-	maxPageLimit := fs.Int("max-page-limit", accesstokenstest.DefaultMaxPageLimit, "largest page size applied")
-	tokenLimit := fs.Int("token-limit", 0, "maximum tokens per user, project or repository (0: unlimited)")
-	sparse := fs.Bool("sparse", false, "make page positions non-contiguous, to catch clients that compute start+size")
-	quiet := fs.Bool("quiet", false, "do not log requests")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := validateFlags(*pageLimit, *maxPageLimit, *tokenLimit, *contextPath); err != nil {
-		return err
-	}
+	// Catch signals before anyone can learn the address: a caller that reads the first line and
+	// signals at once must get a clean stop, not the default kill.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
 
-	logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
-	opts := []accesstokenstest.Option{
-		accesstokenstest.WithContextPath(*contextPath),
-		accesstokenstest.WithDefaultPageLimit(*pageLimit),
-		accesstokenstest.WithMaxPageLimit(*maxPageLimit),
-		accesstokenstest.WithTokenLimit(*tokenLimit),
-		accesstokenstest.WithRequestHistory(1000), // nobody reads it here; keep memory bounded
+const usageHead = `Usage: accesstokens-fake [flags]
+
+Serves a fake Bitbucket Data Center (access-token REST API, and the core REST
+reads a server-wide inventory needs) for tests in any language. The first line
+on stdout is the base URL; requests are logged on stderr.
+
+Flags:
+`
+
+// settings are the parsed flags.
+type settings struct {
+	addr, contextPath                    string
+	empty, sparse, quiet, control        bool
+	pageLimit, maxPageLimit, tokenLimit  int
+	history                              int
+	world, rateLimit, clock              string
+	worldSeed                            int64
+	readHeaderTimeout, readTimeout, idle time.Duration
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("accesstokens-fake", flag.ContinueOnError)
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:7990", "address to listen on (use port 0 for any free port)")
+	fs.StringVar(&s.contextPath, "context-path", "", "context path to serve under, e.g. /bitbucket")
+	fs.BoolVar(&s.empty, "empty", false, "start without any world: no users, projects or repositories")
+	fs.StringVar(&s.world, "world", "", "generate a world instead of the demo one: `demo` (the small world of accesstokens --demo)\nor PROJECTSxREPOSxUSERSxTOKENS, e.g. 1000x10x2000x3 (repositories per project, tokens per scope)")
+	fs.Int64Var(&s.worldSeed, "world-seed", 1, "seed of the generated world: the same seed gives the same world")
+	fs.IntVar(&s.pageLimit, "page-limit", accesstokenstest.DefaultPageLimit, "page size when a request gives no limit")
+	fs.IntVar(&s.maxPageLimit, "max-page-limit", accesstokenstest.DefaultMaxPageLimit, "largest page size applied")
+	fs.IntVar(&s.tokenLimit, "token-limit", 0, "maximum tokens per user, project or repository (0: unlimited)")
+	fs.BoolVar(&s.sparse, "sparse", false, "make page positions non-contiguous, to catch clients that compute start+size")
+	fs.StringVar(&s.rateLimit, "rate-limit", "", "per-user token buckets as `BURST:REFILL_PER_S`, e.g. 60:5 (Bitbucket's defaults); off when empty")
+	fs.StringVar(&s.clock, "clock", "", "pin the fake clock at this `RFC3339` time (default: the real time)")
+	fs.BoolVar(&s.control, "control", false, "serve the control API under /_fake/ (clock, faults, requests, tokens, reset)")
+	fs.IntVar(&s.history, "history", 1000, "how many recent requests to keep for /_fake/requests")
+	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests")
+	fs.DurationVar(&s.readHeaderTimeout, "read-header-timeout", accesstokenstest.DefaultReadHeaderTimeout, "time allowed to read a request's headers")
+	fs.DurationVar(&s.readTimeout, "read-timeout", accesstokenstest.DefaultReadTimeout, "time allowed to read a whole request, body included")
+	fs.DurationVar(&s.idle, "idle-timeout", accesstokenstest.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
 	}
-	if *empty {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, err
+		}
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (all settings are flags; see -h)", fs.Arg(0))
+	}
+	if err := validateFlags(s.pageLimit, s.maxPageLimit, s.tokenLimit, s.contextPath); err != nil {
+		return nil, err
+	}
+	if s.history < 1 {
+		return nil, fmt.Errorf("-history must be at least 1, got %d", s.history)
+	}
+	for name, d := range map[string]time.Duration{"-read-header-timeout": s.readHeaderTimeout, "-read-timeout": s.readTimeout, "-idle-timeout": s.idle} {
+		if d <= 0 {
+			return nil, fmt.Errorf("%s must be more than 0, got %s", name, d)
+		}
+	}
+	return &s, nil
+}
+
+// options turns the settings into the fake's options.
+func (s *settings) options(logger *log.Logger) ([]accesstokenstest.Option, error) {
+	opts := []accesstokenstest.Option{
+		accesstokenstest.WithContextPath(s.contextPath),
+		accesstokenstest.WithDefaultPageLimit(s.pageLimit),
+		accesstokenstest.WithMaxPageLimit(s.maxPageLimit),
+		accesstokenstest.WithTokenLimit(s.tokenLimit),
+		accesstokenstest.WithRequestHistory(s.history), // keep memory bounded
+	}
+	if s.empty && s.world != "" {
+		return nil, errors.New("-empty and -world cannot be used together")
+	}
+	if s.empty {
 		opts = append(opts, accesstokenstest.WithEmptyWorld())
 	}
-	if *sparse {
+	if s.world != "" {
+		w, err := parseWorld(s.world)
+		if err != nil {
+			return nil, err
+		}
+		w.Seed = s.worldSeed
+		opts = append(opts, accesstokenstest.WithWorld(w))
+	}
+	if s.sparse {
 		opts = append(opts, accesstokenstest.WithSparsePositions())
 	}
-	if !*quiet {
+	if s.rateLimit != "" {
+		rl, err := accesstokenstest.ParseRateLimit(s.rateLimit)
+		if err != nil {
+			return nil, fmt.Errorf("-rate-limit: %w", err)
+		}
+		opts = append(opts, accesstokenstest.WithRateLimit(rl))
+	}
+	if s.clock != "" {
+		t, err := time.Parse(time.RFC3339Nano, s.clock)
+		if err != nil {
+			return nil, fmt.Errorf("-clock %q: want an RFC 3339 time such as 2026-01-01T00:00:00Z", s.clock)
+		}
+		opts = append(opts, accesstokenstest.WithClock(t))
+	}
+	if s.control {
+		opts = append(opts, accesstokenstest.WithControlAPI())
+	}
+	if !s.quiet {
 		opts = append(opts, accesstokenstest.WithRequestLog(func(r accesstokenstest.Request) {
 			target := r.RawPath
 			if r.Query != "" {
@@ -80,21 +173,67 @@ func run(args []string, stdout, stderr io.Writer) error {
 			logger.Printf("%s %s -> %d (credential: %s, user: %q)", r.Method, target, r.Status, r.Credential, r.User)
 		}))
 	}
-	fake := accesstokenstest.NewFake(opts...)
+	return opts, nil
+}
 
-	// Catch signals before anyone can learn the address: a caller that reads the first line and
-	// signals at once must get a clean stop, not the default kill.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ln, err := net.Listen("tcp", *addr)
+// parseWorld reads -world: "demo" or PROJECTSxREPOSxUSERSxTOKENS.
+func parseWorld(s string) (accesstokenstest.World, error) {
+	if s == "demo" {
+		return accesstokenstest.DemoWorld(), nil
+	}
+	parts := strings.Split(s, "x")
+	var n [4]int
+	if len(parts) != 4 {
+		return accesstokenstest.World{}, fmt.Errorf("-world %q: want demo or PROJECTSxREPOSxUSERSxTOKENS, such as 1000x10x2000x3", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return accesstokenstest.World{}, fmt.Errorf("-world %q: %q is not a count of 0 or more", s, p)
+		}
+		n[i] = v
+	}
+	return accesstokenstest.World{Projects: n[0], ReposPerProject: n[1], Users: n[2], TokensPerScope: n[3]}, nil
+}
+
+// serve runs the fake until ctx ends.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := parseFlags(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "http://%s%s\n", ln.Addr().String(), normalizedContextPath(*contextPath))
+	logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+	opts, err := s.options(logger)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	fake := accesstokenstest.NewFake(opts...)
+	if s.world != "" {
+		logger.Printf("generated a world of %d tokens in %s", fake.TokenCount(), time.Since(began).Round(time.Millisecond))
+	}
+
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           fake,
+		ReadHeaderTimeout: s.readHeaderTimeout,
+		ReadTimeout:       s.readTimeout,
+		IdleTimeout:       s.idle,
+	}
+	base := fmt.Sprintf("http://%s%s", ln.Addr().String(), normalizedContextPath(s.contextPath))
+	fmt.Fprintln(stdout, base)
+	if s.control {
+		logger.Printf("control API at %s%s/", base, accesstokenstest.ControlPath)
+	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(accesstokenstest.EnvelopeListener(ln)) }()
 
 	select {
 	case err := <-serveErr:

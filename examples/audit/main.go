@@ -419,7 +419,7 @@ func runDemo(ctx context.Context, out io.Writer, opts options) error {
 	if opts.scope.empty() {
 		opts.scope.project = accesstokenstest.DemoProject
 	}
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	if err := seedDemo(ctx, srv); err != nil {
 		return err

@@ -249,7 +249,7 @@ func TestAuditPagesThroughEveryToken(t *testing.T) {
 }
 
 func TestAuditOfPersonalTokensAgainstAServerUsesTheNowFlag(t *testing.T) {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	user := accesstokenstest.UserScope("alice")
 	srv.IssueToken(user, "short", 10, "REPO_READ")

@@ -1,0 +1,215 @@
+package accesstokenstest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ControlPath is the root of the control API that [WithControlAPI] turns on, relative to the
+// server's base URL (so after the context path). No Bitbucket path starts with it.
+const ControlPath = "/_fake"
+
+// WithControlAPI serves a control API under [ControlPath], so tests in any language can do over
+// HTTP what a Go test does with a Fake's methods. It needs no credentials (serve it on loopback
+// only); its requests are neither recorded, nor rate limited, nor hit by faults. All bodies are
+// JSON; errors use Bitbucket's envelope.
+//
+//	GET    /_fake/clock      {"now":"2026-01-01T00:00:00Z","pinned":false}
+//	POST   /_fake/clock      {"advance":"90m"} (a Go duration, >= 0) or {"set":"2030-01-01T00:00:00Z"} (not back); answers like GET
+//	GET    /_fake/faults     {"pending":N}, as Fake.PendingFaults
+//	POST   /_fake/faults     a Fault: {"method","path","times","status","retryAfter","body","contentType",
+//	                         "dropConnection","delay":"250ms","afterHandling"}; answers {"pending":N}
+//	DELETE /_fake/faults     Fake.ClearFaults (204)
+//	GET    /_fake/requests   the recorded requests, as Fake.Requests: [{"method","rawPath","query","credential","user","status","faulted"}]
+//	DELETE /_fake/requests   Fake.ResetRequests (204)
+//	GET    /_fake/tokens     every token, as Fake.Tokens (never a secret)
+//	POST   /_fake/tokens     {"scope":"user:alice","name":"ci","expiryDays":0,"permissions":["REPO_READ"]}, as
+//	                         Fake.IssueToken; answers {"id","token"} (the only place a secret is shown)
+//	POST   /_fake/reset      Fake.Reset: back to the seeded world (204)
+func WithControlAPI() Option { return func(c *config) { c.control = true } }
+
+// controlPath says whether an escaped path is in the control API, and returns the rest of it.
+func (f *Fake) controlPath(rawPath string) (string, bool) {
+	p, ok := strings.CutPrefix(rawPath, f.cfg.contextPath+ControlPath)
+	if !ok || (p != "" && p[0] != '/') {
+		return "", false
+	}
+	return p, true
+}
+
+type wireClock struct {
+	Now    time.Time `json:"now"`
+	Pinned bool      `json:"pinned"`
+}
+
+type wireFault struct {
+	Method         string `json:"method"`
+	Path           string `json:"path"`
+	Times          int    `json:"times"`
+	Status         int    `json:"status"`
+	RetryAfter     string `json:"retryAfter"`
+	Body           string `json:"body"`
+	ContentType    string `json:"contentType"`
+	DropConnection bool   `json:"dropConnection"`
+	Delay          string `json:"delay"`
+	AfterHandling  bool   `json:"afterHandling"`
+}
+
+type wireIssue struct {
+	Scope       string   `json:"scope"`
+	Name        string   `json:"name"`
+	ExpiryDays  int      `json:"expiryDays"`
+	Permissions []string `json:"permissions"`
+}
+
+// serveControl answers a request of the control API.
+func (f *Fake) serveControl(w http.ResponseWriter, r *http.Request, rest string) {
+	writeResponse(w, r, f.control(r, rest))
+}
+
+func (f *Fake) control(r *http.Request, rest string) response {
+	methods := map[string]string{
+		"/clock": "GET, POST", "/faults": "GET, POST, DELETE", "/requests": "GET, DELETE",
+		"/tokens": "GET, POST", "/reset": "POST",
+	}
+	allow, ok := methods[rest]
+	if !ok {
+		return errorResponse(&apiError{status: http.StatusNotFound, message: "No control resource at " + r.URL.EscapedPath()})
+	}
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if !strings.Contains(allow, method) {
+		return errorResponse(&apiError{status: http.StatusMethodNotAllowed,
+			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
+			header:  http.Header{"Allow": {allow}}})
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+	if err != nil {
+		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The request body could not be read."})
+	}
+	ok200 := func(v any) response { return response{status: http.StatusOK, body: v} }
+	noContent := response{status: http.StatusNoContent}
+	switch rest + " " + method {
+	case "/clock GET":
+		return ok200(f.clockState())
+	case "/clock POST":
+		if e := f.setClock(body); e != nil {
+			return errorResponse(e)
+		}
+		return ok200(f.clockState())
+	case "/faults GET":
+		return ok200(map[string]int{"pending": f.PendingFaults()})
+	case "/faults POST":
+		fl, e := decodeFault(body)
+		if e != nil {
+			return errorResponse(e)
+		}
+		f.InjectFault(fl)
+		return ok200(map[string]int{"pending": f.PendingFaults()})
+	case "/faults DELETE":
+		f.ClearFaults()
+		return noContent
+	case "/requests GET":
+		return ok200(f.Requests())
+	case "/requests DELETE":
+		f.ResetRequests()
+		return noContent
+	case "/tokens GET":
+		return ok200(f.Tokens())
+	case "/tokens POST":
+		return f.issueFromControl(body)
+	default: // "/reset POST"
+		f.Reset()
+		return noContent
+	}
+}
+
+func (f *Fake) clockState() wireClock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return wireClock{Now: f.clock.now(), Pinned: f.clock.pinned}
+}
+
+func (f *Fake) setClock(body []byte) *apiError {
+	var req struct {
+		Advance *string `json:"advance"`
+		Set     *string `json:"set"`
+	}
+	if err := decodeStrict(body, &req); err != nil || (req.Advance == nil) == (req.Set == nil) {
+		return badRequest("", `Send {"advance":"<Go duration>"} or {"set":"<RFC 3339 time>"}.`)
+	}
+	if req.Advance != nil {
+		d, err := time.ParseDuration(*req.Advance)
+		if err != nil || d < 0 {
+			return badRequest("advance", fmt.Sprintf("%q is not a duration of 0 or more, such as 90m or 720h.", *req.Advance))
+		}
+		f.Advance(d)
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *req.Set)
+	if err != nil {
+		return badRequest("set", fmt.Sprintf("%q is not an RFC 3339 time, such as 2030-01-01T00:00:00Z.", *req.Set))
+	}
+	if err := f.SetNow(t); err != nil {
+		return badRequest("set", err.Error())
+	}
+	return nil
+}
+
+func decodeFault(body []byte) (Fault, *apiError) {
+	var wf wireFault
+	if err := decodeStrict(body, &wf); err != nil {
+		return Fault{}, badRequest("", "The body is not a fault: "+err.Error()+".")
+	}
+	fl := Fault{Method: wf.Method, Path: wf.Path, Times: wf.Times, Status: wf.Status, RetryAfter: wf.RetryAfter,
+		Body: wf.Body, ContentType: wf.ContentType, DropConnection: wf.DropConnection, AfterHandling: wf.AfterHandling}
+	if wf.Delay != "" {
+		d, err := time.ParseDuration(wf.Delay)
+		if err != nil || d < 0 {
+			return Fault{}, badRequest("delay", fmt.Sprintf("%q is not a duration of 0 or more, such as 250ms.", wf.Delay))
+		}
+		fl.Delay = d
+	}
+	if fl.Status != 0 && (fl.Status < 100 || fl.Status > 999) {
+		return Fault{}, badRequest("status", fmt.Sprintf("%d is not an HTTP status code.", fl.Status))
+	}
+	return fl, nil
+}
+
+func (f *Fake) issueFromControl(body []byte) response {
+	var req wireIssue
+	if err := decodeStrict(body, &req); err != nil {
+		return errorResponse(badRequest("", "The body is not a token to issue: "+err.Error()+"."))
+	}
+	if req.ExpiryDays < 0 {
+		return errorResponse(badRequest("expiryDays", "The expiry must not be negative."))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sc, ok := f.parseScopeLocked(req.Scope)
+	if !ok {
+		return errorResponse(badRequest("scope", fmt.Sprintf("No scope %q: use user:SLUG, project:KEY or repo:KEY/SLUG.", req.Scope)))
+	}
+	t := f.issueLocked(sc, req.Name, req.ExpiryDays, req.Permissions)
+	return response{status: http.StatusOK, body: map[string]string{"id": t.id, "token": t.secret}}
+}
+
+// decodeStrict decodes one JSON object, refusing unknown fields (a typo must not pass silently).
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("more than one JSON value")
+	}
+	return nil
+}

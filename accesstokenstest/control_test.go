@@ -1,0 +1,105 @@
+package accesstokenstest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+// ctl calls the control API, with no credentials, as a test in another language would.
+func ctl(t testing.TB, srv *accesstokenstest.Server, method, path, body string) result {
+	t.Helper()
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, nil, body)
+}
+
+func TestControlAPIIsOffUnlessAskedFor(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	res := ctl(t, srv, http.MethodPost, "/reset", "")
+	assert.Equal(t, http.StatusNotFound, res.status)
+	assert.Len(t, srv.Requests(), 1, "an ordinary unknown path, recorded")
+}
+
+func TestControlClock(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI(), accesstokenstest.WithContextPath("/bitbucket"), pinned)
+	res := ctl(t, srv, http.MethodGet, "/clock", "")
+	require.Equal(t, http.StatusOK, res.status)
+	assert.JSONEq(t, `{"now":"2026-01-01T00:00:00Z","pinned":true}`, string(res.body))
+
+	res = ctl(t, srv, http.MethodPost, "/clock", `{"advance":"36h"}`)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.JSONEq(t, `{"now":"2026-01-02T12:00:00Z","pinned":true}`, string(res.body))
+
+	res = ctl(t, srv, http.MethodPost, "/clock", `{"set":"2027-03-04T05:06:07Z"}`)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.Equal(t, time.Date(2027, 3, 4, 5, 6, 7, 0, time.UTC), srv.Now())
+
+	for _, bad := range []string{`{"set":"2026-01-01T00:00:00Z"}`, `{"advance":"-1h"}`, `{"advance":"soon"}`,
+		`{}`, `{"advance":"1h","set":"2030-01-01T00:00:00Z"}`, `{"advanc":"1h"}`, `not json`} {
+		res := ctl(t, srv, http.MethodPost, "/clock", bad)
+		assert.Equal(t, http.StatusBadRequest, res.status, bad)
+		assert.NotEmpty(t, res.firstError(t)["message"], bad)
+	}
+	assert.Equal(t, time.Date(2027, 3, 4, 5, 6, 7, 0, time.UTC), srv.Now(), "refused changes change nothing")
+	assert.Empty(t, srv.Requests(), "control requests are not recorded")
+}
+
+func TestControlFaultsRequestsTokensAndReset(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI())
+
+	res := ctl(t, srv, http.MethodPost, "/faults", `{"method":"GET","path":"/users/*","times":2,"status":503,"retryAfter":"7"}`)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.JSONEq(t, `{"pending":2}`, string(res.body))
+	got := call(t, srv, http.MethodGet, "/users/alice", asAlice, "")
+	assert.Equal(t, http.StatusServiceUnavailable, got.status)
+	assert.Equal(t, "7", got.header.Get("Retry-After"))
+	assert.JSONEq(t, `{"pending":1}`, string(ctl(t, srv, http.MethodGet, "/faults", "").body))
+	assert.Equal(t, http.StatusNoContent, ctl(t, srv, http.MethodDelete, "/faults", "").status)
+	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAlice, "").status)
+
+	res = ctl(t, srv, http.MethodPost, "/faults", `{"path":"/users/alice","delay":"20ms"}`)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	began := time.Now()
+	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAlice, "").status)
+	assert.GreaterOrEqual(t, time.Since(began), 20*time.Millisecond)
+	for _, bad := range []string{`{"delay":"soon"}`, `{"status":42}`, `{"stauts":503}`} {
+		assert.Equal(t, http.StatusBadRequest, ctl(t, srv, http.MethodPost, "/faults", bad).status, bad)
+	}
+
+	var reqs []accesstokenstest.Request
+	res = ctl(t, srv, http.MethodGet, "/requests", "")
+	require.NoError(t, json.Unmarshal(res.body, &reqs))
+	assert.Equal(t, srv.Requests(), reqs)
+	require.Len(t, reqs, 3)
+	assert.Equal(t, accesstokenstest.Request{Method: "GET", RawPath: accesstokenstest.APIPath + "/users/alice",
+		Credential: accesstokenstest.CredentialBasicPassword, User: "alice", Status: 503, Faulted: true}, reqs[0])
+	assert.Equal(t, http.StatusNoContent, ctl(t, srv, http.MethodDelete, "/requests", "").status)
+	assert.Empty(t, srv.Requests())
+
+	res = ctl(t, srv, http.MethodPost, "/tokens", `{"scope":"project:PRJ","name":"ci","expiryDays":10,"permissions":["PROJECT_READ"]}`)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var issued struct{ ID, Token string }
+	require.NoError(t, json.Unmarshal(res.body, &issued))
+	assert.Equal(t, []string{"PRJ"}, field(values(t, core(t, srv, "/projects", bearer(issued.Token))), "key"), "the issued token works")
+	var toks []accesstokenstest.TokenInfo
+	require.NoError(t, json.Unmarshal(ctl(t, srv, http.MethodGet, "/tokens", "").body, &toks))
+	require.Len(t, toks, 1)
+	assert.Equal(t, issued.ID, toks[0].ID)
+	assert.NotContains(t, string(ctl(t, srv, http.MethodGet, "/tokens", "").body), issued.Token, "never a secret")
+	assert.Equal(t, http.StatusBadRequest, ctl(t, srv, http.MethodPost, "/tokens", `{"scope":"project:NOPE","name":"x"}`).status)
+
+	assert.Equal(t, http.StatusNoContent, ctl(t, srv, http.MethodPost, "/reset", "").status)
+	assert.Empty(t, srv.Tokens())
+	assert.Equal(t, http.StatusUnauthorized, core(t, srv, "/projects", bearer(issued.Token)).status, "reset forgot it")
+
+	assert.Equal(t, http.StatusMethodNotAllowed, ctl(t, srv, http.MethodGet, "/reset", "").status)
+	assert.Equal(t, http.StatusNotFound, ctl(t, srv, http.MethodGet, "/nothing", "").status)
+}

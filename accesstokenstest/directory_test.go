@@ -1,0 +1,223 @@
+package accesstokenstest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+)
+
+// core calls the core REST API under /rest/api/latest.
+func core(t testing.TB, srv *accesstokenstest.Server, path string, c cred) result {
+	t.Helper()
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.CoreAPIPath+path, http.MethodGet, c, "")
+}
+
+// values returns a page's values, checking the envelope.
+func values(t testing.TB, res result) []map[string]any {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	page := res.object(t)
+	for _, k := range []string{"size", "limit", "isLastPage", "start", "values"} {
+		require.Contains(t, page, k)
+	}
+	var out []map[string]any
+	for _, v := range page["values"].([]any) {
+		out = append(out, v.(map[string]any))
+	}
+	assert.Equal(t, int64(len(out)), num(t, page["size"]))
+	return out
+}
+
+func field(vals []map[string]any, key string) []string {
+	var out []string
+	for _, v := range vals {
+		out = append(out, v[key].(string))
+	}
+	return out
+}
+
+// dirServer is the demo world plus a personal repository of bob's, an archived repository and a
+// deactivated user.
+func dirServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
+	srv := newServer(t, opts...)
+	srv.AddProject("OPS", "Operations")
+	srv.AddRepo("OPS", "infra")
+	srv.AddRepo("PRJ", "old")
+	srv.SetRepoArchived("PRJ", "old", true)
+	srv.AddPersonalRepo("bob", "scratch")
+	srv.AddUser("carol", "carol-pw-1", false)
+	srv.SetUserActive("carol", false)
+	return srv
+}
+
+func TestApplicationPropertiesNeedNoCredentials(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for _, root := range []string{accesstokenstest.CoreAPIPath, accesstokenstest.CoreAPIPath10} {
+		res := callAt(t, srv.Client(), srv.URL+root+"/application-properties", http.MethodGet, nil, "")
+		require.Equal(t, http.StatusOK, res.status)
+		assert.JSONEq(t, `{"version":"8.19.1","buildNumber":"8019001","buildDate":"1705913585952","displayName":"Bitbucket"}`, string(res.body))
+	}
+	res := core(t, srv, "/application-properties", basic("alice", "wrong"))
+	assert.Equal(t, http.StatusUnauthorized, res.status, "wrong credentials fail even where none are needed")
+}
+
+// TestWhoSeesWhat follows the table of bitbucket-core-rest.md.
+func TestWhoSeesWhat(t *testing.T) {
+	t.Parallel()
+	srv := dirServer(t)
+	tests := []struct {
+		name             string
+		c                cred
+		projects         []string
+		repos            []string // archived=ALL
+		adminUsersStatus int
+	}{
+		{"system admin", asAdmin, []string{"OPS", "PRJ"}, []string{"OPS/infra", "PRJ/old", "PRJ/repo", "~BOB/scratch"}, http.StatusOK},
+		{"project admin of PRJ", asAlice, []string{"PRJ"}, []string{"PRJ/old", "PRJ/repo"}, http.StatusUnauthorized},
+		{"no rights but a personal project", asBob, nil, []string{"~BOB/scratch"}, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.projects, field(values(t, core(t, srv, "/projects", tt.c)), "key"))
+			var repos []string
+			for _, v := range values(t, core(t, srv, "/repos?archived=ALL", tt.c)) {
+				repos = append(repos, v["project"].(map[string]any)["key"].(string)+"/"+v["slug"].(string))
+			}
+			assert.Equal(t, tt.repos, repos)
+			assert.Equal(t, tt.adminUsersStatus, core(t, srv, "/admin/users", tt.c).status)
+			assert.Equal(t, http.StatusOK, core(t, srv, "/users", tt.c).status)
+		})
+	}
+	t.Run("no credentials", func(t *testing.T) {
+		for _, p := range []string{"/projects", "/repos", "/admin/users", "/users", "/projects/PRJ/repos"} {
+			res := core(t, srv, p, nil)
+			assert.Equal(t, http.StatusUnauthorized, res.status, p)
+			assert.Equal(t, accesstokenstest.ExceptionAuthorisation, res.firstError(t)["exceptionName"], p)
+		}
+	})
+	t.Run("a token acts as its owner, and never as an admin", func(t *testing.T) {
+		_, secret := srv.IssueToken(accesstokenstest.ProjectScope("OPS"), "ci", 0, "PROJECT_READ")
+		assert.Equal(t, []string{"OPS"}, field(values(t, core(t, srv, "/projects", bearer(secret))), "key"))
+		_, adminSecret := srv.IssueToken(accesstokenstest.UserScope("admin"), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+		assert.Equal(t, http.StatusUnauthorized, core(t, srv, "/admin/users", bearer(adminSecret)).status)
+	})
+}
+
+func TestReposArchivedFilter(t *testing.T) {
+	t.Parallel()
+	srv := dirServer(t)
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"infra", "repo", "scratch"}}, // ACTIVE by default
+		{"?archived=ACTIVE", []string{"infra", "repo", "scratch"}},
+		{"?archived=archived", []string{"old"}},
+		{"?archived=All", []string{"infra", "old", "repo", "scratch"}},
+		{"?archived=ALL&projectkey=prj", []string{"old", "repo"}},
+		{"?name=SCR", []string{"scratch"}},
+	}
+	for _, tt := range tests {
+		vals := values(t, core(t, srv, "/repos"+tt.query, asAdmin))
+		assert.Equal(t, tt.want, field(vals, "slug"), tt.query)
+		for _, v := range vals {
+			assert.Equal(t, v["slug"] == "old", v["archived"], tt.query)
+		}
+	}
+	for _, q := range []string{"?archived=yes", "?visibility=secret", "?permission=REPO_OWNER", "?limit=-1", "?start=x"} {
+		res := core(t, srv, "/repos"+q, asAdmin)
+		assert.Equal(t, http.StatusBadRequest, res.status, q)
+		assert.Equal(t, accesstokenstest.ExceptionArgumentValidation, res.firstError(t)["exceptionName"], q)
+	}
+}
+
+func TestPersonalRepositoriesAreListedAndServeTokens(t *testing.T) {
+	t.Parallel()
+	srv := dirServer(t)
+	var personal map[string]any
+	for _, v := range values(t, core(t, srv, "/repos", asAdmin)) {
+		if v["slug"] == "scratch" {
+			personal = v
+		}
+	}
+	require.NotNil(t, personal)
+	project := personal["project"].(map[string]any)
+	assert.Equal(t, "~BOB", project["key"])
+	assert.Equal(t, "PERSONAL", project["type"])
+	assert.Equal(t, "bob", project["owner"].(map[string]any)["slug"])
+	assert.NotContains(t, field(values(t, core(t, srv, "/projects", asAdmin)), "key"), "~BOB", "personal projects are not in /projects")
+
+	path := "/projects/~BOB/repos/scratch"
+	id, _ := create(t, srv, path, asBob, repoReadBody)
+	assert.Equal(t, accesstokenstest.RepoScope("~BOB", "scratch"), srv.Tokens()[0].Scope)
+	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, path+"/"+id, asAdmin, "").status, "system admin")
+	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, path, asAlice, "").status, "someone else")
+	assert.Equal(t, []string{"scratch"}, field(values(t, core(t, srv, "/projects/~BOB/repos", asBob)), "slug"))
+}
+
+func TestUserLists(t *testing.T) {
+	t.Parallel()
+	srv := dirServer(t, pinned)
+	// alice logs in once; bob never does.
+	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAlice, "").status)
+
+	admin := values(t, core(t, srv, "/admin/users?limit=1000", asAdmin))
+	byName := map[string]map[string]any{}
+	for _, u := range admin {
+		byName[u["name"].(string)] = u
+	}
+	require.Contains(t, byName, "carol")
+	assert.Equal(t, false, byName["carol"]["active"], "deactivated users are listed, inactive")
+	assert.Equal(t, srv.Now().UnixMilli(), num(t, byName["alice"]["lastAuthenticationTimestamp"]))
+	assert.NotContains(t, byName["carol"], "lastAuthenticationTimestamp", "never logged in")
+	assert.Equal(t, "NORMAL", byName["alice"]["type"])
+	bot := byName["access-token-user/1/1"]
+	require.NotNil(t, bot, "the bots that own project and repository tokens are listed")
+	assert.Equal(t, "SERVICE", bot["type"])
+	assert.Nil(t, bot["emailAddress"])
+
+	plain := field(values(t, core(t, srv, "/users?limit=1000", asBob)), "name")
+	assert.Contains(t, plain, "alice")
+	assert.NotContains(t, plain, "carol", "the plain list holds active users only")
+	assert.Equal(t, []string{"alice"}, field(values(t, core(t, srv, "/users?filter=ALI", asBob)), "name"))
+
+	// A bot is no personal-token scope.
+	res := call(t, srv, http.MethodGet, "/users/"+bot["slug"].(string), asAdmin, "")
+	assert.Equal(t, http.StatusNotFound, res.status)
+
+	// A deactivated user cannot authenticate, by password or token.
+	_, secret := srv.IssueToken(accesstokenstest.UserScope("carol"), "old", 0, "REPO_READ")
+	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", basic("carol", "carol-pw-1"), "").status)
+	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", bearer(secret), "").status)
+	toks := srv.Tokens()
+	require.Len(t, toks, 1)
+	assert.False(t, toks[0].OwnerActive)
+}
+
+func TestCoreListsPage(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithWorld(accesstokenstest.World{Projects: 30, ReposPerProject: 2, Users: 5, Seed: 3}))
+	var keys []string
+	start := "0"
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10)
+		res := core(t, srv, "/projects?limit=7&start="+start, asAdmin)
+		keys = append(keys, field(values(t, res), "key")...)
+		page := res.object(t)
+		if page["isLastPage"].(bool) {
+			assert.NotContains(t, page, "nextPageStart")
+			break
+		}
+		start = string(page["nextPageStart"].(interface{ String() string }).String())
+	}
+	assert.Len(t, keys, 30)
+	assert.IsIncreasing(t, keys)
+	page := core(t, srv, "/repos?start=1000", asAdmin).object(t)
+	assert.Equal(t, true, page["isLastPage"])
+	assert.Empty(t, page["values"])
+}

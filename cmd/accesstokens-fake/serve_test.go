@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startServe runs serve in-process on a free port and returns its base URL; the server stops
+// when the test ends.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, &stderr)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	lines := bufio.NewReader(pr)
+	first, err := lines.ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	go func() { _, _ = io.Copy(io.Discard, lines) }()
+	return strings.TrimSpace(first)
+}
+
+func getJSON(t *testing.T, url, user, password string, v any) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	if v != nil && resp.StatusCode == http.StatusOK {
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+	}
+	return resp.StatusCode
+}
+
+func TestHelpExitsZeroWithTheUsage(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr strings.Builder
+		require.NoError(t, run([]string{arg}, &stdout, &stderr), arg)
+		assert.Contains(t, stdout.String(), "Usage: accesstokens-fake", arg)
+		for _, flag := range []string{"-world", "-rate-limit", "-clock", "-control", "-read-timeout"} {
+			assert.Contains(t, stdout.String(), flag, arg)
+		}
+		assert.Empty(t, stderr.String(), arg)
+	}
+}
+
+func TestWorldClockRateLimitAndControlFlags(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-world", "demo", "-world-seed", "1", "-clock", "2026-06-01T00:00:00Z",
+		"-rate-limit", "100:0.001", "-control", "-context-path", "/bitbucket")
+	assert.True(t, strings.HasSuffix(base, "/bitbucket"), base)
+
+	var clock struct {
+		Now    time.Time
+		Pinned bool
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/_fake/clock", "", "", &clock))
+	assert.Equal(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), clock.Now)
+	assert.True(t, clock.Pinned)
+
+	var toks []struct{ Scope string }
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/_fake/tokens", "", "", &toks))
+	assert.Len(t, toks, 54, "the demo world")
+
+	var page struct{ Values []struct{ Key string } }
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/projects", "admin", "admin", &page))
+	assert.Len(t, page.Values, 4)
+
+	// alice's bucket of 100 empties; admin's does not.
+	got429 := false
+	for range 101 {
+		if getJSON(t, base+"/rest/api/latest/users", "alice", "alice", nil) == http.StatusTooManyRequests {
+			got429 = true
+			break
+		}
+	}
+	assert.True(t, got429)
+	assert.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/users", "admin", "admin", nil))
+}
+
+func TestGeneratedWorldFlag(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-world", "20x3x10x2", "-world-seed", "9")
+	var page struct {
+		Size   int
+		Values []struct{ Slug string }
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/repos?archived=ALL&limit=1000", "admin", "admin", &page))
+	assert.Equal(t, 20*3+1, page.Size, "60 repositories and one personal one")
+	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"/_fake/clock", "", "", nil), "the control API is off by default")
+}
+
+func TestNewFlagsRejectBadValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-world", "big"}, "-world"},
+		{[]string{"-world", "1x2x3"}, "-world"},
+		{[]string{"-world", "1x2x-3x4"}, "-world"},
+		{[]string{"-world", "demo", "-empty"}, "-empty"},
+		{[]string{"-rate-limit", "60"}, "-rate-limit"},
+		{[]string{"-rate-limit", "0:5"}, "-rate-limit"},
+		{[]string{"-clock", "yesterday"}, "-clock"},
+		{[]string{"-history", "0"}, "-history"},
+		{[]string{"-read-timeout", "0s"}, "-read-timeout"},
+		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
+		{[]string{"extra"}, "extra"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr lockedBuffer
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tt.args...), &stdout, &stderr)
+		cancel()
+		require.Error(t, err, "%v", tt.args)
+		assert.Contains(t, err.Error(), tt.want, "%v", tt.args)
+		assert.Empty(t, stdout.String(), "%v: no URL is printed", tt.args)
+	}
+}
+
+// TestSlowBodiesCannotPinTheServer opens 1,000 connections that send headers and never finish
+// their bodies: the server still answers others at once, and the read timeout closes every slow
+// one, with a 408 in Bitbucket's envelope.
+func TestSlowBodiesCannotPinTheServer(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-read-timeout", "1s", "-read-header-timeout", "1s")
+	addr := strings.TrimPrefix(base, "http://")
+	const slow = 1000
+	conns := make([]net.Conn, 0, slow)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range slow {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		require.NoError(t, err)
+		conns = append(conns, c)
+		_, err = fmt.Fprintf(c, "PUT /rest/access-tokens/latest/users/alice HTTP/1.1\r\nHost: %s\r\n"+
+			"Authorization: Basic YWxpY2U6YWxpY2U=\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na", addr)
+		require.NoError(t, err)
+	}
+
+	began := time.Now()
+	assert.Equal(t, http.StatusOK, getJSON(t, base+"/rest/access-tokens/latest/users/alice", "alice", "alice", nil))
+	t.Logf("answered beside %d slow connections in %s", slow, time.Since(began))
+
+	var wg sync.WaitGroup
+	statuses := make(chan int, slow)
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a hang guard
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+			_, err = c.Read(make([]byte, 1))
+			if err == nil {
+				statuses <- -1 // still open
+			}
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusRequestTimeout: slow}, counts, "every slow connection got a 408 and was closed")
+}
+
+// TestDelayOutlastsTheReadTimeout: the read timeout guards reading a request, not an injected
+// Delay that holds the answer afterwards.
+func TestDelayOutlastsTheReadTimeout(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-control", "-read-timeout", "200ms")
+	resp, err := http.Post(base+"/_fake/faults", "application/json", strings.NewReader(`{"delay":"1s"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	began := time.Now()
+	assert.Equal(t, http.StatusOK, getJSON(t, base+"/rest/access-tokens/latest/users/alice", "alice", "alice", nil))
+	assert.GreaterOrEqual(t, time.Since(began), time.Second)
+}

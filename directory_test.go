@@ -1,0 +1,392 @@
+package accesstokens_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// coreRoot is where Directory's requests must land on the test server.
+const coreRoot = contextPath + "/rest/api/latest"
+
+// coreServer serves Bitbucket's core REST API under coreRoot, go-github
+// style: only registered routes answer, anything else fails the test, and
+// every request's query is recorded.
+type coreServer struct {
+	t      *testing.T
+	mu     sync.Mutex
+	routes map[string]http.HandlerFunc
+	seen   []string // "GET /projects?limit=1000", in order
+}
+
+func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*coreServer, *accesstokens.Client) {
+	t.Helper()
+	cs := &coreServer{t: t, routes: map[string]http.HandlerFunc{}}
+	srv := httptest.NewServer(http.HandlerFunc(cs.serve))
+	t.Cleanup(srv.Close)
+	all := append([]accesstokens.Option{accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{})}, opts...)
+	c, err := accesstokens.NewClient(srv.URL+contextPath, all...)
+	require.NoError(t, err)
+	return cs, c
+}
+
+func (cs *coreServer) serve(w http.ResponseWriter, r *http.Request) {
+	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), coreRoot)
+	cs.mu.Lock()
+	h := cs.routes[r.Method+" "+rel]
+	cs.seen = append(cs.seen, r.Method+" "+rel+"?"+r.URL.RawQuery)
+	cs.mu.Unlock()
+	if !ok || h == nil {
+		cs.t.Errorf("unexpected request %s %s", r.Method, r.URL.RequestURI())
+		http.Error(w, "unexpected request", http.StatusTeapot)
+		return
+	}
+	h(w, r)
+}
+
+func (cs *coreServer) on(method, rel string, h http.HandlerFunc) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.routes[method+" "+rel] = h
+}
+
+func (cs *coreServer) requests() []string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return append([]string(nil), cs.seen...)
+}
+
+// paged serves values (raw JSON objects) as Bitbucket pages them, applying
+// at most maxLimit per page whatever the request asks, and checks that the
+// request carries the Bearer token.
+func paged(t *testing.T, maxLimit int, values ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "Bearer test-token", r.Header.Get("Authorization"))
+		q := r.URL.Query()
+		start, _ := strconv.Atoi(q.Get("start"))
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		if limit == 0 || limit > maxLimit {
+			limit = maxLimit
+		}
+		end := min(start+limit, len(values))
+		page := map[string]any{
+			"size": end - start, "limit": limit, "start": start, "isLastPage": end == len(values),
+			"values": json.RawMessage("[" + strings.Join(values[start:end], ",") + "]"),
+		}
+		if end < len(values) {
+			page["nextPageStart"] = end
+		}
+		b, err := json.Marshal(page)
+		require.NoError(t, err)
+		writeJSON(w, http.StatusOK, b)
+	}
+}
+
+// collect drains an iterator, stopping at the first error.
+func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func TestDirectoryProjectsWalksEveryPage(t *testing.T) {
+	t.Parallel()
+	cs, c := newCoreServer(t)
+	cs.on(http.MethodGet, "/projects", paged(t, 2,
+		`{"key":"PRJ","id":1,"name":"Demo project","description":"…","public":false,"type":"NORMAL","links":{"self":[{"href":"https://git/projects/PRJ"}]}}`,
+		`{"key":"OPS","id":2,"name":"Operations","public":true,"type":"NORMAL"}`,
+		`{"key":"~ALICE","id":3,"name":"Alice","type":"PERSONAL"}`,
+	))
+	projects, err := collect(c.Directory.Projects(testContext(t)))
+	require.NoError(t, err)
+	assert.Equal(t, []accesstokens.Project{
+		{ID: 1, Key: "PRJ", Name: "Demo project", Type: "NORMAL"},
+		{ID: 2, Key: "OPS", Name: "Operations", Type: "NORMAL"},
+		{ID: 3, Key: "~ALICE", Name: "Alice", Type: "PERSONAL"},
+	}, projects)
+	assert.Equal(t, []string{"GET /projects?limit=1000", "GET /projects?limit=1000&start=2"}, cs.requests(),
+		"pages of up to 1000 asked for, nextPageStart followed")
+}
+
+func TestDirectoryRepositoriesIncludeArchivedOnes(t *testing.T) {
+	t.Parallel()
+	cs, c := newCoreServer(t)
+	project := `{"key":"PRJ","id":1,"name":"Demo project","public":false,"type":"NORMAL","links":{}}`
+	cs.on(http.MethodGet, "/repos", paged(t, 1,
+		`{"slug":"my-repo","id":11,"name":"My repo","hierarchyId":"e3c939f9ef4a7fae272e","scmId":"git","state":"AVAILABLE","statusMessage":"Available","forkable":true,"public":false,"archived":false,"project":`+project+`,"links":{}}`,
+		`{"slug":"old","id":12,"name":"Old","archived":true,"project":`+project+`}`,
+		`{"slug":"pre-8","id":13,"name":"From a 7.x server","project":{"key":"~BOB","id":9,"name":"Bob","type":"PERSONAL"}}`,
+	))
+	repos, err := collect(c.Directory.Repositories(testContext(t)))
+	require.NoError(t, err)
+	prj := accesstokens.Project{ID: 1, Key: "PRJ", Name: "Demo project", Type: "NORMAL"}
+	assert.Equal(t, []accesstokens.Repository{
+		{ID: 11, Slug: "my-repo", Name: "My repo", Project: prj},
+		{ID: 12, Slug: "old", Name: "Old", Project: prj, Archived: true},
+		{ID: 13, Slug: "pre-8", Name: "From a 7.x server", Project: accesstokens.Project{ID: 9, Key: "~BOB", Name: "Bob", Type: "PERSONAL"}},
+	}, repos)
+	assert.Equal(t, []string{
+		"GET /repos?archived=ALL&limit=1000",
+		"GET /repos?archived=ALL&limit=1000&start=1",
+		"GET /repos?archived=ALL&limit=1000&start=2",
+	}, cs.requests(), "every page asks for archived repositories too")
+}
+
+func TestDirectoryUsersReadsTheAdminList(t *testing.T) {
+	t.Parallel()
+	cs, c := newCoreServer(t)
+	cs.on(http.MethodGet, "/admin/users", paged(t, 25,
+		`{"name":"alice","emailAddress":"alice@example.com","active":true,"displayName":"Alice","id":3,"slug":"alice","type":"NORMAL","directoryName":"Bitbucket Internal Directory","deletable":true,"lastAuthenticationTimestamp":1705913585952,"mutableDetails":true,"mutableGroups":true,"links":{}}`,
+		`{"name":"carol","emailAddress":"carol@example.com","active":false,"displayName":"Carol","id":4,"slug":"carol","type":"NORMAL"}`,
+		`{"name":"access-token-user/1/42","emailAddress":null,"active":true,"displayName":"Access Token User - PRJ","id":16771,"slug":"access-token-user_1_42","type":"SERVICE"}`,
+	))
+	users, err := collect(c.Directory.Users(testContext(t)))
+	require.NoError(t, err)
+	require.Len(t, users, 3)
+	assert.Equal(t, accesstokens.User{ID: 3, Name: "alice", Slug: "alice", DisplayName: "Alice", EmailAddress: "alice@example.com", Active: true, Type: "NORMAL"}, users[0].User)
+	require.NotNil(t, users[0].LastAuthentication)
+	assert.Equal(t, ms(1705913585952), *users[0].LastAuthentication)
+	assert.False(t, users[1].Active, "deactivated users are listed")
+	assert.Nil(t, users[1].LastAuthentication, "never logged in")
+	assert.Equal(t, "SERVICE", users[2].Type)
+	assert.Empty(t, users[2].EmailAddress)
+	assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.requests())
+}
+
+func TestDirectoryUsersFallsBackToThePlainListWhenTheAdminListIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cs, c := newCoreServer(t, accesstokens.WithLogger(logger))
+			cs.on(http.MethodGet, "/admin/users", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, status, fixture(t, "error_unauthorized.json"))
+			})
+			cs.on(http.MethodGet, "/users", paged(t, 1,
+				`{"name":"alice","emailAddress":"alice@example.com","active":true,"displayName":"Alice","id":3,"slug":"alice","type":"NORMAL"}`,
+				`{"name":"bob","emailAddress":"bob@example.com","active":true,"displayName":"Bob","id":4,"slug":"bob","type":"NORMAL"}`,
+			))
+			users, err := collect(c.Directory.Users(testContext(t)))
+			require.NoError(t, err)
+			require.Len(t, users, 2)
+			assert.Equal(t, "alice", users[0].Slug)
+			assert.Equal(t, "bob", users[1].Slug)
+			assert.Nil(t, users[0].LastAuthentication, "the plain list does not report it")
+			assert.Equal(t, []string{"GET /admin/users?limit=1000", "GET /users?limit=1000", "GET /users?limit=1000&start=1"}, cs.requests())
+			assert.Contains(t, logs.String(), "admin user list was refused")
+			assert.Contains(t, logs.String(), "status="+strconv.Itoa(status))
+		})
+	}
+}
+
+func TestDirectoryUsersFallsBackOnlyWhenTheFirstAdminPageIsRefused(t *testing.T) {
+	t.Parallel()
+	t.Run("a server error is an error", func(t *testing.T) {
+		t.Parallel()
+		cs, c := newCoreServer(t)
+		cs.on(http.MethodGet, "/admin/users", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, []byte(`{"errors":[{"message":"boom"}]}`))
+		})
+		users, err := collect(c.Directory.Users(testContext(t)))
+		assert.ErrorIs(t, err, accesstokens.ErrServer)
+		assert.Empty(t, users)
+		assert.Len(t, cs.requests(), 1, "the plain list is not asked")
+	})
+	t.Run("a refusal on a later page is an error", func(t *testing.T) {
+		t.Parallel()
+		cs, c := newCoreServer(t)
+		first := paged(t, 1, `{"name":"alice","id":3,"slug":"alice","type":"NORMAL","active":true}`, `{"name":"bob","id":4,"slug":"bob","type":"NORMAL","active":true}`)
+		cs.on(http.MethodGet, "/admin/users", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("start") == "" {
+				first(w, r)
+				return
+			}
+			writeJSON(w, http.StatusUnauthorized, fixture(t, "error_unauthorized.json"))
+		})
+		users, err := collect(c.Directory.Users(testContext(t)))
+		assert.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+		require.Len(t, users, 1)
+		assert.Len(t, cs.requests(), 2, "no switch to the plain list half-way")
+	})
+	t.Run("an empty admin list is the answer", func(t *testing.T) {
+		t.Parallel()
+		cs, c := newCoreServer(t)
+		cs.on(http.MethodGet, "/admin/users", paged(t, 25))
+		users, err := collect(c.Directory.Users(testContext(t)))
+		require.NoError(t, err)
+		assert.Empty(t, users)
+		assert.Len(t, cs.requests(), 1)
+	})
+	t.Run("the plain list refused too", func(t *testing.T) {
+		t.Parallel()
+		cs, c := newCoreServer(t)
+		refuse := func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusUnauthorized, fixture(t, "error_unauthorized.json"))
+		}
+		cs.on(http.MethodGet, "/admin/users", refuse)
+		cs.on(http.MethodGet, "/users", refuse)
+		_, err := collect(c.Directory.Users(testContext(t)))
+		require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+		var apiErr *accesstokens.Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, coreRoot+"/users", apiErr.Path, "the error is the plain list's")
+	})
+}
+
+func TestDirectoryServerInfoNeedsNoCredentials(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, coreRoot+"/application-properties", r.URL.Path)
+		assert.Empty(t, r.Header.Get("Authorization"))
+		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1","buildNumber":"8019001","buildDate":"1705913585952","displayName":"Bitbucket"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL + contextPath)
+	require.NoError(t, err)
+	info, err := c.Directory.ServerInfo(testContext(t))
+	require.NoError(t, err)
+	assert.Equal(t, &accesstokens.ServerInfo{Version: "8.19.1", BuildNumber: "8019001", DisplayName: "Bitbucket"}, info)
+}
+
+func TestDirectoryServerInfoRefusesAnAnswerThatIsNotBitbucket(t *testing.T) {
+	t.Parallel()
+	for name, answer := range map[string]struct {
+		contentType, body string
+	}{
+		"no version":      {"application/json", `{"displayName":"Jira"}`},
+		"empty object":    {"application/json", `{}`},
+		"an HTML page":    {"text/html", `<html><body>Welcome to nginx!</body></html>`},
+		"a number string": {"application/json", `{"version":8}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cs, c := newCoreServer(t)
+			cs.on(http.MethodGet, "/application-properties", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", answer.contentType)
+				_, _ = w.Write([]byte(answer.body))
+			})
+			info, err := c.Directory.ServerInfo(testContext(t))
+			require.Error(t, err)
+			assert.Nil(t, info)
+			assert.Contains(t, err.Error(), coreRoot+"/application-properties")
+		})
+	}
+}
+
+func TestDirectoryListsStopOnBrokenPagesAndBadValues(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		path, body, want string
+	}{
+		"no nextPageStart":    {"/projects", `{"size":1,"start":0,"limit":1,"isLastPage":false,"values":[{"key":"A","id":1}]}`, "no nextPageStart"},
+		"not moving forward":  {"/projects", `{"size":1,"start":0,"limit":1,"isLastPage":false,"nextPageStart":0,"values":[{"key":"A","id":1}]}`, "does not move forward"},
+		"not a page":          {"/projects", `{"values":[]}`, "isLastPage"},
+		"a project sans key":  {"/projects", `{"size":1,"start":0,"limit":1,"isLastPage":true,"values":[{"id":1,"name":"x"}]}`, `no "key"`},
+		"a repo sans project": {"/repos", `{"size":1,"start":0,"limit":1,"isLastPage":true,"values":[{"slug":"r","id":1}]}`, `no "key" in the repository's project`},
+		"a user sans slug":    {"/admin/users", `{"size":1,"start":0,"limit":1,"isLastPage":true,"values":[{"name":"x","id":1}]}`, `no "slug"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cs, c := newCoreServer(t)
+			cs.on(http.MethodGet, tc.path, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, []byte(tc.body)) })
+			ctx := testContext(t)
+			var err error
+			switch tc.path {
+			case "/projects":
+				_, err = collect(c.Directory.Projects(ctx))
+			case "/repos":
+				_, err = collect(c.Directory.Repositories(ctx))
+			default:
+				_, err = collect(c.Directory.Users(ctx))
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Len(t, cs.requests(), 1, "the walk stopped")
+		})
+	}
+}
+
+func TestDirectoryStopsAskingWhenTheCallerStops(t *testing.T) {
+	t.Parallel()
+	cs, c := newCoreServer(t)
+	cs.on(http.MethodGet, "/projects", paged(t, 1, `{"key":"A","id":1}`, `{"key":"B","id":2}`, `{"key":"C","id":3}`))
+	for p, err := range c.Directory.Projects(testContext(t)) {
+		require.NoError(t, err)
+		assert.Equal(t, "A", p.Key)
+		break
+	}
+	assert.Len(t, cs.requests(), 1)
+}
+
+func TestDirectoryUsesTheClientsAPIVersionRetriesAndContext(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var paths []string
+	failures := 1
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		fail := failures > 0
+		failures--
+		mu.Unlock()
+		if fail {
+			w.Header().Set("Retry-After", "0")
+			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"errors":[{"message":"busy"}]}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"size":1,"start":0,"limit":1000,"isLastPage":true,"values":[{"key":"PRJ","id":1}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL+"/bitbucket/", accesstokens.WithAPIVersion("1.0"),
+		accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	require.NoError(t, err)
+	projects, err := collect(c.Directory.Projects(testContext(t)))
+	require.NoError(t, err)
+	assert.Len(t, projects, 1)
+	assert.Equal(t, []string{"/bitbucket/rest/api/1.0/projects", "/bitbucket/rest/api/1.0/projects"}, paths, "retried after the 503")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = collect(c.Directory.Repositories(ctx))
+	assert.ErrorIs(t, err, context.Canceled)
+	var noContext context.Context // nil: refused before sending
+	_, err = c.Directory.ServerInfo(noContext)
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+}
+
+// TestDirectoryErrorsNameTheCoreAPIPath: an *Error from Directory carries the
+// core API's path, so a reader can tell it from a token request.
+func TestDirectoryErrorsNameTheCoreAPIPath(t *testing.T) {
+	t.Parallel()
+	cs, c := newCoreServer(t)
+	cs.on(http.MethodGet, "/repos", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, fixture(t, "error_no_such_project.json"))
+	})
+	_, err := collect(c.Directory.Repositories(testContext(t)))
+	var apiErr *accesstokens.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, coreRoot+"/repos", apiErr.Path)
+	assert.Equal(t, fmt.Sprintf("accesstokens: GET %s/repos: 404 Not Found: Project PRJX does not exist.", coreRoot), err.Error())
+}

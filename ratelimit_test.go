@@ -1,0 +1,229 @@
+package accesstokens_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// limitedServer answers GET token requests as a Bitbucket with rate limiting
+// on: a token bucket of burst requests refilled at rps a second; a request
+// over the limit gets 429 with Retry-After: 1.
+type limitedServer struct {
+	URL            string
+	ok, limited429 atomic.Int64
+}
+
+func newLimitedServer(t *testing.T, rps float64, burst int) *limitedServer {
+	t.Helper()
+	ls := &limitedServer{}
+	bucket := rate.NewLimiter(rate.Limit(rps), burst)
+	token := fixture(t, "token.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, contextPath+"/rest/") {
+			t.Errorf("unexpected request %s", r.URL.Path)
+		}
+		if !bucket.Allow() {
+			ls.limited429.Add(1)
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"Rate limit exceeded"}]}`))
+			return
+		}
+		ls.ok.Add(1)
+		writeJSON(w, http.StatusOK, token)
+	}))
+	t.Cleanup(srv.Close)
+	ls.URL = srv.URL + contextPath
+	return ls
+}
+
+// hammer runs calls calls in each of goroutines goroutines at once and returns the failures.
+func hammer(t *testing.T, c *accesstokens.Client, goroutines, calls int) []error {
+	t.Helper()
+	ctx := testContext(t)
+	var mu sync.Mutex
+	var failures []error
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for range calls {
+				if _, err := c.Tokens.Get(ctx, accesstokens.ProjectScope("PRJ"), "075905477751"); err != nil {
+					mu.Lock()
+					failures = append(failures, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return failures
+}
+
+// TestRateLimitKeeps32GoroutinesWithinTheServersLimit: 32 goroutines share
+// one Client paced like the server's own limit (burst 20, 10 a second). The
+// server answers at most a handful of 429s and every call succeeds.
+func TestRateLimitKeeps32GoroutinesWithinTheServersLimit(t *testing.T) {
+	t.Parallel()
+	srv := newLimitedServer(t, 10, 20)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken("test-token"), accesstokens.WithRateLimit(10, 20))
+	require.NoError(t, err)
+	failures := hammer(t, c, 32, 2)
+	t.Logf("429s: %d, successes: %d", srv.limited429.Load(), srv.ok.Load())
+	assert.Empty(t, failures)
+	assert.EqualValues(t, 64, srv.ok.Load())
+	assert.LessOrEqual(t, srv.limited429.Load(), int64(5), "more than a handful of 429s")
+}
+
+// TestWithoutRateLimitTheSameLoadMeetsTheServersLimit shows that the server
+// above does limit: the same load without WithRateLimit (and without
+// retries, to count the refusals) gets many 429s.
+func TestWithoutRateLimitTheSameLoadMeetsTheServersLimit(t *testing.T) {
+	t.Parallel()
+	srv := newLimitedServer(t, 10, 20)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	failures := hammer(t, c, 32, 2)
+	t.Logf("429s: %d, successes: %d", srv.limited429.Load(), srv.ok.Load())
+	assert.Greater(t, len(failures), 5)
+	for _, err := range failures {
+		assert.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	}
+}
+
+// TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter: after one call met
+// a 429 with Retry-After: 1, no request of the same Client reaches the
+// server before that second is over, whichever goroutine sends it.
+func TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var refusedAt time.Time
+	var early, served int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if refusedAt.IsZero() {
+			refusedAt = now
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"slow down"}]}`))
+			return
+		}
+		if now.Before(refusedAt.Add(time.Second)) {
+			early++
+		}
+		served++
+		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1","buildNumber":"8019001","displayName":"Bitbucket"}`))
+	}))
+	t.Cleanup(srv.Close)
+	// No pacing, only the gate; no retries, so the first call returns the 429.
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithRateLimit(0, 0), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	ctx := testContext(t)
+	_, err = c.Directory.ServerInfo(ctx)
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Directory.ServerInfo(ctx)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 8, served)
+	assert.Zero(t, early, "requests reached the server inside the Retry-After")
+}
+
+// TestA429WithoutRateLimitHoldsNobodyElse: the gate is part of WithRateLimit;
+// a Client without it lets other goroutines go on (the 0.1 behaviour).
+func TestA429WithoutRateLimitHoldsNobodyElse(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var answers []int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := len(answers) == 0
+		if first {
+			answers = append(answers, http.StatusTooManyRequests)
+		} else {
+			answers = append(answers, http.StatusOK)
+		}
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "3600")
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"slow down"}]}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	ctx := testContext(t) // a held request would run into this deadline
+	_, err = c.Directory.ServerInfo(ctx)
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	_, err = c.Directory.ServerInfo(ctx)
+	require.NoError(t, err)
+}
+
+// TestRateLimitWaitEndsWithTheContext: a request queued behind the limiter
+// gives up when its context ends, without reaching the server.
+func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(0.001, 1)) // one request, then one every 1000 s
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", respond(t, http.StatusOK, "token.json"))
+	_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+	require.NoError(t, err, "the burst lets the first request through")
+
+	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
+	defer cancel()
+	_, err = c.Tokens.Create(ctx, accesstokens.ProjectScope("PRJ"), accesstokens.CreateTokenRequest{
+		Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Zero(t, ts.count(http.MethodPut, "/projects/PRJ"), "the create never left")
+}
+
+func TestWithRateLimitRefusesBadArguments(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		rps   float64
+		burst int
+		field string
+	}{
+		"no burst":       {10, 0, "burst"},
+		"negative burst": {10, -1, "burst"},
+		"NaN":            {math.NaN(), 5, "rps"},
+	} {
+		_, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithRateLimit(tc.rps, tc.burst))
+		var argErr *accesstokens.InvalidArgumentError
+		require.True(t, errors.As(err, &argErr), name)
+		assert.Equal(t, tc.field, argErr.Field, name)
+	}
+	for _, rps := range []float64{0, -1, math.Inf(1)} {
+		_, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithRateLimit(rps, 0))
+		assert.NoError(t, err, "rps %v needs no burst", rps)
+	}
+}
