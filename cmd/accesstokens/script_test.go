@@ -17,9 +17,9 @@ import (
 // runs the real main in a fresh process (real exit codes, real streams,
 // real signals).
 func TestMain(m *testing.M) {
-	testscript.RunMain(m, map[string]func() int{
-		"accesstokens": func() int {
-			return run(context.Background(), os.Args[1:], SystemIO(), os.Getenv)
+	testscript.Main(m, map[string]func(){
+		"accesstokens": func() {
+			os.Exit(run(context.Background(), os.Args[1:], SystemIO(), os.Getenv))
 		},
 	})
 }
