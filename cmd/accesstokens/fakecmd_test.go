@@ -24,8 +24,9 @@ import (
 // one cmd/accesstokens-fake serves) on loopback in the test process, which
 // the accesstokens processes reach through BITBUCKET_URL. Scripts drive it:
 //
-//	fake start [-empty] [-ago AGE] [-world W]  start it; its clock is pinned AGE (e.g. 200d) before now;
-//	                                    W: demo, or PROJECTSxREPOSxUSERSxTOKENS (accesstokenstest.World)
+//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R]  start it; its clock is pinned AGE
+//	                                    (e.g. 200d) before now; W: demo, or PROJECTSxREPOSxUSERSxTOKENS
+//	                                    (accesstokenstest.World); B:R: Bitbucket's per-user rate limit
 //	fake user [-admin] NAME [PASSWORD]  add a user
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
@@ -176,6 +177,7 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	empty := fs.Bool("empty", false, "no demo users, project or repository (admin is still added)")
 	ago := fs.String("ago", "0d", "start the clock this long before now")
 	world := fs.String("world", "", "a generated world: demo, or PROJECTSxREPOSxUSERSxTOKENS")
+	rateLimit := fs.String("rate-limit", "", "per-user rate limit BURST:REFILL_PER_S, as Bitbucket's")
 	ts.Check(fs.Parse(args))
 	opts := []accesstokenstest.Option{
 		accesstokenstest.WithClock(time.Now().Add(-parseAge(ts, *ago))),
@@ -186,6 +188,11 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 	if *world != "" {
 		opts = append(opts, accesstokenstest.WithWorld(parseWorld(ts, *world)))
+	}
+	if *rateLimit != "" {
+		rl, err := accesstokenstest.ParseRateLimit(*rateLimit)
+		ts.Check(err)
+		opts = append(opts, accesstokenstest.WithRateLimit(rl))
 	}
 	st.fake = accesstokenstest.NewFake(opts...)
 	if *empty {
