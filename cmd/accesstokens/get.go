@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// GetOptions are get's flags and dependencies.
+type GetOptions struct {
+	IO      *IOStreams
+	Connect func(context.Context) (*Connection, error)
+
+	Scope  accesstokens.Scope
+	ID     string
+	Format string
+}
+
+// NewCmdGet wires `accesstokens get SCOPE ID`.
+func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra.Command {
+	opts := &GetOptions{IO: f.IO, Connect: f.Connect}
+	cmd := &cobra.Command{
+		Use:   "get SCOPE ID",
+		Short: "Show one token",
+		Long:  `Show one token of a scope with its findings. -o json and jsonl print one TOKEN object.`,
+		Example: `  accesstokens get project:PRJ 075905477751
+  accesstokens get user:alice 075905477751 -o json`,
+		Args: argsBetween(2, 2, "SCOPE and ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
+				return err
+			}
+			opts.ID = args[1]
+			if err := checkTokenID(opts.ID); err != nil {
+				return err
+			}
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGet(cmd.Context(), opts)
+		},
+	}
+	addFormatFlag(cmd, &opts.Format)
+	return cmd
+}
+
+func runGet(ctx context.Context, opts *GetOptions) error {
+	conn, err := opts.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := conn.Client.Tokens.Get(ctx, opts.Scope, opts.ID)
+	if err != nil {
+		return fmt.Errorf("reading token %s of %s: %w", opts.ID, opts.Scope, err)
+	}
+	out := newTokenPrinter(opts.Format, opts.IO.Out, true)
+	if err := out.Print(classify(opts.Scope, *tok, conn.Now())); err != nil {
+		return err
+	}
+	return out.Flush()
+}

@@ -1,0 +1,38 @@
+// Command accesstokens keeps a whole Bitbucket Data Center server's access
+// tokens in order: it finds every personal, project and repository token,
+// flags the expired, expiring, never-expiring, unused and admin-powered ones,
+// rotates tokens without downtime and revokes them in bulk.
+//
+//	go run ./cmd/accesstokens audit --all --demo
+//
+// The contract (commands, flags, findings, output formats and exit codes) is
+// in the README's CLI section; `accesstokens help` and `--help` on every
+// command show it with examples.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], SystemIO(), os.Getenv))
+}
+
+// run is the whole command with its arguments, streams and environment
+// passed in; it returns the exit code.
+func run(ctx context.Context, args []string, io *IOStreams, getenv func(string) string) int {
+	f := &Factory{IO: io, Getenv: getenv}
+	defer f.Close()
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	code, err := exitCodeOf(root.ExecuteContext(ctx))
+	if err != nil {
+		fmt.Fprintln(io.ErrOut, errorLine(err))
+	}
+	return code
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// PolicyOptions are the policy commands' flags and dependencies.
+type PolicyOptions struct {
+	IO      *IOStreams
+	Connect func(context.Context) (*Connection, error)
+
+	Action string // "get", "set" or "delete"
+	Days   int    // set
+	Format string // get: table or json
+}
+
+// NewCmdPolicy wires `accesstokens policy get|set DAYS|delete`.
+func NewCmdPolicy(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy (get | set DAYS | delete)",
+		Short: "Read or change the server's token expiry policy (system admin)",
+		Long: `The admin expiry policy: when set, every new token must expire within DAYS days.
+Reading or changing it needs a system administrator.`,
+		Example: `  accesstokens policy get
+  accesstokens policy set 90
+  accesstokens policy delete`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageError("policy needs get, set DAYS or delete (see 'accesstokens policy --help')")
+		},
+	}
+	cmd.AddCommand(newCmdPolicyGet(f, nil), newCmdPolicySet(f, nil), newCmdPolicyDelete(f, nil))
+	return cmd
+}
+
+func newCmdPolicyGet(f *Factory, runF func(context.Context, *PolicyOptions) error) *cobra.Command {
+	opts := &PolicyOptions{IO: f.IO, Connect: f.Connect, Action: "get"}
+	cmd := &cobra.Command{
+		Use:     "get",
+		Short:   "Show the expiry policy",
+		Example: `  accesstokens policy get -o json`,
+		Args:    argsBetween(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Format != "table" && opts.Format != "json" {
+				return usageError("-o %q: use table or json", opts.Format)
+			}
+			return runPolicyWith(cmd.Context(), opts, runF)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Format, "output", "o", "table", "output `FORMAT`: table or json")
+	return cmd
+}
+
+func newCmdPolicySet(f *Factory, runF func(context.Context, *PolicyOptions) error) *cobra.Command {
+	opts := &PolicyOptions{IO: f.IO, Connect: f.Connect, Action: "set"}
+	return &cobra.Command{
+		Use:     "set DAYS",
+		Short:   "Require every new token to expire within DAYS days",
+		Example: `  accesstokens policy set 90`,
+		Args:    argsBetween(1, 1, "DAYS"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			days, err := strconv.Atoi(args[0])
+			if err != nil || days < 1 {
+				return usageError("DAYS %q: a whole number of days, at least 1", args[0])
+			}
+			opts.Days = days
+			return runPolicyWith(cmd.Context(), opts, runF)
+		},
+	}
+}
+
+func newCmdPolicyDelete(f *Factory, runF func(context.Context, *PolicyOptions) error) *cobra.Command {
+	opts := &PolicyOptions{IO: f.IO, Connect: f.Connect, Action: "delete"}
+	return &cobra.Command{
+		Use:     "delete",
+		Short:   "Make expiry optional again",
+		Example: `  accesstokens policy delete`,
+		Args:    argsBetween(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPolicyWith(cmd.Context(), opts, runF)
+		},
+	}
+}
+
+func runPolicyWith(ctx context.Context, opts *PolicyOptions, runF func(context.Context, *PolicyOptions) error) error {
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return runPolicy(ctx, opts)
+}
+
+func runPolicy(ctx context.Context, opts *PolicyOptions) error {
+	conn, err := opts.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	admin := conn.Client.Admin
+	switch opts.Action {
+	case "set":
+		if err := admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: opts.Days}); err != nil {
+			return fmt.Errorf("setting the expiry policy: %w", err)
+		}
+		fmt.Fprintf(opts.IO.Out, "New tokens must now expire within %d days.\n", opts.Days)
+		return nil
+	case "delete":
+		if err := admin.DeleteExpiryPolicy(ctx); err != nil {
+			return fmt.Errorf("deleting the expiry policy: %w", err)
+		}
+		fmt.Fprintln(opts.IO.Out, "Expiry is optional again: no expiry policy is set.")
+		return nil
+	}
+	p, err := admin.GetExpiryPolicy(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the expiry policy: %w", err)
+	}
+	if opts.Format == "json" {
+		doc := struct {
+			MaxExpiryDays *int `json:"maxExpiryDays"` // null: no policy
+		}{}
+		if p.MaxExpiryDays > 0 {
+			doc.MaxExpiryDays = &p.MaxExpiryDays
+		}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", raw)
+		return err
+	}
+	if p.MaxExpiryDays == 0 {
+		fmt.Fprintln(opts.IO.Out, "No expiry policy: tokens may never expire.")
+		return nil
+	}
+	fmt.Fprintf(opts.IO.Out, "New tokens must expire within %d days.\n", p.MaxExpiryDays)
+	return nil
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// NewCmdRoot wires every command under `accesstokens`.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "accesstokens <command> [flags]",
+		Short: "Keep a Bitbucket Data Center server's access tokens in order",
+		Long: `Find every personal, project and repository access token of a Bitbucket Data Center
+server, see which are expired, about to expire, never used or too powerful, rotate
+them without downtime and revoke them in bulk.
+
+Connection: --url or BITBUCKET_URL; credentials from BITBUCKET_TOKEN, or
+BITBUCKET_USERNAME with BITBUCKET_PASSWORD, or --username with --password-stdin.
+--demo runs any command against a built-in fake server instead, as admin.
+
+Scopes are written user:SLUG, project:KEY or repo:KEY/SLUG.
+
+Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
+(found before any request); 3 findings matched --fail-on.`,
+		Example: `  accesstokens audit --all --demo
+  accesstokens list project:PRJ
+  accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	f.conn.register(cmd.PersistentFlags())
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, c.CommandPath())
+	})
+	cmd.AddGroup(&cobra.Group{ID: "tokens", Title: "Token commands:"}, &cobra.Group{ID: "server", Title: "Server-wide commands:"})
+	for _, sub := range []*cobra.Command{
+		NewCmdList(f, nil),
+		NewCmdGet(f, nil),
+		NewCmdCreate(f, nil),
+		NewCmdUpdate(f, nil),
+		NewCmdRevoke(f, nil),
+		NewCmdRotate(f, nil),
+	} {
+		sub.GroupID = "tokens"
+		cmd.AddCommand(sub)
+	}
+	for _, sub := range []*cobra.Command{
+		NewCmdAudit(f, nil),
+		NewCmdPolicy(f),
+	} {
+		sub.GroupID = "server"
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+// noArgs refuses positional arguments (an unknown command name, for one)
+// with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return nil
+}
+
+// argsBetween wants lo to hi (-1: any number) positional arguments, named in the message.
+func argsBetween(lo, hi int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || (hi >= 0 && len(args) > hi) {
+			return usageError("%s takes %s (see '%s --help')", cmd.CommandPath(), names, cmd.CommandPath())
+		}
+		return nil
+	}
+}
