@@ -135,3 +135,18 @@ func TestDirectoryAgainstTheFakeStopsWithTheContext(t *testing.T) {
 	_, err := collect(c.Directory.Users(ctx))
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// TestDirectoryUsersDoesNotAskAgainWithWrongCredentials: a 401 saying the
+// credentials are wrong is not a refusal to fall back from; asking the plain
+// list with them would be a second failed login.
+func TestDirectoryUsersDoesNotAskAgainWithWrongCredentials(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithWorld(accesstokenstest.DemoWorld()))
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "wrong-password"))
+	require.NoError(t, err)
+
+	_, err = collect(c.Directory.Users(testContext(t)))
+	require.ErrorIs(t, err, accesstokens.ErrAuthentication)
+	assert.Len(t, srv.Requests(), 1, "one failed login, not two")
+}
