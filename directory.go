@@ -151,10 +151,13 @@ func (d directoryService) Users(ctx context.Context) iter.Seq2[DirectoryUser, er
 	}
 }
 
-// refusedAccess is a 401 or 403: the caller may not read this.
+// refusedAccess is a 401 or 403 saying the caller may not read this. A 401
+// saying the credentials are wrong is not: asking again with them would only
+// bring the account closer to Bitbucket's CAPTCHA lock.
 func refusedAccess(err error) bool {
 	var apiErr *Error
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+	return errors.As(err, &apiErr) && !errors.Is(err, ErrAuthentication) &&
+		(apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
 }
 
 func (d directoryService) logFallback(ctx context.Context, err error) {

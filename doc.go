@@ -176,8 +176,9 @@
 // [ErrNotFound] (404), [ErrConflict] (409), [ErrRateLimited] (429) and
 // [ErrServer] (any 5xx). Other statuses (a 405, a 422, or a redirect the
 // client did not follow because it would have turned a write into a GET or
-// sent it to another host) match none, but are still an *Error. Error() is one short line: it never repeats control characters
-// or the client's own credentials, and nothing of a create's answer.
+// sent it to another host) match none, but are still an *Error. Error() is
+// one short line: it never repeats control characters or the client's own
+// credentials, and nothing of a create's answer.
 //
 // A 2xx answer that is not what the call expects is an error too, never a
 // zero value: an HTML page, truncated JSON, a body over [MaxResponseBytes],

@@ -6,51 +6,38 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
-// limitedServer answers GET token requests as a Bitbucket with rate limiting
-// on: a token bucket of burst requests refilled at rps a second; a request
-// over the limit gets 429 with Retry-After: 1.
-type limitedServer struct {
-	URL            string
-	ok, limited429 atomic.Int64
-}
-
-func newLimitedServer(t *testing.T, rps float64, burst int) *limitedServer {
+// limitedFake is the fake Bitbucket with its rate limiting on, as an
+// administrator may set it: buckets of burst requests per user, refilled at
+// rps a second; a request over the limit gets 429 with Retry-After.
+func limitedFake(t *testing.T, rps float64, burst int) *accesstokenstest.Server {
 	t.Helper()
-	ls := &limitedServer{}
-	bucket := rate.NewLimiter(rate.Limit(rps), burst)
-	token := fixture(t, "token.json")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, contextPath+"/rest/") {
-			t.Errorf("unexpected request %s", r.URL.Path)
-		}
-		if !bucket.Allow() {
-			ls.limited429.Add(1)
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"Rate limit exceeded"}]}`))
-			return
-		}
-		ls.ok.Add(1)
-		writeJSON(w, http.StatusOK, token)
-	}))
+	srv := accesstokenstest.NewServer(accesstokenstest.WithRateLimit(accesstokenstest.RateLimit{Burst: burst, RefillPerSecond: rps}))
 	t.Cleanup(srv.Close)
-	ls.URL = srv.URL + contextPath
-	return ls
+	return srv
 }
 
-// hammer runs calls calls in each of goroutines goroutines at once and returns the failures.
+// statuses counts the fake's answers by status.
+func statuses(srv *accesstokenstest.Server) map[int]int {
+	n := map[int]int{}
+	for _, r := range srv.Requests() {
+		n[r.Status]++
+	}
+	return n
+}
+
+// hammer makes calls calls in each of goroutines goroutines at once, as
+// admin listing project PRJ's tokens, and returns the failures.
 func hammer(t *testing.T, c *accesstokens.Client, goroutines, calls int) []error {
 	t.Helper()
 	ctx := testContext(t)
@@ -64,7 +51,7 @@ func hammer(t *testing.T, c *accesstokens.Client, goroutines, calls int) []error
 			defer wg.Done()
 			<-start
 			for range calls {
-				if _, err := c.Tokens.Get(ctx, accesstokens.ProjectScope("PRJ"), "075905477751"); err != nil {
+				if _, err := c.Tokens.List(ctx, accesstokens.ProjectScope("PRJ"), nil); err != nil {
 					mu.Lock()
 					failures = append(failures, err)
 					mu.Unlock()
@@ -82,14 +69,15 @@ func hammer(t *testing.T, c *accesstokens.Client, goroutines, calls int) []error
 // server answers at most a handful of 429s and every call succeeds.
 func TestRateLimitKeeps32GoroutinesWithinTheServersLimit(t *testing.T) {
 	t.Parallel()
-	srv := newLimitedServer(t, 10, 20)
-	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken("test-token"), accesstokens.WithRateLimit(10, 20))
+	srv := limitedFake(t, 10, 20)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"), accesstokens.WithRateLimit(10, 20))
 	require.NoError(t, err)
 	failures := hammer(t, c, 32, 2)
-	t.Logf("429s: %d, successes: %d", srv.limited429.Load(), srv.ok.Load())
+	answers := statuses(srv)
+	t.Logf("answers by status: %v", answers)
 	assert.Empty(t, failures)
-	assert.EqualValues(t, 64, srv.ok.Load())
-	assert.LessOrEqual(t, srv.limited429.Load(), int64(5), "more than a handful of 429s")
+	assert.Equal(t, 64, answers[http.StatusOK])
+	assert.LessOrEqual(t, answers[http.StatusTooManyRequests], 5, "more than a handful of 429s")
 }
 
 // TestWithoutRateLimitTheSameLoadMeetsTheServersLimit shows that the server
@@ -97,11 +85,11 @@ func TestRateLimitKeeps32GoroutinesWithinTheServersLimit(t *testing.T) {
 // retries, to count the refusals) gets many 429s.
 func TestWithoutRateLimitTheSameLoadMeetsTheServersLimit(t *testing.T) {
 	t.Parallel()
-	srv := newLimitedServer(t, 10, 20)
-	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	srv := limitedFake(t, 10, 20)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
 	require.NoError(t, err)
 	failures := hammer(t, c, 32, 2)
-	t.Logf("429s: %d, successes: %d", srv.limited429.Load(), srv.ok.Load())
+	t.Logf("answers by status: %v", statuses(srv))
 	assert.Greater(t, len(failures), 5)
 	for _, err := range failures {
 		assert.ErrorIs(t, err, accesstokens.ErrRateLimited)
@@ -189,7 +177,8 @@ func TestA429WithoutRateLimitHoldsNobodyElse(t *testing.T) {
 }
 
 // TestRateLimitWaitEndsWithTheContext: a request queued behind the limiter
-// gives up when its context ends, without reaching the server.
+// gives up when its context ends, without reaching the server, and a create
+// given up so is known not to have been sent (no ErrOutcomeUnknown).
 func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 	t.Parallel()
 	ts, c := newTestServer(t, accesstokens.WithRateLimit(0.001, 1)) // one request, then one every 1000 s
@@ -203,6 +192,7 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 		Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "a create that never left did nothing")
 	assert.Zero(t, ts.count(http.MethodPut, "/projects/PRJ"), "the create never left")
 }
 

@@ -216,7 +216,7 @@ func (r *rotator) run(ctx context.Context, tokenID string) (*Rotation, error) {
 		return rot, r.createFailed(ctx, rot, req.Name, before, err)
 	}
 	rot.New = created
-	if created.Token.Reveal() == "" {
+	if created.Token.IsZero() {
 		return rot, r.undoNew(ctx, rot, "create", errors.New("the create answered the new token without its secret"))
 	}
 	if err := ctx.Err(); err != nil {
@@ -317,17 +317,10 @@ func (r *rotator) createFailed(ctx context.Context, rot *Rotation, name string, 
 		return e
 	}
 	stray := strays[0]
-	switch state, err := r.revoke(cctx, cctx, stray); state {
-	case tokenGone:
-		e.Outcome = fmt.Sprintf("the server had created token %s anyway; it was revoked: nothing was changed", stray)
-	case tokenExists:
-		e.Cleanup = err
-		e.Existing = append(e.Existing, stray)
-		e.Outcome = fmt.Sprintf("the server had created token %s anyway, and revoking it failed", stray)
-	default:
-		e.Cleanup = err
-		e.Unconfirmed = append(e.Unconfirmed, stray)
-		e.Outcome = fmt.Sprintf("the server had created token %s anyway; revoking it failed and whether it still exists is unknown", stray)
+	state := r.cleanUp(cctx, e, stray)
+	e.Outcome = fmt.Sprintf("the server had created token %s anyway; %s", stray, revokeOutcome[state])
+	if state == tokenGone {
+		e.Outcome += ": nothing was changed"
 	}
 	return e
 }
@@ -350,20 +343,37 @@ func (r *rotator) undoNew(ctx context.Context, rot *Rotation, step string, cause
 	e := &RotateError{Scope: r.scope, OldID: rot.Old.ID, NewID: newID, Step: step, Err: cause, Existing: []string{rot.Old.ID}}
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	switch state, err := r.revoke(cctx, cctx, newID); state {
-	case tokenGone:
-		rot.New = nil
-		e.Outcome = fmt.Sprintf("the new token %s was revoked again and the old one left in place", newID)
-	case tokenExists:
-		e.Cleanup = err
-		e.Existing = append(e.Existing, newID)
-		e.Outcome = fmt.Sprintf("revoking the new token %s again failed: its secret is in Rotation.New; revoke it or use it", newID)
-	default:
-		e.Cleanup = err
-		e.Unconfirmed = append(e.Unconfirmed, newID)
-		e.Outcome = fmt.Sprintf("revoking the new token %s again failed and whether it still exists is unknown: its secret is in Rotation.New", newID)
+	if state := r.cleanUp(cctx, e, newID); state != tokenGone {
+		e.Outcome = fmt.Sprintf("the new token %s was to be revoked again, but %s: its secret is in Rotation.New", newID, revokeOutcome[state])
+		return e
 	}
+	rot.New = nil
+	e.Outcome = fmt.Sprintf("the new token %s was revoked again and the old one left in place", newID)
 	return e
+}
+
+// cleanUp revokes id, a token Rotate made and the caller will not get, and
+// records in e what is left: id among Existing or Unconfirmed, and the
+// clean-up error.
+func (r *rotator) cleanUp(ctx context.Context, e *RotateError, id string) tokenState {
+	state, err := r.revoke(ctx, ctx, id)
+	switch state {
+	case tokenExists:
+		e.Existing = append(e.Existing, id)
+	case tokenUnknown:
+		e.Unconfirmed = append(e.Unconfirmed, id)
+	}
+	if state != tokenGone {
+		e.Cleanup = err
+	}
+	return state
+}
+
+// revokeOutcome says in words how a clean-up revoke ended.
+var revokeOutcome = [...]string{
+	tokenGone:    "it was revoked",
+	tokenExists:  "revoking it failed",
+	tokenUnknown: "revoking it failed and whether it still exists is unknown",
 }
 
 // revokeOld revokes the old token after the new one was delivered. On

@@ -94,6 +94,15 @@ func (l envelopeListener) Accept() (net.Conn, error) {
 
 type envelopeConn struct{ net.Conn }
 
+// CloseWrite half-closes the connection when the wrapped one can, as net/http does before it
+// closes a connection whose client may still be sending.
+func (c envelopeConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // goErrorHeaders follows the status line of every answer net/http's server writes by itself.
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 

@@ -87,3 +87,38 @@ func ExampleParseWhere() {
 	// ci-deploy true
 	// laptop false
 }
+
+// Audit every scope of a server: here the fake's demo world, as the
+// command's --demo does.
+func ExampleTargets() {
+	srv := accesstokenstest.NewServer(accesstokenstest.WithWorld(accesstokenstest.DemoWorld()),
+		accesstokenstest.WithClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	defer srv.Close()
+	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	targets, err := audit.Targets(ctx, client.Directory)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := audit.Options{Rules: audit.Rules{Now: srv.Now()}}
+	sum, err := audit.Run(ctx, client.Tokens, targets, opts, func(audit.Token) error { return nil })
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d scopes read, %d failed, %d tokens\n", sum.ScopesRead, len(sum.Failed), sum.Tokens)
+	for _, f := range audit.AllFindings() {
+		fmt.Printf("%s: %d\n", f, sum.Findings[f])
+	}
+	// Output:
+	// 27 scopes read, 0 failed, 54 tokens
+	// expired: 14
+	// expiring: 14
+	// no-expiry: 13
+	// never-used: 20
+	// unused: 18
+	// admin: 11
+	// inactive-owner: 4
+}

@@ -76,7 +76,8 @@ func (s *Summary) Complete() bool { return len(s.Failed) == 0 }
 // the client's retries, …) is recorded in Summary.Failed and the run goes on.
 // An authentication failure (accesstokens.ErrAuthentication) stops the run at
 // once with an error, so that a server that locks accounts after failed
-// logins is not hammered; so does a cancelled ctx, with ctx's error. An error
+// logins is not hammered (the first scope is read alone until the server has
+// answered it, so wrong credentials meet a single 401); so does a cancelled ctx, with ctx's error. An error
 // from emit stops the run and is returned as it is. Run always returns the
 // Summary of what was emitted, with or without an error.
 //
@@ -96,12 +97,26 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 	}
 	close(queue)
 	results := make(chan *batch, r.workers)
+	// The first scope is read alone until the server has answered it: wrong
+	// credentials then meet one 401, not one per worker, on a server that
+	// locks an account after a few failed logins.
+	firstAnswer := make(chan struct{})
 	var wg sync.WaitGroup
-	for range r.workers {
+	for n := range r.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := worker{run: r, tokens: tokens, ctx: runCtx, stop: stop, results: results}
+			if n == 0 {
+				w.answered = sync.OnceFunc(func() { close(firstAnswer) })
+				defer w.answered() // also when the queue was empty or the read stopped early
+			} else {
+				select {
+				case <-firstAnswer:
+				case <-runCtx.Done():
+					return
+				}
+			}
 			for i := range queue {
 				if !w.read(i) {
 					return
@@ -276,6 +291,11 @@ type worker struct {
 	days    []int // DaysLeft values: chunks that grow, never reallocated under a token's pointer
 	opts    accesstokens.ListOptions
 	readErr error
+
+	// answered, for the run's first worker only, lets the others start: it
+	// is called once the first scope has a token, or has been read or
+	// refused (after an authentication failure has stopped the run).
+	answered func()
 }
 
 // read reads one target and hands its tokens over in batches. It returns
@@ -287,10 +307,16 @@ func (w *worker) read(target int) bool {
 	w.target, w.b = target, newBatch(target)
 	w.opts = accesstokens.ListOptions{Limit: w.run.pageSize}
 	w.readErr = nil
+	if w.answered != nil {
+		defer w.answered() // after the stop below, if credentials failed
+	}
 	for t, err := range w.tokens.All(w.ctx, w.run.targets[target].Scope, &w.opts) {
 		if err != nil {
 			w.readErr = err
 			break
+		}
+		if w.answered != nil {
+			w.answered()
 		}
 		if !w.add(&t) {
 			return false

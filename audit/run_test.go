@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/stretchr/testify/assert"
@@ -91,7 +92,10 @@ func TestRunReadsExactlyConcurrencyScopesAtOnce(t *testing.T) {
 			full := make(chan struct{})
 			var once sync.Once
 			stub := &stubTokens{count: func(accesstokens.Scope) int { return 10 }}
-			stub.enter = func(context.Context, accesstokens.Scope) error {
+			stub.enter = func(_ context.Context, s accesstokens.Scope) error {
+				if scopeIndex(s) == 0 {
+					return nil // the first scope is read alone (see TestRunReadsTheFirstScopeAloneUntilItIsAnswered)
+				}
 				if stub.inflight.Load() >= int64(tc.want) {
 					once.Do(func() { close(full) })
 				}
@@ -104,6 +108,33 @@ func TestRunReadsExactlyConcurrencyScopesAtOnce(t *testing.T) {
 			assert.Equal(t, 600, sum.Tokens)
 		})
 	}
+}
+
+// TestRunReadsTheFirstScopeAloneUntilItIsAnswered: with wrong credentials,
+// a run of 8 workers over 100 scopes makes one request, not eight.
+func TestRunReadsTheFirstScopeAloneUntilItIsAnswered(t *testing.T) {
+	t.Parallel()
+	authErr := fmt.Errorf("GET /projects/P0: 401: %w", accesstokens.ErrAuthentication)
+	var calls atomic.Int64
+	second := make(chan struct{})
+	var secondOnce sync.Once
+	stub := &stubTokens{count: func(accesstokens.Scope) int { return 3 }}
+	stub.enter = func(context.Context, accesstokens.Scope) error {
+		if calls.Add(1) == 1 {
+			// Hold the first listing a moment: any other worker that is
+			// not waiting for its answer starts meanwhile (and is counted).
+			select {
+			case <-second:
+			case <-time.After(100 * time.Millisecond):
+			}
+		} else {
+			secondOnce.Do(func() { close(second) })
+		}
+		return authErr
+	}
+	_, err := Run(context.Background(), stub, scopes(100), Options{Concurrency: 8}, func(Token) error { return nil })
+	require.ErrorIs(t, err, accesstokens.ErrAuthentication)
+	assert.EqualValues(t, 1, calls.Load(), "listings made with wrong credentials")
 }
 
 func TestRunNeverStartsMoreWorkersThanScopes(t *testing.T) {

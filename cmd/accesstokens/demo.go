@@ -6,10 +6,13 @@ import (
 )
 
 // connectDemo starts the built-in fake Bitbucket on loopback, seeded with
-// the demo world, and returns a client acting on it as the demo admin. The
-// fake stops when the Factory closes.
+// the generated demo world (accesstokenstest.DemoWorld: 8 users, two of them
+// deactivated, 4 projects, 14 repositories, 3 archived, 54 tokens covering
+// every finding, dated relative to now), and returns a client acting on it
+// as the demo admin. The fake stops when the Factory closes: each run starts
+// from the same world.
 func (f *Factory) connectDemo(opts []accesstokens.Option) (*Connection, error) {
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithWorld(accesstokenstest.DemoWorld()))
 	f.closers = append(f.closers, srv.Close)
 	opts = append(opts, accesstokens.WithBasicAuth(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword))
 	client, err := accesstokens.NewClient(srv.URL, opts...)

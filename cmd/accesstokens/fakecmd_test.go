@@ -24,8 +24,12 @@ import (
 // one cmd/accesstokens-fake serves) on loopback in the test process, which
 // the accesstokens processes reach through BITBUCKET_URL. Scripts drive it:
 //
-//	fake start [-empty] [-ago AGE]      start it; its clock starts AGE (e.g. 200d) before now
+//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R]  start it; its clock is pinned AGE
+//	                                    (e.g. 200d) before now; W: demo, or PROJECTSxREPOSxUSERSxTOKENS
+//	                                    (accesstokenstest.World); B:R: Bitbucket's per-user rate limit
 //	fake user [-admin] NAME [PASSWORD]  add a user
+//	fake deactivate USER | fake archive KEY SLUG
+//	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
 //	fake project KEY | fake repo KEY SLUG
 //	fake token [-as VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
 //	fake seed SCOPE N                   add N plain tokens
@@ -80,6 +84,15 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			password = fs.Arg(1)
 		}
 		st.fake.AddUser(fs.Arg(0), password, *admin)
+	case "deactivate":
+		needArgs(ts, args, 1, "fake deactivate USER")
+		st.fake.SetUserActive(args[0], false)
+	case "archive":
+		needArgs(ts, args, 2, "fake archive KEY SLUG")
+		st.fake.SetRepoArchived(args[0], args[1], true)
+	case "compare":
+		needArgs(ts, args, 1, "fake compare FILE")
+		compareInventory(ts, st.fake, ts.ReadFile(args[0]))
 	case "project":
 		needArgs(ts, args, 1, "fake project KEY")
 		st.fake.AddProject(args[0], args[0]+" project")
@@ -163,6 +176,8 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake start", flag.ContinueOnError)
 	empty := fs.Bool("empty", false, "no demo users, project or repository (admin is still added)")
 	ago := fs.String("ago", "0d", "start the clock this long before now")
+	world := fs.String("world", "", "a generated world: demo, or PROJECTSxREPOSxUSERSxTOKENS")
+	rateLimit := fs.String("rate-limit", "", "per-user rate limit BURST:REFILL_PER_S, as Bitbucket's")
 	ts.Check(fs.Parse(args))
 	opts := []accesstokenstest.Option{
 		accesstokenstest.WithClock(time.Now().Add(-parseAge(ts, *ago))),
@@ -170,6 +185,14 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 	if *empty {
 		opts = append(opts, accesstokenstest.WithEmptyWorld())
+	}
+	if *world != "" {
+		opts = append(opts, accesstokenstest.WithWorld(parseWorld(ts, *world)))
+	}
+	if *rateLimit != "" {
+		rl, err := accesstokenstest.ParseRateLimit(*rateLimit)
+		ts.Check(err)
+		opts = append(opts, accesstokenstest.WithRateLimit(rl))
 	}
 	st.fake = accesstokenstest.NewFake(opts...)
 	if *empty {
@@ -431,4 +454,22 @@ func lookPath(ts *testscript.TestScript, prog string) string {
 	}
 	ts.Fatalf("%s not found on the script's PATH", prog)
 	return ""
+}
+
+// parseWorld reads "demo" or "PROJECTSxREPOSxUSERSxTOKENS".
+func parseWorld(ts *testscript.TestScript, spec string) accesstokenstest.World {
+	if spec == "demo" {
+		return accesstokenstest.DemoWorld()
+	}
+	parts := strings.Split(spec, "x")
+	if len(parts) != 4 {
+		ts.Fatalf("fake start -world %q: want demo or PROJECTSxREPOSxUSERSxTOKENS", spec)
+	}
+	n := make([]int, 4)
+	for i, p := range parts {
+		var err error
+		n[i], err = strconv.Atoi(p)
+		ts.Check(err)
+	}
+	return accesstokenstest.World{Projects: n[0], ReposPerProject: n[1], Users: n[2], TokensPerScope: n[3], Seed: 1}
 }

@@ -176,7 +176,7 @@ func revokeAll(ctx context.Context, io *IOStreams, tokens accesstokens.TokensSer
 			stopped = errors.New("authentication failed, stopping")
 		default:
 			failed++
-			fmt.Fprintf(io.ErrOut, "failed  %s: %s\n", it, revokeFailure(err))
+			fmt.Fprintf(io.ErrOut, "failed  %s: %s\n", it, revokeFailure(it, err))
 		}
 	}
 	left := len(items) - revoked
@@ -187,12 +187,9 @@ func revokeAll(ctx context.Context, io *IOStreams, tokens accesstokens.TokensSer
 }
 
 // revokeFailure says what a failed revoke means for the token.
-func revokeFailure(err error) string {
-	switch {
-	case errors.Is(err, accesstokens.ErrOutcomeUnknown):
-		return errText(err) + " (the token may or may not be revoked: check with get)"
-	case errors.Is(err, context.Canceled):
-		return errText(err) + " (abandoned: the token may or may not be revoked: check with get)"
+func revokeFailure(it revokeItem, err error) string {
+	if errors.Is(err, accesstokens.ErrOutcomeUnknown) || errors.Is(err, context.Canceled) {
+		return fmt.Sprintf("%s; it may or may not be revoked: check with 'accesstokens get %s %s'", errText(err), it.scope, it.id)
 	}
 	return errText(err)
 }

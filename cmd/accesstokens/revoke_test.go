@@ -63,7 +63,7 @@ func TestRevokeAllSaysWhenAnOutcomeIsUnknown(t *testing.T) {
 	stub := &deleteStub{answers: map[string]error{"1": fmt.Errorf("connection reset: %w", accesstokens.ErrOutcomeUnknown)}}
 	io, _, errOut := testIO(false)
 	_ = revokeAll(context.Background(), io, stub, revokeItems("1"))
-	assert.Equal(t, "failed  project:PRJ 1: connection reset: outcome unknown (the token may or may not be revoked: check with get)\n", errOut.String())
+	assert.Equal(t, "failed  project:PRJ 1: connection reset: outcome unknown; it may or may not be revoked: check with 'accesstokens get project:PRJ 1'\n", errOut.String())
 }
 
 func TestRevokeItemNamesTheTokenWhenKnown(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -16,9 +17,9 @@ import (
 // runs the real main in a fresh process (real exit codes, real streams,
 // real signals).
 func TestMain(m *testing.M) {
-	testscript.RunMain(m, map[string]func() int{
-		"accesstokens": func() int {
-			return run(context.Background(), os.Args[1:], SystemIO(), os.Getenv)
+	testscript.Main(m, map[string]func(){
+		"accesstokens": func() {
+			os.Exit(run(context.Background(), os.Args[1:], SystemIO(), os.Getenv))
 		},
 	})
 }
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 //	fake …                      start and drive the fake server (see fakeCmd)
 //	interrupt …                 signal a command while a request is held (see cmdInterrupt)
 //	perm MODE FILE              FILE's permission bits must be MODE (octal, e.g. 0600)
+//	capture VAR REGEXP          $VAR = the first group of REGEXP in the last stdout
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -48,6 +50,7 @@ func TestScripts(t *testing.T) {
 			"fake":      cmdFake,
 			"interrupt": cmdInterrupt,
 			"perm":      cmdPerm,
+			"capture":   cmdCapture,
 		},
 	})
 }
@@ -89,7 +92,25 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 	info, err := os.Stat(ts.MkAbs(args[1]))
 	ts.Check(err)
 	got := info.Mode().Perm()
-	if (got == os.FileMode(want)) == neg {
-		ts.Fatalf("%s has mode %#o; want %s%#o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	if neg && got == os.FileMode(want) {
+		ts.Fatalf("%s has mode %#o", args[1], got)
 	}
+	if !neg && got != os.FileMode(want) {
+		ts.Fatalf("%s has mode %#o, want %#o", args[1], got, want)
+	}
+}
+
+// cmdCapture sets an environment variable from the last command's stdout,
+// so that a script can use an id it printed.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: capture VAR REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("capture: no match for %q (with a group) in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -91,10 +90,4 @@ func reportFailedScopes(w io.Writer, s *audit.Summary) int {
 	}
 	fmt.Fprintf(w, "accesstokens: incomplete: %d of %d scopes could not be read\n", len(s.Failed), len(s.Failed)+s.ScopesRead)
 	return exitFailed
-}
-
-// stopsEverything reports errors after which no further request should be
-// sent: wrong credentials (Bitbucket may lock the account behind a CAPTCHA).
-func stopsEverything(err error) bool {
-	return errors.Is(err, accesstokens.ErrAuthentication)
 }

@@ -63,7 +63,7 @@ func demoTour(ctx context.Context, out io.Writer, srv *accesstokenstest.Server, 
 		if err != nil {
 			return err
 		}
-		say("   %s: secret %s, shown only now (as a value it prints %v)", tok.Name, mask(tok.Token), tok.Token)
+		say("   %s: secret %s, shown only now (as a value it prints %v)", tok.Name, tok.Token.Masked(), tok.Token)
 	}
 
 	say("\n2. alice lists them, newest first")
@@ -83,7 +83,7 @@ func demoTour(ctx context.Context, out io.Writer, srv *accesstokenstest.Server, 
 	if err != nil {
 		return err
 	}
-	say("   new %s: %d days, secret %s; old one revoked: %t", rot.New.Name, rot.New.ExpiryDays(), mask(rot.New.Token), rot.OldRevoked)
+	say("   new %s: %d days, secret %s; old one revoked: %t", rot.New.Name, rot.New.ExpiryDays(), rot.New.Token.Masked(), rot.OldRevoked)
 
 	say("\n4. admin requires expiry; a token that never expires is refused, naming the rule")
 	admin, err := l.as(srv, "admin")
@@ -104,12 +104,4 @@ func demoTour(ctx context.Context, out io.Writer, srv *accesstokenstest.Server, 
 	say("\n5. bob, without rights on PRJ, may not list them: %t: %v", errors.Is(err, accesstokens.ErrUnauthorized), err)
 	say("\nDone. The fake server stops with this program.")
 	return admin.Admin.DeleteExpiryPolicy(ctx)
-}
-
-// mask shows at most the last four characters of a secret, none of a short one.
-func mask(s accesstokens.Secret) string {
-	if v := s.Reveal(); len(v) > 8 {
-		return "************" + v[len(v)-4:]
-	}
-	return "************"
 }

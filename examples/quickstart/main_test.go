@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
@@ -26,11 +27,11 @@ func TestQuickstartTellsTheWholeStoryOnTheFake(t *testing.T) {
 
 	text := out.String()
 	for _, want := range []string{
-		"ci-pipeline: secret ************",
+		"ci-pipeline: secret BBDC-…",
 		"(as a value it prints [REDACTED])",
 		"nightly-backup   7-day token; expires within 14 days: true",
 		"ci-pipeline     90-day token; expires within 14 days: false",
-		"new ci-pipeline: 90 days, secret ************",
+		"new ci-pipeline: 90 days, secret BBDC-…",
 		"old one revoked: true",
 		"bad request: true: accesstokens: PUT ",
 		"may not list them: true: accesstokens: GET ",
@@ -42,7 +43,7 @@ func TestQuickstartTellsTheWholeStoryOnTheFake(t *testing.T) {
 	require.Len(t, minted, 3, "two creates and a rotation")
 	for _, secret := range minted {
 		assert.NotContains(t, text, secret)
-		assert.Contains(t, text, "************"+secret[len(secret)-4:], "each secret shows its last four characters")
+		assert.Contains(t, text, accesstokens.NewSecret(secret).Masked(), "each secret shows its last four characters")
 	}
 	assert.Zero(t, srv.ExpiryPolicy(), "the tour removes the policy it set")
 	assert.Len(t, srv.Tokens(), 2, "ci-pipeline was replaced, not doubled")

@@ -109,11 +109,8 @@ func demo(ctx context.Context, out io.Writer, scope accesstokens.Scope, reveal b
 
 // show is the secret whole when reveal, else at most its last four characters.
 func show(s accesstokens.Secret, reveal bool) string {
-	switch v := s.Reveal(); {
-	case reveal:
-		return v + " (store it now: the server never shows it again)"
-	case len(v) > 8:
-		return "************" + v[len(v)-4:] + " (masked; -reveal prints it whole)"
+	if reveal {
+		return s.Reveal() + " (store it now: the server never shows it again)"
 	}
-	return "************"
+	return s.Masked() + " (masked; -reveal prints it whole)"
 }

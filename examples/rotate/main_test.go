@@ -39,7 +39,7 @@ func TestDemoRotatesATokenInEveryKindOfScope(t *testing.T) {
 		require.NoError(t, run(testContext(t), &out, []string{"-scope", scope}), scope)
 		text := out.String()
 		assert.Contains(t, text, "created token ")
-		assert.Contains(t, text, `"deploy-bot", 30 days; secret: ************`)
+		assert.Contains(t, text, `"deploy-bot", 30 days; secret: BBDC-…`)
 		assert.Contains(t, text, "(masked; -reveal prints it whole)")
 		assert.Contains(t, text, "revoked the old token ")
 	}
