@@ -65,12 +65,10 @@ type transport struct {
 	// echoes request headers. Behind a pointer for the same reason.
 	echoes    *[]string
 	userAgent string
-	// userAgentHeader is userAgent as a header value, built once (shared like headerJSON).
-	userAgentHeader []string
-	logger          *slog.Logger
-	retry           *retryablehttp.Client
-	policy          RetryPolicy
-	maxBody         int64
+	logger    *slog.Logger
+	retry     *retryablehttp.Client
+	policy    RetryPolicy
+	maxBody   int64
 }
 
 // Option configures a Client; see the With… functions.
@@ -276,7 +274,6 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
 	}
-	t.userAgentHeader = []string{t.userAgent}
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
@@ -631,11 +628,6 @@ func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs [
 	return st.result(resp, err, out)
 }
 
-// headerJSON is the Accept and Content-Type value of every request. It is
-// shared, which is safe: a RoundTripper must not modify a request, and
-// net/http copies the headers before following a redirect.
-var headerJSON = []string{"application/json"}
-
 // newRequest builds the request by hand from pre-split parts, so no URL is
 // parsed on the hot path.
 func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte, flags callFlags) (*retryablehttp.Request, error) {
@@ -651,15 +643,15 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 	}
 	hreq.Host = t.host
 	h := hreq.Header
-	h["Accept"] = headerJSON
-	h["User-Agent"] = t.userAgentHeader
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", t.userAgent)
 	if t.authorization != nil {
-		h["Authorization"] = []string{*t.authorization}
+		h.Set("Authorization", *t.authorization)
 	}
 	req := &retryablehttp.Request{Request: hreq}
 	req.SetResponseHandler(readAnswer)
 	if body != nil {
-		h["Content-Type"] = headerJSON
+		h.Set("Content-Type", "application/json")
 		if err := req.SetBody(body); err != nil {
 			return nil, err
 		}
