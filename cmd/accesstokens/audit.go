@@ -101,10 +101,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	spin := newSpinner(opts.IO, "listing users, projects and repositories")
-	spin.tick()
-	targets, err := opts.Select.targets(ctx, conn)
-	spin.done()
+	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
 	if err != nil {
 		return err
 	}
@@ -112,20 +109,25 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if rules.Now.IsZero() {
 		rules.Now = conn.Now()
 	}
-	w, err := audit.NewWriter(opts.Format, opts.IO.Out, meta)
+	bar := newProgress(opts.IO, len(targets))
+	out, flush := bar.stdout(opts.IO)
+	w, err := audit.NewWriter(opts.Format, out, meta)
 	if err != nil {
 		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
 	}
-	bar := newProgress(opts.IO, len(targets))
 	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
 		Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update,
 	}, w.Write)
 	bar.done()
 	if err != nil {
 		_ = w.Close(*summary) // complete lines for what was read; the exit code and message say it stopped
+		_ = flush()
 		return fmt.Errorf("audit stopped: %w", err)
 	}
 	if err := w.Close(*summary); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
 		return err
 	}
 	return silentExit(worstCode(reportFailedScopes(opts.IO.ErrOut, summary), failOnCode(opts.IO, summary, opts.FailOn)))

@@ -206,10 +206,7 @@ func runRevokeWhere(ctx context.Context, opts *RevokeOptions, conn *Connection) 
 	if _, err := serverMeta(ctx, conn); err != nil {
 		return err
 	}
-	spin := newSpinner(opts.IO, "listing users, projects and repositories")
-	spin.tick()
-	targets, err := opts.Select.targets(ctx, conn)
-	spin.done()
+	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
 	if err != nil {
 		return err
 	}
