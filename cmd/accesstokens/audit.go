@@ -120,9 +120,14 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	}, w.Write)
 	bar.done()
 	if err != nil {
-		_ = w.Close(*summary) // complete lines for what was read; the exit code and message say it stopped
+		// The report keeps what was read and says, in scopes.failed, what was not: it never looks complete.
+		notRead := fmt.Errorf("not read: the audit stopped: %s", errText(err))
+		for _, sc := range summary.Unread {
+			summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: notRead})
+		}
+		_ = w.Close(*summary)
 		_ = flush()
-		return fmt.Errorf("audit stopped: %w", err)
+		return fmt.Errorf("audit stopped, %d of %s were not read: %w", len(summary.Unread), plural(len(targets), "scope"), err)
 	}
 	if err := w.Close(*summary); err != nil {
 		return err
