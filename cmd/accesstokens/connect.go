@@ -197,7 +197,9 @@ func connError(err error) error {
 	if where == "" {
 		where = inv.Field
 	}
-	return usageError("%s: %s", where, inv.Reason)
+	// The SDK names its option; the command's user has a flag and a variable.
+	reason := strings.ReplaceAll(inv.Reason, "WithInsecureHTTP()", "--insecure-http (or BITBUCKET_INSECURE_HTTP=1)")
+	return usageError("%s: %s", where, reason)
 }
 
 func envTrue(v string) bool {
