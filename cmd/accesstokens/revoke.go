@@ -57,6 +57,7 @@ Ctrl-C finishes the revoke in flight, starts no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
   accesstokens revoke --all --where expired
   accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes`,
+		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {
 				return err

@@ -52,7 +52,8 @@ what it can).`,
 		Example: `  accesstokens rotate project:PRJ 075905477751 --secret-to ci.token --force
   accesstokens rotate repo:PRJ/app 075905477751 --secret-to app.token --exec 'vault kv put secret/ci token=-'
   accesstokens rotate user:alice 075905477751 --keep-old --expiry-days 30 --secret-to -`,
-		Args: argsBetween(2, 2, "SCOPE and ID"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
