@@ -66,7 +66,7 @@ token has one of the named findings (1 still wins).`,
 			if opts.Rules, err = rules.parse(); err != nil {
 				return err
 			}
-			if failOn != "" {
+			if cmd.Flags().Changed("fail-on") { // an empty list too: a CI gate that checks nothing is a mistake
 				if opts.FailOn, err = audit.ParseFindings(failOn); err != nil {
 					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
