@@ -364,7 +364,11 @@ func (w *worker) add(t *accesstokens.AccessToken) bool {
 		w.b = newBatch(w.target)
 	}
 	tg := &w.run.targets[w.target]
-	set, left := judge(tg.Scope, t, tg.OwnerActive, &w.run.rules)
+	ownerActive := tg.OwnerActive
+	if tg.OwnerFromTokens && t.User != nil {
+		ownerActive = t.User.Active
+	}
+	set, left := judge(tg.Scope, t, ownerActive, &w.run.rules)
 	tok := Token{Scope: tg.Scope, AccessToken: *t, Findings: set.list()}
 	if t.ExpiryDate != nil {
 		if len(w.days) == cap(w.days) {
