@@ -129,6 +129,7 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	}
 	opts := []accesstokens.Option{accesstokens.WithUserAgent(userAgent)}
 	if f.conn.verbose {
+		f.IO.NoProgress = true
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	if f.conn.rate > 0 {

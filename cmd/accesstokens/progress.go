@@ -34,7 +34,7 @@ func progressOptions(io *IOStreams, description string) []progressbar.Option {
 // newSpinner shows that something is under way when its size is unknown
 // (listing the server's scopes).
 func newSpinner(io *IOStreams, description string) *progress {
-	if !io.ErrTTY {
+	if !io.showProgress() {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions(-1, progressOptions(io, description)...)}
@@ -49,7 +49,7 @@ func (p *progress) tick() {
 
 // newProgress shows a bar of total scopes.
 func newProgress(io *IOStreams, total int) *progress {
-	if !io.ErrTTY {
+	if !io.showProgress() {
 		return &progress{}
 	}
 	opts := append(progressOptions(io, "reading scopes"), progressbar.OptionShowCount())

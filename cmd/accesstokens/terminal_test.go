@@ -96,3 +96,28 @@ func TestAuditOnOneTerminalKeepsEveryLineWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestVerboseTurnsTheProgressBarOff: -v's request log lines own stderr; a
+// bar redrawn between them would break them (seen in tmux: the bar in front
+// of every few log lines).
+func TestVerboseTurnsTheProgressBarOff(t *testing.T) {
+	t.Parallel()
+	for _, verbose := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ErrTTY: true}
+		args := []string{"audit", "--all", "--demo", "-o", "jsonl"}
+		if verbose {
+			args = append(args, "-v")
+		}
+		code := run(context.Background(), args, io, func(string) string { return "" })
+		require.Equal(t, exitOK, code, errOut.String())
+		bar := `\(\d+/\d+\)`
+		if verbose {
+			assert.Contains(t, errOut.String(), `msg="accesstokens: attempt"`, "-v logs requests")
+			assert.NotRegexp(t, bar, errOut.String(), "no bar with -v")
+			assert.NotContains(t, errOut.String(), "\r", "nothing redrawn with -v")
+		} else {
+			assert.Regexp(t, bar, errOut.String(), "the bar on a terminal stderr")
+		}
+	}
+}
