@@ -54,6 +54,8 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 		sub.GroupID = "server"
 		cmd.AddCommand(sub)
 	}
+	setUpCompletion(cmd)
+	registerCompletions(cmd)
 	return cmd
 }
 
