@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +42,9 @@ func NewCmdRotate(f *Factory, runF func(context.Context, *RotateOptions) error) 
 over, then revoke the old one. The new secret goes to --secret-to (required: a file
 created 0600, never overwritten without --force, or - for stdout) and, with --exec
 CMD, also to CMD, run by the shell with the secret on its stdin and
-ACCESSTOKENS_TOKEN_ID, ACCESSTOKENS_SCOPE in its environment. If CMD fails, the new
+ACCESSTOKENS_TOKEN_ID, ACCESSTOKENS_SCOPE in its environment (without
+BITBUCKET_PASSWORD and BITBUCKET_TOKEN: CMD never sees the credentials
+rotate itself uses). If CMD fails, the new
 token is revoked, the old one kept and no file left behind.
 
 --keep-old leaves the old token for an overlap window: revoke it later with
@@ -142,12 +146,28 @@ func runExec(ctx context.Context, opts *RotateOptions, tok *accesstokens.RawAcce
 	cmd.Stdin = bytes.NewBufferString(tok.Token.Reveal() + "\n")
 	cmd.Stdout = opts.IO.ErrOut
 	cmd.Stderr = opts.IO.ErrOut
-	cmd.Env = append(append([]string(nil), opts.Environ...),
+	cmd.Env = append(withoutCredentials(opts.Environ),
 		"ACCESSTOKENS_TOKEN_ID="+tok.ID, "ACCESSTOKENS_SCOPE="+opts.Scope.String())
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("--exec %q: %w", opts.Exec, err)
 	}
 	return nil
+}
+
+// credentialVars are the variables that hold this command's own credentials:
+// CMD gets the new secret, never the admin's password or token.
+var credentialVars = []string{"BITBUCKET_PASSWORD", "BITBUCKET_TOKEN"}
+
+// withoutCredentials copies environ, leaving out credentialVars.
+func withoutCredentials(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(credentialVars, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // reportRotation says what exists after Rotate, whatever happened: which
