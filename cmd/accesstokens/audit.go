@@ -141,7 +141,8 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 // serverMeta is the head of the json document. It is also the run's first
 // request, sent alone: wrong credentials stop everything at this one 401,
 // before workers fan out (Bitbucket may lock an account behind a CAPTCHA
-// after a few failed logins). Any other failure only leaves the version out.
+// after a few failed logins), and a server that does not answer at all stops
+// it too. An answer without the version (a 404, say) only leaves it out.
 func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
 	info, err := conn.Client.Directory.ServerInfo(ctx)
@@ -150,6 +151,10 @@ func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
 		meta.ServerVersion = info.Version
 	case errors.Is(err, accesstokens.ErrAuthentication):
 		return meta, err
+	case !errors.As(err, new(*accesstokens.Error)):
+		// No answer at all (refused, unreachable, TLS): every scope would
+		// go through the same retries to the same end.
+		return meta, fmt.Errorf("cannot reach the server: %w", err)
 	}
 	return meta, nil
 }
