@@ -19,7 +19,7 @@ import (
 )
 
 // Version is this SDK's version; the User-Agent carries it.
-const Version = "0.1.0"
+const Version = "0.2.0-dev"
 
 // defaultUserAgent identifies the SDK to the server.
 const defaultUserAgent = "accesstokens-go/" + Version

@@ -49,6 +49,10 @@ type Summary struct {
 	Tokens     int             // tokens emitted
 	ScopesRead int             // scopes read to the end
 	Failed     []ScopeFailure  // scopes that could not be read, in the order they failed
+	// Unread are the scopes a stopped run (Run returned an error) did not
+	// read to the end, in the targets' order: with ScopesRead and Failed they
+	// account for every target. Some of their tokens may have been emitted.
+	Unread []accesstokens.Scope
 }
 
 // newSummary is an empty Summary with every finding at 0.
@@ -79,7 +83,9 @@ func (s *Summary) Complete() bool { return len(s.Failed) == 0 }
 // logins is not hammered (the first scope is read alone until the server has
 // answered it, so wrong credentials meet a single 401); so does a cancelled ctx, with ctx's error. An error
 // from emit stops the run and is returned as it is. Run always returns the
-// Summary of what was emitted, with or without an error.
+// Summary of what was emitted, with or without an error; after a stop, its
+// Unread names the scopes not read to the end, so that a report can say
+// what it is missing.
 //
 // Memory does not grow with the number of tokens: at most a few hundred
 // tokens per worker are held between the server and emit.
@@ -142,16 +148,23 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 		b.release()
 	}
 	r.sum.Findings = r.findingCounts()
+	var err error
 	switch {
 	case emitErr != nil:
-		return r.sum, emitErr
+		err = emitErr
 	case r.done == len(targets):
 		return r.sum, nil // everything was read, whatever ctx did since
 	case ctx.Err() != nil:
-		return r.sum, ctx.Err()
+		err = ctx.Err()
 	default:
-		return r.sum, context.Cause(runCtx) // a worker stopped the run
+		err = context.Cause(runCtx) // a worker stopped the run
 	}
+	for i, done := range r.finished {
+		if !done {
+			r.sum.Unread = append(r.sum.Unread, targets[i].Scope)
+		}
+	}
+	return r.sum, err
 }
 
 // run is the state of one Run shared by its workers (read-only) and its
@@ -164,9 +177,10 @@ type run struct {
 	progress func(Progress)
 	start    time.Time
 
-	sum    *Summary
-	counts [numFindings]int
-	done   int
+	sum      *Summary
+	counts   [numFindings]int
+	done     int
+	finished []bool // by target: read or failed
 }
 
 func newRun(targets []Target, opts Options) *run {
@@ -178,6 +192,7 @@ func newRun(targets []Target, opts Options) *run {
 		progress: opts.Progress,
 		start:    time.Now(),
 		sum:      newSummary(),
+		finished: make([]bool, len(targets)),
 	}
 	if r.pageSize <= 0 {
 		r.pageSize = DefaultPageSize
@@ -209,6 +224,7 @@ func (r *run) take(b *batch, emit func(Token) error, done <-chan struct{}) error
 		return nil
 	}
 	r.done++
+	r.finished[b.target] = true
 	if b.err != nil {
 		r.sum.Failed = append(r.sum.Failed, ScopeFailure{Scope: r.targets[b.target].Scope, Err: b.err})
 	} else {
@@ -348,7 +364,11 @@ func (w *worker) add(t *accesstokens.AccessToken) bool {
 		w.b = newBatch(w.target)
 	}
 	tg := &w.run.targets[w.target]
-	set, left := judge(tg.Scope, t, tg.OwnerActive, &w.run.rules)
+	ownerActive := tg.OwnerActive
+	if tg.OwnerFromTokens && t.User != nil {
+		ownerActive = t.User.Active
+	}
+	set, left := judge(tg.Scope, t, ownerActive, &w.run.rules)
 	tok := Token{Scope: tg.Scope, AccessToken: *t, Findings: set.list()}
 	if t.ExpiryDate != nil {
 		if len(w.days) == cap(w.days) {

@@ -217,6 +217,8 @@ func TestRunStopsAtOnceOnAuthenticationFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "project:P10")
 	assert.LessOrEqual(t, after.Load(), int64(concurrency-1), "listings started after the authentication failure")
 	assert.Empty(t, sum.Failed, "scopes cut short by the stop are not reported as unreadable")
+	assert.Contains(t, sum.Unread, accesstokens.ProjectScope("P10"), "the scope that met the failure was not read")
+	assert.Equal(t, 500, sum.ScopesRead+len(sum.Unread), "every scope is either read or unread")
 	assert.Len(t, c.tokens, sum.Tokens)
 	assert.Zero(t, stub.inflight.Load(), "no listing runs on after Run returns")
 }
@@ -238,6 +240,7 @@ func TestRunStopsWhenTheContextIsCancelled(t *testing.T) {
 	assert.Equal(t, 100, emitted, "nothing is emitted after the cancel")
 	assert.Equal(t, 100, sum.Tokens)
 	assert.Empty(t, sum.Failed)
+	assert.Len(t, sum.Unread, 100, "no scope of 1000 tokens was read to its end")
 	assert.Zero(t, stub.inflight.Load())
 	assert.Less(t, stub.calls.Load(), int64(100))
 }
@@ -277,6 +280,8 @@ func TestRunReturnsEmitsError(t *testing.T) {
 	assert.Same(t, boom, err, "emit's error as it is")
 	assert.Equal(t, 50, emitted, "emit is not called again")
 	assert.Equal(t, 49, sum.Tokens)
+	assert.Equal(t, 30, sum.ScopesRead+len(sum.Unread), "every scope is either read or unread")
+	assert.Equal(t, accesstokens.ProjectScope("P0"), sum.Unread[0], "in target order, the scope cut short first")
 	assert.Zero(t, stub.inflight.Load())
 }
 
@@ -291,6 +296,7 @@ func TestRunSucceedsWhenEverythingWasReadBeforeACancel(t *testing.T) {
 	}}, func(Token) error { return nil })
 	require.NoError(t, err)
 	assert.Equal(t, 2, sum.Tokens)
+	assert.Empty(t, sum.Unread)
 }
 
 func TestRunReportsProgressAfterEachScope(t *testing.T) {

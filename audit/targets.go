@@ -14,6 +14,9 @@ type Target struct {
 	// OwnerActive is false for the scope of a deactivated user, whose
 	// personal tokens then get InactiveOwner; true otherwise.
 	OwnerActive bool
+	// OwnerFromTokens says that OwnerActive is not known: a personal token
+	// is then judged by its own user's active flag, as the server sent it.
+	OwnerFromTokens bool
 }
 
 // Targets enumerates every scope of the server through dir, in this order:
@@ -57,15 +60,16 @@ func Targets(ctx context.Context, dir accesstokens.DirectoryService) ([]Target, 
 }
 
 // TargetsOf wraps explicit scopes (the command's --scope) as targets, in
-// the order given, a repeated scope once, with OwnerActive true: nothing is
-// known about their owners.
+// the order given, a repeated scope once. Nothing is known about their
+// owners: OwnerFromTokens is set, so that a deactivated user's personal
+// tokens still get InactiveOwner (from the user each token names).
 func TargetsOf(scopes ...accesstokens.Scope) []Target {
 	out := make([]Target, 0, len(scopes))
 	seen := make(map[accesstokens.Scope]bool, len(scopes))
 	for _, s := range scopes {
 		if !seen[s] {
 			seen[s] = true
-			out = append(out, Target{Scope: s, OwnerActive: true})
+			out = append(out, Target{Scope: s, OwnerActive: true, OwnerFromTokens: true})
 		}
 	}
 	return out

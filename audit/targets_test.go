@@ -97,8 +97,48 @@ func TestTargetsFailsWhenAListFails(t *testing.T) {
 func TestTargetsOf(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, []Target{
-		{Scope: userSc, OwnerActive: true},
-		{Scope: repoSc, OwnerActive: true},
+		{Scope: userSc, OwnerActive: true, OwnerFromTokens: true},
+		{Scope: repoSc, OwnerActive: true, OwnerFromTokens: true},
 	}, TargetsOf(userSc, repoSc, userSc))
 	assert.Empty(t, TargetsOf())
+}
+
+// fixedTokens is a TokensService whose All lists the given tokens of each scope.
+type fixedTokens struct {
+	accesstokens.TokensService // nil: any other method panics
+	tokens                     map[accesstokens.Scope][]accesstokens.AccessToken
+}
+
+func (f fixedTokens) All(_ context.Context, s accesstokens.Scope, _ *accesstokens.ListOptions) iter.Seq2[accesstokens.AccessToken, error] {
+	return func(yield func(accesstokens.AccessToken, error) bool) {
+		for _, t := range f.tokens[s] {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestRunJudgesTheOwnerOfANamedUserScopeByItsTokens: TargetsOf knows
+// nothing of the owners of the scopes it is given, so a personal token is
+// inactive-owner when the token's own user is deactivated, as the server
+// says in it (the same answer Targets gets from the directory).
+func TestRunJudgesTheOwnerOfANamedUserScopeByItsTokens(t *testing.T) {
+	t.Parallel()
+	zed, amy, prj := accesstokens.UserScope("zed"), accesstokens.UserScope("amy"), accesstokens.ProjectScope("PRJ")
+	token := func(id string, owner *accesstokens.User) accesstokens.AccessToken {
+		return accesstokens.AccessToken{ID: id, Name: id, CreatedDate: stubNow, Permissions: []accesstokens.Permission{accesstokens.RepoRead}, User: owner}
+	}
+	tokens := fixedTokens{tokens: map[accesstokens.Scope][]accesstokens.AccessToken{
+		zed: {token("1", &accesstokens.User{Slug: "zed", Type: "NORMAL", Active: false})},
+		amy: {token("2", &accesstokens.User{Slug: "amy", Type: "NORMAL", Active: true}), token("3", nil)},
+		prj: {token("4", &accesstokens.User{Slug: "bot", Type: "SERVICE", Active: false})},
+	}}
+	inactive := map[string]bool{}
+	_, err := Run(context.Background(), tokens, TargetsOf(zed, amy, prj), Options{Rules: Rules{Now: stubNow}}, func(tok Token) error {
+		inactive[tok.ID] = tok.Has(InactiveOwner)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"1": true, "2": false, "3": false, "4": false}, inactive)
 }

@@ -66,7 +66,7 @@ token has one of the named findings (1 still wins).`,
 			if opts.Rules, err = rules.parse(); err != nil {
 				return err
 			}
-			if failOn != "" {
+			if cmd.Flags().Changed("fail-on") { // an empty list too: a CI gate that checks nothing is a mistake
 				if opts.FailOn, err = audit.ParseFindings(failOn); err != nil {
 					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
@@ -101,10 +101,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	spin := newSpinner(opts.IO, "listing users, projects and repositories")
-	spin.tick()
-	targets, err := opts.Select.targets(ctx, conn)
-	spin.done()
+	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
 	if err != nil {
 		return err
 	}
@@ -112,20 +109,30 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if rules.Now.IsZero() {
 		rules.Now = conn.Now()
 	}
-	w, err := audit.NewWriter(opts.Format, opts.IO.Out, meta)
+	bar := newProgress(opts.IO, len(targets))
+	out, flush := bar.stdout(opts.IO)
+	w, err := audit.NewWriter(opts.Format, out, meta)
 	if err != nil {
 		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
 	}
-	bar := newProgress(opts.IO, len(targets))
 	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
 		Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update,
 	}, w.Write)
 	bar.done()
 	if err != nil {
-		_ = w.Close(*summary) // complete lines for what was read; the exit code and message say it stopped
-		return fmt.Errorf("audit stopped: %w", err)
+		// The report keeps what was read and says, in scopes.failed, what was not: it never looks complete.
+		notRead := fmt.Errorf("not read: the audit stopped: %s", errText(err))
+		for _, sc := range summary.Unread {
+			summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: notRead})
+		}
+		_ = w.Close(*summary)
+		_ = flush()
+		return fmt.Errorf("audit stopped, %d of %s were not read: %w", len(summary.Unread), plural(len(targets), "scope"), err)
 	}
 	if err := w.Close(*summary); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
 		return err
 	}
 	return silentExit(worstCode(reportFailedScopes(opts.IO.ErrOut, summary), failOnCode(opts.IO, summary, opts.FailOn)))
@@ -134,7 +141,8 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 // serverMeta is the head of the json document. It is also the run's first
 // request, sent alone: wrong credentials stop everything at this one 401,
 // before workers fan out (Bitbucket may lock an account behind a CAPTCHA
-// after a few failed logins). Any other failure only leaves the version out.
+// after a few failed logins), and a server that does not answer at all stops
+// it too. An answer without the version (a 404, say) only leaves it out.
 func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
 	info, err := conn.Client.Directory.ServerInfo(ctx)
@@ -143,6 +151,10 @@ func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
 		meta.ServerVersion = info.Version
 	case errors.Is(err, accesstokens.ErrAuthentication):
 		return meta, err
+	case !errors.As(err, new(*accesstokens.Error)):
+		// No answer at all (refused, unreachable, TLS): every scope would
+		// go through the same retries to the same end.
+		return meta, fmt.Errorf("cannot reach the server: %w", err)
 	}
 	return meta, nil
 }

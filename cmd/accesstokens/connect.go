@@ -129,6 +129,7 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	}
 	opts := []accesstokens.Option{accesstokens.WithUserAgent(userAgent)}
 	if f.conn.verbose {
+		f.IO.NoProgress = true
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	if f.conn.rate > 0 {
@@ -197,7 +198,9 @@ func connError(err error) error {
 	if where == "" {
 		where = inv.Field
 	}
-	return usageError("%s: %s", where, inv.Reason)
+	// The SDK names its option; the command's user has a flag and a variable.
+	reason := strings.ReplaceAll(inv.Reason, "WithInsecureHTTP()", "--insecure-http (or BITBUCKET_INSECURE_HTTP=1)")
+	return usageError("%s: %s", where, reason)
 }
 
 func envTrue(v string) bool {

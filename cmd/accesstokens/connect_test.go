@@ -48,7 +48,7 @@ func TestConnectRefusesBadSettingsAsUsageErrors(t *testing.T) {
 		{"demo and url", nil, connFlags{demo: true, url: "https://x"}, "", "--demo and --url cannot be used together"},
 		{"demo and username", nil, connFlags{demo: true, username: "u"}, "", "--demo acts as the demo admin: drop --username/--password-stdin"},
 		{"bad insecure", withURL("BITBUCKET_TOKEN", "t", "BITBUCKET_INSECURE_HTTP", "yes please"), connFlags{}, "", `BITBUCKET_INSECURE_HTTP: must be 1 or 0 (true or false), got "yes please"`},
-		{"plain http elsewhere", withURL("BITBUCKET_TOKEN", "t"), connFlags{url: "http://bitbucket.example.com"}, "", "--url/BITBUCKET_URL: refusing to send credentials over plain http to bitbucket.example.com; use https, or WithInsecureHTTP() if you must"},
+		{"plain http elsewhere", withURL("BITBUCKET_TOKEN", "t"), connFlags{url: "http://bitbucket.example.com"}, "", "--url/BITBUCKET_URL: refusing to send credentials over plain http to bitbucket.example.com; use https, or --insecure-http (or BITBUCKET_INSECURE_HTTP=1) if you must"},
 		{"control characters in the token", withURL("BITBUCKET_TOKEN", "t\n"), connFlags{}, "", "BITBUCKET_TOKEN: must not contain control characters (a trailing newline from a file?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

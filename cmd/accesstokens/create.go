@@ -34,14 +34,16 @@ func NewCmdCreate(f *Factory, runF func(context.Context, *CreateOptions) error) 
 		Short: "Create a token; its secret goes only to --secret-to",
 		Long: `Create a token. The server shows its secret once: it goes only to --secret-to, a
 file created with mode 0600 (an existing file is an error unless --force) or - for
-stdout. The token itself is printed on stdout, or on stderr when the secret is.
+stdout. The new token is printed on stdout as -o says; with --secret-to - stdout
+holds the secret alone, and a line on stderr names the new token.
 
 Permissions: PROJECT_READ, PROJECT_WRITE, PROJECT_ADMIN, REPO_READ, REPO_WRITE,
 REPO_ADMIN (case-insensitive; at most one of each family; repository tokens take
 REPO_* only).`,
 		Example: `  accesstokens create project:PRJ --name ci --perm project_read --perm repo_write --expiry-days 90 --secret-to ci.token
   accesstokens create user:alice --name laptop --perm repo_read --secret-to - | pass insert -m bitbucket/laptop`,
-		Args: argsBetween(1, 1, "one SCOPE (user:SLUG, project:KEY or repo:KEY/SLUG)"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(1, 1, "one SCOPE (user:SLUG, project:KEY or repo:KEY/SLUG)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {

@@ -28,7 +28,8 @@ func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra
 		Long:  `Show one token of a scope with its findings. -o json and jsonl print one TOKEN object.`,
 		Example: `  accesstokens get project:PRJ 075905477751
   accesstokens get user:alice 075905477751 -o json`,
-		Args: argsBetween(2, 2, "SCOPE and ID"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {

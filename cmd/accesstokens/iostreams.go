@@ -18,7 +18,13 @@ type IOStreams struct {
 
 	OutTTY bool // stdout is a terminal
 	ErrTTY bool // stderr is a terminal: progress may be shown there
+	// NoProgress keeps progress off a terminal stderr too: with -v, log
+	// lines own stderr, and a bar redrawn between them would break them.
+	NoProgress bool
 }
+
+// showProgress reports whether progress may be drawn on stderr.
+func (s *IOStreams) showProgress() bool { return s.ErrTTY && !s.NoProgress }
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {

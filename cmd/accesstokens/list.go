@@ -30,7 +30,8 @@ rules (see 'accesstokens audit --help'). -o json prints an array of TOKEN object
 		Example: `  accesstokens list project:PRJ
   accesstokens list user:alice -o json
   accesstokens list repo:PRJ/my-repo -o csv > tokens.csv`,
-		Args: argsBetween(1, 1, "one SCOPE (user:SLUG, project:KEY or repo:KEY/SLUG)"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(1, 1, "one SCOPE (user:SLUG, project:KEY or repo:KEY/SLUG)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {

@@ -55,6 +55,7 @@ func newCmdPolicyGet(f *Factory, runF func(context.Context, *PolicyOptions) erro
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Format, "output", "o", "table", "output `FORMAT`: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", completeValues("table", "json"))
 	return cmd
 }
 

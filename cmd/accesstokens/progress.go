@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -32,7 +34,7 @@ func progressOptions(io *IOStreams, description string) []progressbar.Option {
 // newSpinner shows that something is under way when its size is unknown
 // (listing the server's scopes).
 func newSpinner(io *IOStreams, description string) *progress {
-	if !io.ErrTTY {
+	if !io.showProgress() {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions(-1, progressOptions(io, description)...)}
@@ -47,7 +49,7 @@ func (p *progress) tick() {
 
 // newProgress shows a bar of total scopes.
 func newProgress(io *IOStreams, total int) *progress {
-	if !io.ErrTTY {
+	if !io.showProgress() {
 		return &progress{}
 	}
 	opts := append(progressOptions(io, "reading scopes"), progressbar.OptionShowCount())
@@ -75,10 +77,58 @@ func progressLine(pr audit.Progress) string {
 	return s
 }
 
-// done clears the bar off the terminal.
+// done clears the bar off the terminal for good.
 func (p *progress) done() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		_ = p.bar.Clear()
+		p.bar = nil
 	}
+}
+
+// stdout is where a report goes while the bar is shown: when stdout is a
+// terminal too (most likely the same one), a writer that hands it whole
+// lines only, each time after clearing the bar off its line, so that the bar
+// never lands inside a line of the report nor erases one (the bar comes back
+// at its next update). Its flush writes an unfinished last line; call it
+// after done. Otherwise stdout itself.
+func (p *progress) stdout(streams *IOStreams) (out io.Writer, flush func() error) {
+	if p.bar == nil || !streams.OutTTY {
+		return streams.Out, func() error { return nil }
+	}
+	lw := &lineWriter{out: streams.Out, bar: p}
+	return lw, lw.flush
+}
+
+// lineWriter passes whole lines to out, clearing the bar first; it holds
+// back at most the one unfinished line.
+type lineWriter struct {
+	out     io.Writer
+	bar     *progress
+	pending []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.pending = append(w.pending, b...)
+	end := bytes.LastIndexByte(w.pending, '\n') + 1
+	if end == 0 {
+		return len(b), nil
+	}
+	if w.bar.bar != nil {
+		_ = w.bar.bar.Clear()
+	}
+	if _, err := w.out.Write(w.pending[:end]); err != nil {
+		return 0, err
+	}
+	w.pending = append(w.pending[:0], w.pending[end:]...)
+	return len(b), nil
+}
+
+func (w *lineWriter) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	_, err := w.out.Write(w.pending)
+	w.pending = w.pending[:0]
+	return err
 }

@@ -57,6 +57,7 @@ Ctrl-C finishes the revoke in flight, starts no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
   accesstokens revoke --all --where expired
   accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes`,
+		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {
 				return err
@@ -206,10 +207,7 @@ func runRevokeWhere(ctx context.Context, opts *RevokeOptions, conn *Connection) 
 	if _, err := serverMeta(ctx, conn); err != nil {
 		return err
 	}
-	spin := newSpinner(opts.IO, "listing users, projects and repositories")
-	spin.tick()
-	targets, err := opts.Select.targets(ctx, conn)
-	spin.done()
+	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
 	if err != nil {
 		return err
 	}

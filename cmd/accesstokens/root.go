@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/bbdc-tools/accesstokens"
 )
 
 // NewCmdRoot wires every command under `accesstokens`.
@@ -24,6 +26,7 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 		Example: `  accesstokens audit --all --demo
   accesstokens list project:PRJ
   accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl`,
+		Version:       accesstokens.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgs,
@@ -54,6 +57,8 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 		sub.GroupID = "server"
 		cmd.AddCommand(sub)
 	}
+	setUpCompletion(cmd)
+	registerCompletions(cmd)
 	return cmd
 }
 

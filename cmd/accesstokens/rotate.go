@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +25,7 @@ type RotateOptions struct {
 	ID         string
 	ExpiryDays int
 	KeepOld    bool
-	SecretTo   string // "" only with Exec
+	SecretTo   string // a file, or "-" for stdout
 	Force      bool
 	Exec       string
 	// Environ is the environment --exec runs in (the process's, in main).
@@ -37,10 +39,13 @@ func NewCmdRotate(f *Factory, runF func(context.Context, *RotateOptions) error) 
 		Use:   "rotate SCOPE ID [--expiry-days D] [--keep-old] --secret-to DEST [--exec CMD]",
 		Short: "Replace a token with a new one like it, without downtime",
 		Long: `Create a token like the old one (name, permissions, lifetime), hand its secret
-over, then revoke the old one. The new secret goes to --secret-to (a file created
-0600, or - for stdout) and/or to --exec CMD, run by the shell with the secret on its
-stdin and ACCESSTOKENS_TOKEN_ID, ACCESSTOKENS_SCOPE in its environment. If CMD
-fails, the new token is revoked and the old one kept.
+over, then revoke the old one. The new secret goes to --secret-to (required: a file
+created 0600, never overwritten without --force, or - for stdout) and, with --exec
+CMD, also to CMD, run by the shell with the secret on its stdin and
+ACCESSTOKENS_TOKEN_ID, ACCESSTOKENS_SCOPE in its environment (without
+BITBUCKET_PASSWORD and BITBUCKET_TOKEN: CMD never sees the credentials
+rotate itself uses). If CMD fails, the new
+token is revoked, the old one kept and no file left behind.
 
 --keep-old leaves the old token for an overlap window: revoke it later with
 'accesstokens revoke SCOPE ID'.
@@ -49,9 +54,10 @@ Whatever fails, rotate says which token ids exist and where the new secret went.
 Ctrl-C lets the rotation in flight finish (a second Ctrl-C abandons it, undoing
 what it can).`,
 		Example: `  accesstokens rotate project:PRJ 075905477751 --secret-to ci.token --force
-  accesstokens rotate repo:PRJ/app 075905477751 --exec 'vault kv put secret/ci token=-'
+  accesstokens rotate repo:PRJ/app 075905477751 --secret-to app.token --exec 'vault kv put secret/ci token=-'
   accesstokens rotate user:alice 075905477751 --keep-old --expiry-days 30 --secret-to -`,
-		Args: argsBetween(2, 2, "SCOPE and ID"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
@@ -67,8 +73,8 @@ what it can).`,
 			if cmd.Flags().Changed("exec") && opts.Exec == "" {
 				return usageError("--exec: must not be empty")
 			}
-			if opts.SecretTo == "" && opts.Exec == "" {
-				return usageError("--secret-to is required (a file, created 0600, or - for stdout), unless --exec CMD takes the secret")
+			if opts.SecretTo == "" {
+				return usageError("--secret-to is required: a file (created 0600) or - for stdout; --exec CMD gets the secret as well")
 			}
 			opts.Environ = os.Environ()
 			if runF != nil {
@@ -90,14 +96,11 @@ func runRotate(ctx context.Context, opts *RotateOptions) error {
 	if err != nil {
 		return err
 	}
-	var dest *secretDest
-	if opts.SecretTo != "" {
-		dest = &secretDest{path: opts.SecretTo, force: opts.Force, out: opts.IO.Out}
-		if err := dest.open(); err != nil {
-			return err
-		}
-		defer dest.discard()
+	dest := &secretDest{path: opts.SecretTo, force: opts.Force, out: opts.IO.Out}
+	if err := dest.open(); err != nil {
+		return err
 	}
+	defer dest.discard()
 
 	in := trapInterrupts(ctx, opts.IO.ErrOut, "finishing the rotation in flight")
 	defer in.release()
@@ -121,20 +124,15 @@ func runRotate(ctx context.Context, opts *RotateOptions) error {
 // then given to --exec, then made visible. Any failure makes Rotate revoke the
 // new token and keep the old one.
 func deliver(ctx context.Context, opts *RotateOptions, dest *secretDest, tok *accesstokens.RawAccessToken) error {
-	if dest != nil {
-		if err := dest.write(tok.Token.Reveal()); err != nil {
-			return err
-		}
+	if err := dest.write(tok.Token.Reveal()); err != nil {
+		return err
 	}
 	if opts.Exec != "" {
 		if err := runExec(ctx, opts, tok); err != nil {
 			return err
 		}
 	}
-	if dest != nil {
-		return dest.commit()
-	}
-	return nil
+	return dest.commit()
 }
 
 // runExec runs --exec CMD through the shell, the secret on its stdin. Its
@@ -148,12 +146,28 @@ func runExec(ctx context.Context, opts *RotateOptions, tok *accesstokens.RawAcce
 	cmd.Stdin = bytes.NewBufferString(tok.Token.Reveal() + "\n")
 	cmd.Stdout = opts.IO.ErrOut
 	cmd.Stderr = opts.IO.ErrOut
-	cmd.Env = append(append([]string(nil), opts.Environ...),
+	cmd.Env = append(withoutCredentials(opts.Environ),
 		"ACCESSTOKENS_TOKEN_ID="+tok.ID, "ACCESSTOKENS_SCOPE="+opts.Scope.String())
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("--exec %q: %w", opts.Exec, err)
 	}
 	return nil
+}
+
+// credentialVars are the variables that hold this command's own credentials:
+// CMD gets the new secret, never the admin's password or token.
+var credentialVars = []string{"BITBUCKET_PASSWORD", "BITBUCKET_TOKEN"}
+
+// withoutCredentials copies environ, leaving out credentialVars.
+func withoutCredentials(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(credentialVars, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // reportRotation says what exists after Rotate, whatever happened: which
@@ -170,7 +184,7 @@ func reportRotation(opts *RotateOptions, dest *secretDest, handedOver bool, rot 
 	switch {
 	case handedOver:
 		fmt.Fprintf(w, "New token %s %q in %s; its secret went to %s.\n", rot.New.ID, printable(rot.New.Name), opts.Scope, secretWhere(opts, dest))
-	case dest != nil && deliverToDest(dest, rot.New) == nil:
+	case deliverToDest(dest, rot.New) == nil:
 		// The hand-over failed and the new token could not be revoked: its secret goes where it was asked to.
 		fmt.Fprintf(w, "New token %s %q exists in %s; its secret is in %s (the hand-over failed): use it, or revoke it with 'accesstokens revoke %s %s'.\n",
 			rot.New.ID, printable(rot.New.Name), opts.Scope, dest.describe(), opts.Scope, rot.New.ID)
@@ -189,11 +203,8 @@ func reportRotation(opts *RotateOptions, dest *secretDest, handedOver bool, rot 
 }
 
 func secretWhere(opts *RotateOptions, dest *secretDest) string {
-	switch {
-	case dest != nil && opts.Exec != "":
+	if opts.Exec != "" {
 		return dest.describe() + " and to --exec"
-	case dest != nil:
-		return dest.describe()
 	}
-	return "--exec"
+	return dest.describe()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -99,4 +100,38 @@ func TestProgressLine(t *testing.T) {
 	assert.Equal(t, "0 tokens", progressLine(audit.Progress{}))
 	assert.Equal(t, "1500 tokens, 500/s, 2 scopes failed",
 		progressLine(audit.Progress{Tokens: 1500, Elapsed: 3e9, Failed: 2}))
+}
+
+// TestRunAuditStoppedSaysWhatItDidNotRead: credentials that stop working in
+// the middle of an audit stop it (exit 1), and the report written so far
+// never looks complete: every scope not read to its end is in
+// scopes.failed, so read + failed is every scope asked for.
+func TestRunAuditStoppedSaysWhatItDidNotRead(t *testing.T) {
+	t.Parallel()
+	srv, scopes := newAuditFake(t, 10)
+	srv.InjectFault(accesstokenstest.Fault{
+		Method: "GET", Path: "/projects/" + scopes[4].ProjectKey, Status: 401, ContentType: "application/json",
+		Body: `{"errors":[{"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"` + accesstokenstest.ExceptionAuthentication + `"}]}`,
+	})
+	io, out, errOut := testIO(false)
+	err := runAudit(context.Background(), &AuditOptions{
+		IO: io, Connect: connectTo(t, srv), Select: ScopeSelection{Scopes: scopes}, Format: "jsonl", Concurrency: 1,
+	})
+	code, err := exitCodeOf(err)
+	assert.Equal(t, exitFailed, code)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "audit stopped")
+	assert.Contains(t, err.Error(), "6 of 10 scopes were not read")
+	assert.Empty(t, errOut.String(), "the one error line is the caller's to print")
+
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var last inventorySummary
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	assert.Equal(t, 4, last.Scopes.Read)
+	require.Len(t, last.Scopes.Failed, 6, "the scope that met the 401 and the five after it")
+	var first struct{ Scope, Error string }
+	require.NoError(t, json.Unmarshal(last.Scopes.Failed[0], &first))
+	assert.Equal(t, scopes[4].String(), first.Scope)
+	assert.Contains(t, first.Error, "not read: the audit stopped")
+	assert.Equal(t, 12, last.Summary["tokens"])
 }

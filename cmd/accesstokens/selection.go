@@ -43,6 +43,18 @@ func (s scopeFlags) parse() (ScopeSelection, error) {
 	return ScopeSelection{Scopes: scopes}, err
 }
 
+// listTargets is targets with a spinner on a terminal stderr while --all
+// lists the server's scopes.
+func (s ScopeSelection) listTargets(ctx context.Context, io *IOStreams, conn *Connection) ([]audit.Target, error) {
+	if !s.All {
+		return s.targets(ctx, conn)
+	}
+	spin := newSpinner(io, "listing users, projects and repositories")
+	spin.tick()
+	defer spin.done()
+	return s.targets(ctx, conn)
+}
+
 // targets enumerates the selection: with All, every scope through the SDK's
 // Directory (one request per page of users, projects and repositories).
 func (s ScopeSelection) targets(ctx context.Context, conn *Connection) ([]audit.Target, error) {

@@ -36,7 +36,8 @@ func NewCmdUpdate(f *Factory, runF func(context.Context, *UpdateOptions) error) 
 set). A token's expiry can never change: rotate it instead.`,
 		Example: `  accesstokens update project:PRJ 075905477751 --name ci-main
   accesstokens update repo:PRJ/my-repo 075905477751 --perm repo_read`,
-		Args: argsBetween(2, 2, "SCOPE and ID"),
+		ValidArgsFunction: completeScopeFirst,
+		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
