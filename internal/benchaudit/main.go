@@ -63,6 +63,7 @@ type plan struct {
 	rateWorld    string   // at least 3,000 requests in the full plan
 	rateLimit    string   // the fake's -rate-limit, BURST:REFILL
 	rateUnpaced  bool     // also audit behind the rate limit without --rate (slow: Retry-After pauses)
+	rateRounds   int      // runs behind the rate limit: paced by it, they vary little and take long
 	memWorlds    []string // about 10k and 40k tokens
 	scaleWorlds  []string // about 1k and 20k scopes
 	costWorlds   []string // about 1k and 100k tokens
@@ -77,6 +78,7 @@ var (
 		rateWorld:    "200x10x800x3",   // 3,041 scopes
 		rateLimit:    "100:200",
 		rateUnpaced:  true,
+		rateRounds:   1,
 		memWorlds:    []string{"250x10x500x3", "1000x10x2000x3"}, // 9,828 and 39,303 tokens
 		scaleWorlds:  []string{"76x10x150x3", "1530x10x3000x3"},  // 995 and 19,981 scopes
 		costWorlds:   []string{"10x10x20x8", "1000x10x2000x8"},   // 1,056 and 104,808 tokens
@@ -88,6 +90,7 @@ var (
 		world:        "20x5x40x3",
 		rateWorld:    "20x5x40x3",
 		rateLimit:    "20:400",
+		rateRounds:   1,
 		memWorlds:    []string{"10x5x20x3", "20x5x40x3"},
 		scaleWorlds:  []string{"10x5x20x3", "40x5x80x3"},
 		costWorlds:   []string{"10x10x20x8", "100x10x200x8"},

@@ -121,7 +121,7 @@ func (e *env) rateLimit(ctx context.Context) error {
 	}
 	for _, v := range variants {
 		var runs []result
-		for round := range e.plan.rounds {
+		for round := range e.plan.rateRounds {
 			if err := f.reset(ctx); err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ func (e *env) rateLimit(ctx context.Context) error {
 				ratio <= 1.15 && share <= 0.02 && r.failedScopes == 0})
 		}
 	}
-	e.printf("\nOne run per row is shown: the median by wall time of the rounds.\n\n")
+	e.printf("\n%d run(s) per row (the median by wall time is shown): the rate limit, not the machine, sets these times.\n\n", e.plan.rateRounds)
 	return nil
 }
 
