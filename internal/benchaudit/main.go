@@ -57,6 +57,7 @@ func main() {
 // plan is what to measure, on which worlds (the fake's -world:
 // PROJECTSxREPOSxUSERSxTOKENS).
 type plan struct {
+	small        bool     // the CI plan
 	rounds       int      // runs of each measurement; medians are reported
 	concurrency  []int    // --concurrency values for the throughput
 	world        string   // the throughput's world
@@ -85,6 +86,7 @@ var (
 		costRequests: 3000,
 	}
 	smallPlan = plan{
+		small:        true,
 		rounds:       1,
 		concurrency:  []int{1, 4, 8, 16},
 		world:        "20x5x40x3",
