@@ -132,7 +132,10 @@ func newBaseline(s baselineSettings) *baseline {
 	}
 }
 
-// Plain structs for what the audit reads; dates stay epoch milliseconds.
+// Plain structs holding the fields the SDK's types hold (AccessToken, User,
+// DirectoryUser, Project, Repository), as the per-call baseline of
+// bench_test.go does: both clients decode the same answers to the same
+// values. Dates stay epoch milliseconds.
 type (
 	plainPage[T any] struct {
 		Values        []T  `json:"values"`
@@ -140,18 +143,28 @@ type (
 		NextPageStart int  `json:"nextPageStart"`
 	}
 	plainUser struct {
-		ID     int    `json:"id"`
-		Name   string `json:"name"`
-		Slug   string `json:"slug"`
-		Active bool   `json:"active"`
-		Type   string `json:"type"`
+		ID           int    `json:"id"`
+		Name         string `json:"name"`
+		Slug         string `json:"slug"`
+		DisplayName  string `json:"displayName"`
+		EmailAddress string `json:"emailAddress"`
+		Active       bool   `json:"active"`
+		Type         string `json:"type"`
+	}
+	plainDirectoryUser struct {
+		plainUser
+		LastAuthenticationTimestamp *int64 `json:"lastAuthenticationTimestamp"`
 	}
 	plainProject struct {
+		ID   int    `json:"id"`
 		Key  string `json:"key"`
+		Name string `json:"name"`
 		Type string `json:"type"`
 	}
 	plainRepo struct {
+		ID       int          `json:"id"`
 		Slug     string       `json:"slug"`
+		Name     string       `json:"name"`
 		Archived bool         `json:"archived"`
 		Project  plainProject `json:"project"`
 	}
@@ -191,7 +204,7 @@ func (b *baseline) audit(ctx context.Context) (readCount, error) {
 // NORMAL users, NORMAL projects, every repository.
 func (b *baseline) scopes(ctx context.Context) ([]string, error) {
 	var paths []string
-	err := walk(ctx, b, coreAPI+"/admin/users", nil, func(u *plainUser) {
+	err := walk(ctx, b, coreAPI+"/admin/users", nil, func(u *plainDirectoryUser) {
 		if u.Type != "SERVICE" {
 			paths = append(paths, tokensAPI+"/users/"+url.PathEscape(u.Slug))
 		}
