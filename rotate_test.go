@@ -592,6 +592,7 @@ type stubTokens struct {
 	tokens                     map[string]accesstokens.AccessToken
 	next                       int
 	create                     func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error)
+	deleteFails                bool // every Delete answers 500 and changes nothing
 }
 
 func newStubTokens(old accesstokens.AccessToken) *stubTokens {
@@ -636,6 +637,9 @@ func (s *stubTokens) Create(_ context.Context, _ accesstokens.Scope, req accesst
 func (s *stubTokens) Delete(_ context.Context, _ accesstokens.Scope, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deleteFails {
+		return &accesstokens.Error{StatusCode: http.StatusInternalServerError, Method: http.MethodDelete}
+	}
 	if _, ok := s.tokens[id]; !ok {
 		return &accesstokens.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
 	}
@@ -700,4 +704,52 @@ func TestRotateRevokesTheNewTokenWhenDeliverPanics(t *testing.T) {
 	})
 	assert.Equal(t, before, w.ids())
 	assert.Len(t, w.srv.MintedSecrets(), len(before)+1, "a new token was made, then revoked")
+}
+
+// TestRotateNeverReturnsANewTokenWithoutItsSecret: a service whose create
+// answers the token without its secret, and whose revoke then fails. The
+// token is an orphan: the error names it as one to revoke, and Rotation.New,
+// which promises the new secret, stays nil.
+func TestRotateNeverReturnsANewTokenWithoutItsSecret(t *testing.T) {
+	t.Parallel()
+	stub := newStubTokens(stubOld)
+	stub.deleteFails = true
+	stub.create = func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error) {
+		return &accesstokens.RawAccessToken{AccessToken: tok}, nil
+	}
+	rot, err := accesstokens.Rotate(context.Background(), stub, accesstokens.ProjectScope("PRJ"), stubOld.ID, accesstokens.RotateOptions{})
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	require.NotNil(t, rot)
+	assert.Nil(t, rot.New, "Rotation.New holds no secret to hand over")
+	assert.Equal(t, "create", rerr.Step)
+	assert.Empty(t, rerr.NewID, "no new token the caller has")
+	orphan := "101"
+	assert.ElementsMatch(t, []string{stubOld.ID, orphan}, stub.ids())
+	assert.Equal(t, []string{stubOld.ID, orphan}, rerr.Existing)
+	assert.Contains(t, err.Error(), orphan+" (no secret: revoke it)")
+	assert.NotContains(t, err.Error(), "Rotation.New")
+	assert.ErrorIs(t, err, accesstokens.ErrServer, "the failed revoke is in the chain")
+}
+
+// TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients: when a lost
+// create leaves two new tokens of the name, one may be another client's:
+// the error names both but tells nobody to revoke either.
+func TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients(t *testing.T) {
+	t.Parallel()
+	w := newRotateWorld(t)
+	w.srv.InjectFault(fault(http.MethodPut, "", droppedAfter))
+	h := &hooked{TokensService: w.client.Tokens, before: func(op string, _ int) {
+		if op == "create" {
+			w.srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
+		}
+	}}
+	_, err := accesstokens.Rotate(testContext(t), h, w.scope, w.oldID, accesstokens.RotateOptions{})
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	require.Len(t, rerr.Existing, 3, "the old token and the two new ones")
+	for _, id := range rerr.Existing[1:] {
+		assert.Contains(t, err.Error(), id)
+		assert.NotContains(t, err.Error(), id+" (no secret: revoke it)", "it may be another client's token")
+	}
 }
