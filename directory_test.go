@@ -24,51 +24,11 @@ import (
 // coreRoot is where Directory's requests must land on the test server.
 const coreRoot = contextPath + "/rest/api/latest"
 
-// coreServer serves Bitbucket's core REST API under coreRoot, go-github
-// style: only registered routes answer, anything else fails the test, and
-// every request's query is recorded.
-type coreServer struct {
-	t      *testing.T
-	mu     sync.Mutex
-	routes map[string]http.HandlerFunc
-	seen   []string // "GET /projects?limit=1000", in order
-}
-
-func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*coreServer, *accesstokens.Client) {
+// newCoreServer starts a test server for Bitbucket's core REST API, below
+// coreRoot, with a client as newTestServer makes one.
+func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*testServer, *accesstokens.Client) {
 	t.Helper()
-	cs := &coreServer{t: t, routes: map[string]http.HandlerFunc{}}
-	srv := httptest.NewServer(http.HandlerFunc(cs.serve))
-	t.Cleanup(srv.Close)
-	all := append([]accesstokens.Option{accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{})}, opts...)
-	c, err := accesstokens.NewClient(srv.URL+contextPath, all...)
-	require.NoError(t, err)
-	return cs, c
-}
-
-func (cs *coreServer) serve(w http.ResponseWriter, r *http.Request) {
-	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), coreRoot)
-	cs.mu.Lock()
-	h := cs.routes[r.Method+" "+rel]
-	cs.seen = append(cs.seen, r.Method+" "+rel+"?"+r.URL.RawQuery)
-	cs.mu.Unlock()
-	if !ok || h == nil {
-		cs.t.Errorf("unexpected request %s %s", r.Method, r.URL.RequestURI())
-		http.Error(w, "unexpected request", http.StatusTeapot)
-		return
-	}
-	h(w, r)
-}
-
-func (cs *coreServer) on(method, rel string, h http.HandlerFunc) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	cs.routes[method+" "+rel] = h
-}
-
-func (cs *coreServer) requests() []string {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return append([]string(nil), cs.seen...)
+	return newServerBelow(t, coreRoot, opts...)
 }
 
 // paged serves values (raw JSON objects) as Bitbucket pages them, applying

@@ -186,9 +186,33 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 	_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
 	require.NoError(t, err, "the burst lets the first request through")
 
+	createGivesUpUnsent(t, ts, c)
+}
+
+// TestA429HoldEndsWithTheContext: a request held behind another's 429 gives
+// up when its own context ends, without reaching the server, and a create
+// given up so is known not to have been sent.
+func TestA429HoldEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(0, 0)) // the gate only; without retries it holds up to 5 s
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"slow down"}]}`))
+	})
+	_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+
+	createGivesUpUnsent(t, ts, c)
+}
+
+// createGivesUpUnsent makes a create with a context that ends while the
+// create waits for the Client's pacer: the create gives up with the
+// context's error, never reaches the server, and is known not to have acted.
+func createGivesUpUnsent(t *testing.T, ts *testServer, c *accesstokens.Client) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 	defer cancel()
-	_, err = c.Tokens.Create(ctx, accesstokens.ProjectScope("PRJ"), accesstokens.CreateTokenRequest{
+	_, err := c.Tokens.Create(ctx, accesstokens.ProjectScope("PRJ"), accesstokens.CreateTokenRequest{
 		Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -112,25 +112,21 @@ func (e *RotateError) Error() string {
 	if e.Cleanup != nil {
 		fmt.Fprintf(&b, " (clean-up failed: %v)", e.Cleanup)
 	}
-	if len(e.Existing) > 0 {
-		b.WriteString("; tokens that exist: ")
-	}
-	for i, id := range e.Existing {
-		if i > 0 {
+	e.writeIDs(&b, "; tokens that exist: ", e.Existing)
+	e.writeIDs(&b, "; may exist: ", e.Unconfirmed)
+	return b.String()
+}
+
+// writeIDs writes heading and the labelled ids, when there are any.
+func (e *RotateError) writeIDs(b *strings.Builder, heading string, ids []string) {
+	for i, id := range ids {
+		if i == 0 {
+			b.WriteString(heading)
+		} else {
 			b.WriteString(", ")
 		}
 		b.WriteString(e.label(id))
 	}
-	if len(e.Unconfirmed) > 0 {
-		b.WriteString("; may exist: ")
-		for i, id := range e.Unconfirmed {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(e.label(id))
-		}
-	}
-	return b.String()
 }
 
 func (e *RotateError) label(id string) string {
