@@ -214,6 +214,9 @@ func WithInsecureHTTP() Option {
 // request that met the 429 is retried as the policy says, a create included
 // (the server did not act on it). Pacing uses golang.org/x/time/rate. A
 // Client without this option has no pacing and no gate.
+//
+// Bitbucket's own rate limiting (a token bucket per user, Data Center):
+// https://confluence.atlassian.com/bitbucketserver0819/improving-instance-stability-with-rate-limiting-1416826922.html
 func WithRateLimit(rps float64, burst int) Option {
 	return func(o *options) error {
 		if math.IsNaN(rps) {

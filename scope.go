@@ -11,6 +11,9 @@ import (
 // RepoSlug. Anything else is ErrInvalidArgument from every method that takes it.
 //
 // Build one with [UserScope], [ProjectScope], [RepoScope] or [ParseScope].
+//
+// Atlassian reference (personal, project and repository tokens):
+// https://confluence.atlassian.com/bitbucketserver/personal-access-tokens-939515499.html
 type Scope struct {
 	UserSlug   string
 	ProjectKey string
