@@ -224,11 +224,14 @@ func rotateCases() []rotateCase {
 		{name: "get 404", setup: injectNow(at(get, "/old", status(404))), want: unchanged, step: "read"},
 		{name: "get 401", setup: injectNow(at(get, "/old", status(401))), want: unchanged, step: "read"},
 		{name: "get dropped", setup: injectNow(at(get, "/old", dropped)), want: unchanged, step: "read"},
+		{name: "get 429", setup: injectNow(at(get, "/old", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: unchanged, step: "read"},
+		{name: "get HTML 200", setup: injectNow(at(get, "/old", htmlPage)), want: unchanged, step: "read"},
 
 		// Listing the scope before the create: nothing happens.
 		{name: "list 500", setup: injectNow(at(get, "", status(500))), want: unchanged, step: "list"},
 		{name: "list dropped", setup: injectNow(at(get, "", dropped)), want: unchanged, step: "list"},
 		{name: "list HTML 200", setup: injectNow(at(get, "", htmlPage)), want: unchanged, step: "list"},
+		{name: "list 401", setup: injectNow(at(get, "", status(401))), want: unchanged, step: "list"},
 
 		// The create refused: nothing to clean up.
 		{name: "create refused 400", setup: injectNow(at(put, "", status(400))), want: unchanged, step: "create"},
@@ -239,6 +242,7 @@ func rotateCases() []rotateCase {
 		{name: "create answered 500", setup: injectNow(at(put, "", status(500))), want: unchanged, step: "create"},
 		{name: "create answered 503", setup: injectNow(at(put, "", status(503))), want: unchanged, step: "create"},
 		{name: "create dropped before acting", setup: injectNow(at(put, "", dropped)), want: unchanged, step: "create"},
+		{name: "create answered HTML 200 before acting", setup: injectNow(at(put, "", htmlPage)), want: unchanged, step: "create"},
 		// The create acted and its answer was lost: the search finds the token and revokes it.
 		{name: "create lost: 500 after acting", setup: injectNow(at(put, "", lost(500))), want: unchanged, step: "create"},
 		{name: "create lost: 502 after acting", setup: injectNow(at(put, "", lost(502))), want: unchanged, step: "create"},
@@ -270,6 +274,8 @@ func rotateCases() []rotateCase {
 				w.srv.InjectFault(fault(del, "/*", status(500)))
 				h.before = inject(w, "get", 2, fault(get, "/*", status(502)))
 			}},
+		{name: "create lost, revoking the stray is lost after acting", want: unchanged, step: "create",
+			setup: injectNow(at(put, "", droppedAfter), at(del, "/*", lost(502)))},
 		{name: "create lost while another client made a twin", want: orphan, step: "create",
 			setup: func(w *rotateWorld, h *hooked, _ context.CancelFunc) {
 				w.srv.InjectFault(fault(put, "", droppedAfter))
@@ -286,6 +292,10 @@ func rotateCases() []rotateCase {
 			setup: injectNow(at(del, "/*", droppedAfter))},
 		{name: "deliver fails, revoking the new token fails", deliver: failDelivery, want: keptBoth, step: "deliver",
 			setup: injectNow(at(del, "/*", status(500)))},
+		{name: "deliver fails, revoking the new token is refused 401", deliver: failDelivery, want: keptBoth, step: "deliver",
+			setup: injectNow(at(del, "/*", status(401)))},
+		{name: "deliver fails, revoking the new token answers HTML 200", deliver: failDelivery, want: keptBoth, step: "deliver",
+			setup: injectNow(at(del, "/*", htmlPage))},
 		{name: "deliver fails, revoking the new token and reading it back fail", deliver: failDelivery, want: keptBoth, step: "deliver",
 			setup: func(w *rotateWorld, h *hooked, _ context.CancelFunc) {
 				w.srv.InjectFault(fault(del, "/*", status(500)))
@@ -297,6 +307,9 @@ func rotateCases() []rotateCase {
 		{name: "revoke 401", setup: injectNow(at(del, "/old", status(401))), want: keptBoth, step: "revoke"},
 		{name: "revoke 404 that is not true", setup: injectNow(at(del, "/old", status(404))), want: keptBoth, step: "revoke"},
 		{name: "revoke dropped before acting", setup: injectNow(at(del, "/old", dropped)), want: keptBoth, step: "revoke"},
+		{name: "revoke 429", setup: injectNow(at(del, "/old", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: keptBoth, step: "revoke"},
+		{name: "revoke HTML 200 before acting", setup: injectNow(at(del, "/old", htmlPage)), want: keptBoth, step: "revoke"},
+		{name: "revoke lost: HTML 200 after acting", setup: injectNow(at(del, "/old", accesstokenstest.Fault{Status: 200, Body: htmlPage.Body, AfterHandling: true})), want: rotated},
 		{name: "revoke lost: 500 after acting", setup: injectNow(at(del, "/old", lost(500))), want: rotated},
 		{name: "revoke lost: dropped after acting", setup: injectNow(at(del, "/old", droppedAfter)), want: rotated},
 		{name: "revoke fails and reading the old token back fails", want: newOnly, step: "revoke",
