@@ -58,8 +58,9 @@ func (st *callState) result(resp *http.Response, err error, out any) (int, error
 		return status, st.markLost(st.answerError())
 	case st.answer != nil && st.Context.Err() != nil:
 		// The context ended after a retryable answer: as it arrived, while
-		// its retry waited, or during the retry. Both errors are true.
-		return status, st.markLost(fmt.Errorf("%w (stopped before retrying: %w)", st.answer, st.Context.Err()))
+		// its retry waited, or during the retry. Both errors are true. The
+		// answer is marked first, so that its text says what its Is says.
+		return status, fmt.Errorf("%w (then the context ended: %w)", st.markLost(st.answer), st.Context.Err())
 	}
 	return status, st.markLost(st.transportError(err))
 }
