@@ -62,8 +62,8 @@ const rotateCleanupTimeout = 20 * time.Second
 //
 // Input is checked before anything is sent (an *InvalidArgumentError naming
 // the field). Every later error is a *RotateError saying which step failed
-// and which token ids exist; the Rotation is nil only when the old token
-// could not be read.
+// and which token ids exist; the Rotation is nil only when the input was
+// refused or the old token could not be read.
 func Rotate(ctx context.Context, tokens TokensService, scope Scope, tokenID string, opts RotateOptions) (*Rotation, error) {
 	kind, err := validateRotate(ctx, tokens, scope, tokenID, opts)
 	if err != nil {
