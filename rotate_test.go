@@ -212,6 +212,8 @@ var (
 	dropped      = accesstokenstest.Fault{DropConnection: true}
 	droppedAfter = accesstokenstest.Fault{DropConnection: true, AfterHandling: true}
 	htmlPage     = accesstokenstest.Fault{Status: http.StatusOK, Body: "<html><body>Log in</body></html>"}
+	htmlAfter    = accesstokenstest.Fault{Status: http.StatusOK, Body: htmlPage.Body, AfterHandling: true}
+	limited      = accesstokenstest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}
 )
 
 func rotateCases() []rotateCase {
@@ -224,7 +226,7 @@ func rotateCases() []rotateCase {
 		{name: "get 404", setup: injectNow(at(get, "/old", status(404))), want: unchanged, step: "read"},
 		{name: "get 401", setup: injectNow(at(get, "/old", status(401))), want: unchanged, step: "read"},
 		{name: "get dropped", setup: injectNow(at(get, "/old", dropped)), want: unchanged, step: "read"},
-		{name: "get 429", setup: injectNow(at(get, "/old", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: unchanged, step: "read"},
+		{name: "get 429", setup: injectNow(at(get, "/old", limited)), want: unchanged, step: "read"},
 		{name: "get HTML 200", setup: injectNow(at(get, "/old", htmlPage)), want: unchanged, step: "read"},
 
 		// Listing the scope before the create: nothing happens.
@@ -237,7 +239,7 @@ func rotateCases() []rotateCase {
 		{name: "create refused 400", setup: injectNow(at(put, "", status(400))), want: unchanged, step: "create"},
 		{name: "create refused 401", setup: injectNow(at(put, "", status(401))), want: unchanged, step: "create"},
 		{name: "create refused 409", setup: injectNow(at(put, "", status(409))), want: unchanged, step: "create"},
-		{name: "create refused 429", setup: injectNow(at(put, "", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: unchanged, step: "create"},
+		{name: "create refused 429", setup: injectNow(at(put, "", limited)), want: unchanged, step: "create"},
 		// The create answered with an error before acting: the search finds nothing.
 		{name: "create answered 500", setup: injectNow(at(put, "", status(500))), want: unchanged, step: "create"},
 		{name: "create answered 503", setup: injectNow(at(put, "", status(503))), want: unchanged, step: "create"},
@@ -248,7 +250,7 @@ func rotateCases() []rotateCase {
 		{name: "create lost: 502 after acting", setup: injectNow(at(put, "", lost(502))), want: unchanged, step: "create"},
 		{name: "create lost: 504 after acting", setup: injectNow(at(put, "", lost(504))), want: unchanged, step: "create"},
 		{name: "create lost: dropped after acting", setup: injectNow(at(put, "", droppedAfter)), want: unchanged, step: "create"},
-		{name: "create lost: HTML 200 after acting", setup: injectNow(at(put, "", accesstokenstest.Fault{Status: 200, Body: htmlPage.Body, AfterHandling: true})), want: unchanged, step: "create"},
+		{name: "create lost: HTML 200 after acting", setup: injectNow(at(put, "", htmlAfter)), want: unchanged, step: "create"},
 		{name: "create lost to a cancellation after acting", want: unchanged, step: "create",
 			setup: func(_ *rotateWorld, h *hooked, cancel context.CancelFunc) { h.loseCreate = cancel }},
 		{name: "create cancelled while the server holds it", want: unchanged, step: "create",
@@ -307,9 +309,9 @@ func rotateCases() []rotateCase {
 		{name: "revoke 401", setup: injectNow(at(del, "/old", status(401))), want: keptBoth, step: "revoke"},
 		{name: "revoke 404 that is not true", setup: injectNow(at(del, "/old", status(404))), want: keptBoth, step: "revoke"},
 		{name: "revoke dropped before acting", setup: injectNow(at(del, "/old", dropped)), want: keptBoth, step: "revoke"},
-		{name: "revoke 429", setup: injectNow(at(del, "/old", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: keptBoth, step: "revoke"},
+		{name: "revoke 429", setup: injectNow(at(del, "/old", limited)), want: keptBoth, step: "revoke"},
 		{name: "revoke HTML 200 before acting", setup: injectNow(at(del, "/old", htmlPage)), want: keptBoth, step: "revoke"},
-		{name: "revoke lost: HTML 200 after acting", setup: injectNow(at(del, "/old", accesstokenstest.Fault{Status: 200, Body: htmlPage.Body, AfterHandling: true})), want: rotated},
+		{name: "revoke lost: HTML 200 after acting", setup: injectNow(at(del, "/old", htmlAfter)), want: rotated},
 		{name: "revoke lost: 500 after acting", setup: injectNow(at(del, "/old", lost(500))), want: rotated},
 		{name: "revoke lost: dropped after acting", setup: injectNow(at(del, "/old", droppedAfter)), want: rotated},
 		{name: "revoke fails and reading the old token back fails", want: newOnly, step: "revoke",
