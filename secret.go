@@ -135,7 +135,8 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (s Secret) MarshalBinary() ([]byte, error) { return []byte(redacted), nil }
 
 // UnmarshalJSON decodes the token value from a JSON string, as the create
-// answer carries it; null leaves the Secret empty.
+// answer carries it; null, as encoding/json does, changes nothing (a Secret
+// decoded from a fresh answer stays empty).
 func (s *Secret) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
