@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,7 +86,7 @@ func (f *Fake) control(r *http.Request, rest string) response {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	if !strings.Contains(allow, method) {
+	if !slices.Contains(strings.Split(allow, ", "), method) {
 		return errorResponse(&apiError{status: http.StatusMethodNotAllowed,
 			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
 			header:  http.Header{"Allow": {allow}}})
