@@ -151,7 +151,9 @@ func (f *Fake) setClock(body []byte) *apiError {
 		if err != nil || d < 0 {
 			return badRequest("advance", fmt.Sprintf("%q is not a duration of 0 or more, such as 90m or 720h.", *req.Advance))
 		}
-		f.Advance(d)
+		if err := f.advance(d); err != nil {
+			return badRequest("advance", err.Error())
+		}
 		return nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, *req.Set)
