@@ -821,7 +821,11 @@ func shorten(s string) string {
 	return s + Truncated
 }
 
-// close releases requests waiting in an injected Delay; used by Server.Close.
-func (f *Fake) close() { f.closed.Do(func() { close(f.closing) }) }
+// Close ends every injected Delay, now and for good: the requests delays hold, and any a fault
+// delays later, are answered at once with 503 and the error envelope (exception
+// [ExceptionInjectedFault]); everything else is answered as before. [Server.Close] calls it; a
+// program that serves a Fake with its own [http.Server] calls it when shutting down, so that
+// Shutdown does not wait for delays to run out. It is safe to call more than once.
+func (f *Fake) Close() { f.closed.Do(func() { close(f.closing) }) }
 
 var _ http.Handler = (*Fake)(nil)

@@ -226,6 +226,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadTimeout:       s.readTimeout,
 		IdleTimeout:       s.idle,
 	}
+	// Requests held by injected delays are answered (503) as soon as the shutdown starts, so
+	// that it does not wait for them.
+	srv.RegisterOnShutdown(fake.Close)
 	base := fmt.Sprintf("http://%s%s", ln.Addr().String(), normalizedContextPath(s.contextPath))
 	fmt.Fprintln(stdout, base)
 	if s.control {
