@@ -88,7 +88,10 @@ func (l *rateLimiter) take(userName string) (ok bool, wait time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / l.rl.RefillPerSecond * float64(time.Second))
+	// Capped at MaxInt32 seconds (68 years), which a time.Duration holds: a very slow refill
+	// must not overflow into a short or negative wait.
+	secs := min((1-b.tokens)/l.rl.RefillPerSecond, math.MaxInt32)
+	return false, time.Duration(secs * float64(time.Second))
 }
 
 func (l *rateLimiter) reset() {

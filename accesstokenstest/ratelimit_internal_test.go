@@ -53,3 +53,17 @@ func TestRetryAfterIsAtLeastOneSecond(t *testing.T) {
 		assert.Equal(t, "1", e.header.Get("Retry-After"))
 	}
 }
+
+// TestRetryAfterOfAVerySlowRefillStaysLong: a refill so slow that the wait overflows a
+// time.Duration still answers a long Retry-After (capped at MaxInt32 seconds), not a short or
+// negative one.
+func TestRetryAfterOfAVerySlowRefillStaysLong(t *testing.T) {
+	t.Parallel()
+	f := NewFake(WithRateLimit(RateLimit{Burst: 1, RefillPerSecond: 1e-300}))
+	alice := authResult{kind: CredentialBasicPassword, user: f.users[DemoAlice]}
+	assert.Nil(t, f.rateLimit(alice))
+	e := f.rateLimit(alice)
+	if assert.NotNil(t, e) {
+		assert.Equal(t, "2147483647", e.header.Get("Retry-After"))
+	}
+}
