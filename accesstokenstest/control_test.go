@@ -126,3 +126,18 @@ func TestControlAPIRefusesMethodsItDoesNotServe(t *testing.T) {
 	}
 	assert.Len(t, srv.Tokens(), 1, "nothing was reset")
 }
+
+// TestControlAnswersAnEnvelopeWhenJSONCannotShowADate: a clock pinned in year 1 makes a world
+// whose tokens were created before year 0, which JSON's RFC 3339 cannot write: the control API
+// answers 500 in the error envelope instead of dropping the connection.
+func TestControlAnswersAnEnvelopeWhenJSONCannotShowADate(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI(), accesstokenstest.WithWorld(accesstokenstest.DemoWorld()),
+		accesstokenstest.WithClock(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)))
+	res, err := send(srv.Client(), srv.URL+accesstokenstest.ControlPath+"/tokens", http.MethodGet, nil, "")
+	require.NoError(t, err, "an answer, not a dropped connection")
+	assert.Equal(t, http.StatusInternalServerError, res.status)
+	assert.Contains(t, res.firstError(t)["message"], "year outside of range")
+	// The token API's epoch milliseconds can show those dates.
+	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAdmin, "").status)
+}
