@@ -90,9 +90,10 @@ func TestCreateDeleteCyclesKeepMemoryFlat(t *testing.T) {
 }
 
 // TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted: a request whose query is about 1 MB
-// of "BBDC-" repeats, with 250k tokens minted (secrets remembered), answers in under 100 ms
-// through the real server (the best of three tries, so that a busy machine's scheduling does not
-// decide; not parallel, for the same reason). Before 0.2 it stalled the fake for minutes.
+// of "BBDC-" repeats, with 250k tokens minted (secrets remembered), answers 414 within 2 s
+// through the real server (the best of three tries; not parallel). Before 0.2 it stalled the
+// fake for 133 s; it now takes 55-70 ms under -race on the 2-core machine, so the bound is a
+// hang guard that still catches that regression, not a speed goal that a busy machine decides.
 func TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted(t *testing.T) {
 	srv := newServer(t)
 	for range 250_000 {
@@ -113,7 +114,7 @@ func TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted(t *testing.T) {
 		assert.NotEmpty(t, res.firstError(t)["message"])
 		best = min(best, took)
 	}
-	assert.Less(t, best, 100*time.Millisecond)
+	assert.Less(t, best, 2*time.Second)
 
 	reqs := srv.Requests()
 	require.Len(t, reqs, 3)
