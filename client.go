@@ -69,6 +69,7 @@ type transport struct {
 	retry     *retryablehttp.Client
 	policy    RetryPolicy
 	maxBody   int64
+	pacer     *pacer // WithRateLimit's; nil without it
 }
 
 // Option configures a Client; see the With… functions.
@@ -208,12 +209,17 @@ func WithInsecureHTTP() Option {
 // instead of each finding the limit on its own. rps <= 0: no pacing (the 429 gate stays on).
 //
 // Every attempt is paced, retries and redirects included, and a wait ends
-// early, with the context's error, when the request's context ends. A 429
+// early, with the context's error, when the request's context ends. An
+// attempt waits for its turn before its own timeout (WithHTTPClient's
+// Timeout, 60 s by default) starts: waiting in a long queue is no timeout. A 429
 // holds all requests for its Retry-After (1 s when it has none), capped like
 // any wait at the retry policy's MaxWait (5 s when retries are off); the
 // request that met the 429 is retried as the policy says, a create included
 // (the server did not act on it). Pacing uses golang.org/x/time/rate. A
 // Client without this option has no pacing and no gate.
+//
+// Bitbucket's own rate limiting (a token bucket per user, Data Center):
+// https://confluence.atlassian.com/bitbucketserver0819/improving-instance-stability-with-rate-limiting-1416826922.html
 func WithRateLimit(rps float64, burst int) Option {
 	return func(o *options) error {
 		if math.IsNaN(rps) {
@@ -286,7 +292,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		if maxPause <= 0 {
 			maxPause = DefaultRetryPolicy().MaxWait
 		}
-		hc.Transport = pacedTransport{next: hc.Transport, pacer: newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)}
+		t.pacer = newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)
+		hc.Transport = pacedTransport{next: hc.Transport, pacer: t.pacer}
 	}
 	t.retry = t.newRetryClient(hc)
 	c := &Client{t: t}

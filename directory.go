@@ -68,12 +68,14 @@ type DirectoryService interface {
 	// else the plain user list.
 	//
 	// It asks GET /rest/api/latest/admin/users, which holds deactivated users and
-	// LastAuthentication. When the server refuses it (401 or 403 on its first page: the
-	// caller is not an administrator), Users lists GET /rest/api/latest/users instead,
-	// which holds only active users and no LastAuthentication (always nil then); with
-	// WithLogger, the switch is logged at Debug level. A refusal on a later page is an
-	// error, not a switch. SERVICE users (the owners of project and repository tokens)
-	// are listed like the others.
+	// LastAuthentication. When the server refuses it on its first page (a 401 saying the
+	// caller is not permitted, or a 403: the caller is not an administrator), Users lists
+	// GET /rest/api/latest/users instead, which holds only active users and no
+	// LastAuthentication (always nil then); with WithLogger, the switch is logged at
+	// Debug level. Any other 401 (wrong credentials, a login page) is an error, not a
+	// switch: asking again would be a second failed login. So is a refusal on a later
+	// page. SERVICE users (the owners of project and repository tokens) are listed like
+	// the others.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-permission-management/ (admin/users)
 	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-system-maintenance/ (users)
@@ -151,13 +153,18 @@ func (d directoryService) Users(ctx context.Context) iter.Seq2[DirectoryUser, er
 	}
 }
 
-// refusedAccess is a 401 or 403 saying the caller may not read this. A 401
-// saying the credentials are wrong is not: asking again with them would only
-// bring the account closer to Bitbucket's CAPTCHA lock.
+// refusedAccess is a refusal of logged-in credentials: a 401 saying the
+// caller is not permitted, or a 403. Any other 401 (one saying the
+// credentials are wrong, or a login page that says neither) is not: asking
+// again with credentials that may be wrong would only bring the account
+// closer to Bitbucket's CAPTCHA lock.
 func refusedAccess(err error) bool {
 	var apiErr *Error
-	return errors.As(err, &apiErr) && !errors.Is(err, ErrAuthentication) &&
-		(apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+	if !errors.As(err, &apiErr) || errors.Is(err, ErrAuthentication) {
+		return false
+	}
+	return apiErr.StatusCode == http.StatusForbidden ||
+		(apiErr.StatusCode == http.StatusUnauthorized && errors.Is(err, ErrNotPermitted))
 }
 
 func (d directoryService) logFallback(ctx context.Context, err error) {

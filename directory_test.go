@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,51 +24,11 @@ import (
 // coreRoot is where Directory's requests must land on the test server.
 const coreRoot = contextPath + "/rest/api/latest"
 
-// coreServer serves Bitbucket's core REST API under coreRoot, go-github
-// style: only registered routes answer, anything else fails the test, and
-// every request's query is recorded.
-type coreServer struct {
-	t      *testing.T
-	mu     sync.Mutex
-	routes map[string]http.HandlerFunc
-	seen   []string // "GET /projects?limit=1000", in order
-}
-
-func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*coreServer, *accesstokens.Client) {
+// newCoreServer starts a test server for Bitbucket's core REST API, below
+// coreRoot, with a client as newTestServer makes one.
+func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*testServer, *accesstokens.Client) {
 	t.Helper()
-	cs := &coreServer{t: t, routes: map[string]http.HandlerFunc{}}
-	srv := httptest.NewServer(http.HandlerFunc(cs.serve))
-	t.Cleanup(srv.Close)
-	all := append([]accesstokens.Option{accesstokens.WithToken("test-token"), accesstokens.WithRetry(accesstokens.RetryPolicy{})}, opts...)
-	c, err := accesstokens.NewClient(srv.URL+contextPath, all...)
-	require.NoError(t, err)
-	return cs, c
-}
-
-func (cs *coreServer) serve(w http.ResponseWriter, r *http.Request) {
-	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), coreRoot)
-	cs.mu.Lock()
-	h := cs.routes[r.Method+" "+rel]
-	cs.seen = append(cs.seen, r.Method+" "+rel+"?"+r.URL.RawQuery)
-	cs.mu.Unlock()
-	if !ok || h == nil {
-		cs.t.Errorf("unexpected request %s %s", r.Method, r.URL.RequestURI())
-		http.Error(w, "unexpected request", http.StatusTeapot)
-		return
-	}
-	h(w, r)
-}
-
-func (cs *coreServer) on(method, rel string, h http.HandlerFunc) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	cs.routes[method+" "+rel] = h
-}
-
-func (cs *coreServer) requests() []string {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return append([]string(nil), cs.seen...)
+	return newServerBelow(t, coreRoot, opts...)
 }
 
 // paged serves values (raw JSON objects) as Bitbucket pages them, applying
@@ -252,6 +213,54 @@ func TestDirectoryUsersFallsBackOnlyWhenTheFirstAdminPageIsRefused(t *testing.T)
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, coreRoot+"/users", apiErr.Path, "the error is the plain list's")
 	})
+}
+
+// TestDirectoryUsersFallsBackOnlyWhenTheAnswerSaysNotPermitted: Bitbucket
+// answers both a failed login and a refusal with 401, and a failed login (or
+// a proxy in front of it) may answer with a page that says neither. Only a
+// 401 that says "not permitted", or a 403, is a refusal to fall back from: a
+// 401 that does not say so may be wrong credentials, and asking the plain
+// list with them would be a second failed login towards Bitbucket's CAPTCHA.
+func TestDirectoryUsersFallsBackOnlyWhenTheAnswerSaysNotPermitted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		fallsBack   bool
+	}{
+		{"401 not permitted", http.StatusUnauthorized, "application/json", string(fixture(t, "error_unauthorized.json")), true},
+		{"403 without a body", http.StatusForbidden, "", "", true},
+		{"401 authentication failed", http.StatusUnauthorized, "application/json",
+			`{"errors":[{"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`, false},
+		{"401 login page", http.StatusUnauthorized, "text/html", "<html><head><title>Log in</title></head><body>Please log in</body></html>", false},
+		{"401 without a body", http.StatusUnauthorized, "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cs, c := newCoreServer(t)
+			cs.on(http.MethodGet, "/admin/users", func(w http.ResponseWriter, r *http.Request) {
+				if tc.contentType != "" {
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			cs.on(http.MethodGet, "/users", paged(t, 25, `{"name":"alice","id":3,"slug":"alice","type":"NORMAL","active":true}`))
+			users, err := collect(c.Directory.Users(testContext(t)))
+			if tc.fallsBack {
+				require.NoError(t, err)
+				assert.Len(t, users, 1)
+				assert.Len(t, cs.requests(), 2)
+				return
+			}
+			require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
+			assert.Empty(t, users)
+			assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.requests(), "asked again with credentials that may be wrong")
+		})
+	}
 }
 
 func TestDirectoryServerInfoNeedsNoCredentials(t *testing.T) {

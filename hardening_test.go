@@ -167,6 +167,44 @@ func TestCredentialsEchoedInASuccessPageAreBlanked(t *testing.T) {
 	assert.Contains(t, err.Error(), "Your headers", "the page is still quoted, to help")
 }
 
+// TestCredentialsEchoedAnywhereInASuccessAnswerAreBlanked: a 2xx answer
+// that is not what the call expects is quoted in the error in other places
+// than its body: its Content-Type, and a bad date's value. A server or proxy
+// echoing the request's headers there must not put the credential into it.
+func TestCredentialsEchoedAnywhereInASuccessAnswerAreBlanked(t *testing.T) {
+	t.Parallel()
+	const token = "BBDC-TOPSECRET-bearer-0123456789"
+	answers := map[string]http.HandlerFunc{
+		"content type": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; echo="+r.Header.Get("Authorization"))
+			_, _ = io.WriteString(w, "ok")
+		},
+		"date": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, []byte(`{"id":"1","name":"x","createdDate":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}`))
+		},
+		"no content, content type": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; echo="+r.Header.Get("Authorization"))
+			_, _ = io.WriteString(w, "deleted")
+		},
+	}
+	for name, answer := range answers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithToken(token))
+			ts.on(http.MethodGet, "/projects/PRJ/1", answer)
+			ts.on(http.MethodDelete, "/projects/PRJ/1", answer)
+			var err error
+			if strings.HasPrefix(name, "no content") {
+				err = c.ProjectTokens.Delete(testContext(t), "PRJ", "1")
+			} else {
+				_, err = c.ProjectTokens.Get(testContext(t), "PRJ", "1")
+			}
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), token[5:20])
+		})
+	}
+}
+
 // TestACreateCarriesNoGetBodySoNetHTTPCannotReplayIt: only the retry policy
 // may repeat a create; net/http replays requests that have GetBody.
 func TestACreateCarriesNoGetBodySoNetHTTPCannotReplayIt(t *testing.T) {

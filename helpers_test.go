@@ -26,22 +26,31 @@ const contextPath = "/bitbucket"
 const apiRoot = contextPath + "/rest/access-tokens/latest"
 
 // testServer is an httptest server that answers only the routes a test
-// registered, matched on method and the raw (escaped) path below apiRoot.
-// A request to anything else fails the test: it escaped the base path or hit
-// a path the test did not expect.
+// registered, matched on method and the raw (escaped) path below its API
+// root. A request to anything else fails the test: it escaped the base path
+// or hit a path the test did not expect.
 type testServer struct {
 	t      *testing.T
 	URL    string // base URL including the context path, as a client is given
+	root   string // the routes are below it: apiRoot or coreRoot
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
 	hits   map[string]int
+	seen   []string // "GET /projects?limit=1000", in order
 }
 
-// newTestServer starts a server and returns it with a client that talks to it
-// with Bearer "test-token" and no retries (tests that retry set their own).
+// newTestServer starts a server for the token API and returns it with a
+// client that talks to it with Bearer "test-token" and no retries (tests
+// that retry set their own).
 func newTestServer(t *testing.T, opts ...accesstokens.Option) (*testServer, *accesstokens.Client) {
 	t.Helper()
-	ts := &testServer{t: t, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}}
+	return newServerBelow(t, apiRoot, opts...)
+}
+
+// newServerBelow is newTestServer for the routes below root.
+func newServerBelow(t *testing.T, root string, opts ...accesstokens.Option) (*testServer, *accesstokens.Client) {
+	t.Helper()
+	ts := &testServer{t: t, root: root, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(ts.serve))
 	t.Cleanup(srv.Close)
 	ts.URL = srv.URL + contextPath
@@ -52,12 +61,12 @@ func newTestServer(t *testing.T, opts ...accesstokens.Option) (*testServer, *acc
 }
 
 func (ts *testServer) serve(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.EscapedPath()
-	rel, ok := strings.CutPrefix(raw, apiRoot)
+	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), ts.root)
 	key := r.Method + " " + rel
 	ts.mu.Lock()
 	h := ts.routes[key]
 	ts.hits[key]++
+	ts.seen = append(ts.seen, key+"?"+r.URL.RawQuery)
 	ts.mu.Unlock()
 	if !ok || h == nil {
 		ts.t.Errorf("unexpected request %s %s", r.Method, r.URL.RequestURI())
@@ -67,11 +76,18 @@ func (ts *testServer) serve(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
-// on registers h for method and the raw path below apiRoot ("" for the root).
+// on registers h for method and the raw path below the root ("" for the root).
 func (ts *testServer) on(method, rawPath string, h http.HandlerFunc) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.routes[method+" "+rawPath] = h
+}
+
+// requests are the requests that reached the server, in order, with their queries.
+func (ts *testServer) requests() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]string(nil), ts.seen...)
 }
 
 // count is how many requests reached method and rawPath.

@@ -11,10 +11,11 @@ import (
 )
 
 // Rate limits (WithRateLimit): one pacer per Client paces every attempt of
-// every goroutine, and holds them all while a 429's Retry-After runs. It
-// sits in the HTTP transport, below the retry loop, so retries and
-// redirects are paced like first attempts. A Client without WithRateLimit
-// has no pacer at all, and pays nothing.
+// every goroutine, and holds them all while a 429's Retry-After runs. An
+// attempt waits for its turn in the retry loop (beforeAttempt), before
+// http.Client.Do starts the attempt's timeout; the HTTP transport paces the
+// redirects that net/http follows within an attempt, and sees the 429s. A
+// Client without WithRateLimit has no pacer at all, and pays nothing.
 
 // defaultRateLimitPause is how long a 429 without a usable Retry-After holds
 // the Client's requests.
@@ -126,7 +127,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pacedTransport waits for the pacer before each attempt and tells it of 429s.
+// pacedTransport tells the pacer of 429s, sends nothing for an attempt whose
+// wait for the pacer (beforeAttempt) the context cut short, and waits for
+// the pacer before a redirect.
 type pacedTransport struct {
 	next  http.RoundTripper
 	pacer *pacer
@@ -134,7 +137,14 @@ type pacedTransport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.pacer.wait(req.Context()); err != nil {
+	var err error
+	switch st := stateOf(req.Context()); {
+	case st != nil && req.Response == nil: // an attempt, paced by beforeAttempt
+		err = st.notSent
+	default: // a redirect net/http follows
+		err = t.pacer.wait(req.Context())
+	}
+	if err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close() // a RoundTripper closes the body, even on error
 		}

@@ -96,6 +96,46 @@ func TestWithoutRateLimitTheSameLoadMeetsTheServersLimit(t *testing.T) {
 	}
 }
 
+// TestWaitingForTheRateLimitDoesNotCountAgainstTheAttemptTimeout: a request
+// queued behind others waits its turn before its attempt starts, so the
+// attempt's timeout (http.Client.Timeout) does not run out while nothing has
+// been sent. Here 6 goroutines share 4 requests a second with no burst to
+// speak of: the last waits about 1.25 s, four times the 300 ms timeout.
+func TestWaitingForTheRateLimitDoesNotCountAgainstTheAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(4, 1),
+		accesstokens.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", respond(t, http.StatusOK, "token.json"))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 6, ts.count(http.MethodGet, "/projects/PRJ/075905477751"))
+}
+
+// TestRateLimitPacesRedirectsToo: a redirect net/http follows is a request
+// to the server like any other, and waits for its turn. Here the burst lets
+// the first request through and the redirect would wait 1000 s: the call
+// ends with its context, and the server never sees the redirected request.
+func TestRateLimitPacesRedirectsToo(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(0.001, 1))
+	ts.on(http.MethodGet, "/projects/PRJ/1", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, apiRoot+"/projects/PRJ/2", http.StatusTemporaryRedirect)
+	})
+	ctx, cancel := context.WithTimeout(testContext(t), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Tokens.Get(ctx, accesstokens.ProjectScope("PRJ"), "1")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, []string{"GET /projects/PRJ/1?"}, ts.requests(), "the redirect waited for its turn")
+}
+
 // TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter: after one call met
 // a 429 with Retry-After: 1, no request of the same Client reaches the
 // server before that second is over, whichever goroutine sends it.
@@ -186,9 +226,33 @@ func TestRateLimitWaitEndsWithTheContext(t *testing.T) {
 	_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
 	require.NoError(t, err, "the burst lets the first request through")
 
+	createGivesUpUnsent(t, ts, c)
+}
+
+// TestA429HoldEndsWithTheContext: a request held behind another's 429 gives
+// up when its own context ends, without reaching the server, and a create
+// given up so is known not to have been sent.
+func TestA429HoldEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(0, 0)) // the gate only; without retries it holds up to 5 s
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		writeJSON(w, http.StatusTooManyRequests, []byte(`{"errors":[{"message":"slow down"}]}`))
+	})
+	_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+
+	createGivesUpUnsent(t, ts, c)
+}
+
+// createGivesUpUnsent makes a create with a context that ends while the
+// create waits for the Client's pacer: the create gives up with the
+// context's error, never reaches the server, and is known not to have acted.
+func createGivesUpUnsent(t *testing.T, ts *testServer, c *accesstokens.Client) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 	defer cancel()
-	_, err = c.Tokens.Create(ctx, accesstokens.ProjectScope("PRJ"), accesstokens.CreateTokenRequest{
+	_, err := c.Tokens.Create(ctx, accesstokens.ProjectScope("PRJ"), accesstokens.CreateTokenRequest{
 		Name: "ci", Permissions: []accesstokens.Permission{accesstokens.RepoRead},
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -58,8 +58,9 @@ func (st *callState) result(resp *http.Response, err error, out any) (int, error
 		return status, st.markLost(st.answerError())
 	case st.answer != nil && st.Context.Err() != nil:
 		// The context ended after a retryable answer: as it arrived, while
-		// its retry waited, or during the retry. Both errors are true.
-		return status, st.markLost(fmt.Errorf("%w (stopped before retrying: %w)", st.answer, st.Context.Err()))
+		// its retry waited, or during the retry. Both errors are true. The
+		// answer is marked first, so that its text says what its Is says.
+		return status, fmt.Errorf("%w (then the context ended: %w)", st.markLost(st.answer), st.Context.Err())
 	}
 	return status, st.markLost(st.transportError(err))
 }
@@ -198,7 +199,7 @@ func (st *callState) decode(resp *http.Response, out any) error {
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(blankEchoText(ct, st.t.echoes), 60), st.successExcerpt(body, st.t.echoes)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -351,7 +352,7 @@ func (st *callState) checkNoContent(resp *http.Response) error {
 		return nil
 	}
 	return &decodeError{what: "answer", method: st.method, path: st.path,
-		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(ct, 60), st.successExcerpt(body, st.t.echoes))}
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(blankEchoText(ct, st.t.echoes), 60), st.successExcerpt(body, st.t.echoes))}
 }
 
 func isJSONContentType(ct string) bool {
@@ -464,7 +465,7 @@ func (j *jsonTime) UnmarshalJSON(b []byte) error {
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return dateError(b, "neither epoch milliseconds nor ISO-8601")
+			return dateError(nil, "a string that is neither epoch milliseconds nor ISO-8601")
 		}
 		if t.Year() < 1970 || t.Year() > 9999 {
 			return dateError(b, "outside the years 1970 to 9999")
@@ -477,7 +478,7 @@ func (j *jsonTime) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return dateError(b, "not epoch milliseconds")
+		return dateError(nil, "not epoch milliseconds")
 	}
 	return j.setMillis(f, b)
 }
@@ -494,11 +495,14 @@ func (j *jsonTime) setMillis(ms float64, raw []byte) error {
 
 // dateError is a json.UnmarshalTypeError, which encoding/json completes with
 // the name of the field being decoded: the error then says which date is bad.
+// It quotes raw, the value, only when that is a number or a date: any other
+// text may be something the server echoed (a credential in a header, say).
 func dateError(raw []byte, why string) error {
-	return &json.UnmarshalTypeError{
-		Value: "date " + truncate(string(raw), 40) + " (" + why + ")",
-		Type:  reflect.TypeFor[time.Time](),
+	value := "date (" + why + ")"
+	if raw != nil {
+		value = "date " + truncate(string(raw), 40) + " (" + why + ")"
 	}
+	return &json.UnmarshalTypeError{Value: value, Type: reflect.TypeFor[time.Time]()}
 }
 
 func (j jsonTime) ptr() *time.Time {

@@ -59,6 +59,7 @@ type callState struct {
 	mayHaveActed bool      // an attempt may have reached the server and taken effect
 	interrupted  bool      // the context ended where a retry would have followed
 	bodyRead     bool      // readAnswer ran: the next checkRetry is about the body
+	notSent      error     // the context ended while this attempt waited for the pacer
 	maxRetries   int       // from the client's RetryPolicy
 	attempt      int       // 1 for the first attempt
 	started      time.Time // when the current attempt began (only with a logger)
@@ -86,12 +87,19 @@ func stateOf(ctx context.Context) *callState {
 }
 
 // beforeAttempt runs before every attempt (go-retryablehttp's RequestLogHook).
+// With WithRateLimit it waits here for the attempt's turn: before
+// http.Client.Do, so that the attempt's own timeout does not run while it
+// waits. A wait the context cut short is kept in st.notSent, and
+// pacedTransport then sends nothing.
 func beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
 	st := stateOf(req.Context())
 	if st == nil {
 		return
 	}
 	st.attempt++
+	if st.t.pacer != nil {
+		st.notSent = st.t.pacer.wait(st.Context)
+	}
 	if st.logger != nil {
 		st.started = time.Now()
 	}

@@ -688,11 +688,13 @@ func TestContextEndingDuringARetryWaitKeepsTheAnswer(t *testing.T) {
 		sentinel   error
 		retryAfter time.Duration
 		requests   int
+		unknown    bool // ErrOutcomeUnknown
 	}{
-		{"503 then waiting", idempotentOps[0], []attemptFault{{status: 503, retryAfter: "10"}}, 503, accesstokens.ErrServer, 10 * time.Second, 1},
-		{"429 on a create then waiting", createOp, []attemptFault{{status: 429, retryAfter: "5"}}, 429, accesstokens.ErrRateLimited, 5 * time.Second, 1},
-		{"503 then a retry that never answers", idempotentOps[1], []attemptFault{{status: 503, retryAfter: "0"}, {hang: true}}, 503, accesstokens.ErrServer, 0, 2},
-		{"429 on a create then a retry that never answers", createOp, []attemptFault{{status: 429, retryAfter: "0"}, {hang: true}}, 429, accesstokens.ErrRateLimited, 0, 2},
+		{"503 then waiting", idempotentOps[0], []attemptFault{{status: 503, retryAfter: "10"}}, 503, accesstokens.ErrServer, 10 * time.Second, 1, false},
+		{"429 on a create then waiting", createOp, []attemptFault{{status: 429, retryAfter: "5"}}, 429, accesstokens.ErrRateLimited, 5 * time.Second, 1, false},
+		{"503 then a retry that never answers", idempotentOps[1], []attemptFault{{status: 503, retryAfter: "0"}, {hang: true}}, 503, accesstokens.ErrServer, 0, 2, false},
+		// The retried create reached the server: it may have acted.
+		{"429 on a create then a retry that never answers", createOp, []attemptFault{{status: 429, retryAfter: "0"}, {hang: true}}, 429, accesstokens.ErrRateLimited, 0, 2, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -713,6 +715,11 @@ func TestContextEndingDuringARetryWaitKeepsTheAnswer(t *testing.T) {
 			assert.Equal(t, tc.retryAfter, apiErr.RetryAfter)
 			assert.ErrorIs(t, err, tc.sentinel)
 			assert.Equal(t, tc.requests, ts.count(tc.op.method, tc.op.path))
+			assert.Equal(t, tc.unknown, errors.Is(err, accesstokens.ErrOutcomeUnknown), "ErrOutcomeUnknown: %v", err)
+			assert.Equal(t, tc.unknown, strings.Contains(err.Error(), "outcome unknown"), "the text says what errors.Is says: %v", err)
+			if tc.requests > 1 {
+				assert.NotContains(t, err.Error(), "before retrying", "the retry was sent: %v", err)
+			}
 		})
 	}
 }

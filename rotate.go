@@ -62,8 +62,8 @@ const rotateCleanupTimeout = 20 * time.Second
 //
 // Input is checked before anything is sent (an *InvalidArgumentError naming
 // the field). Every later error is a *RotateError saying which step failed
-// and which token ids exist; the Rotation is nil only when the old token
-// could not be read.
+// and which token ids exist; the Rotation is nil only when the input was
+// refused or the old token could not be read.
 func Rotate(ctx context.Context, tokens TokensService, scope Scope, tokenID string, opts RotateOptions) (*Rotation, error) {
 	kind, err := validateRotate(ctx, tokens, scope, tokenID, opts)
 	if err != nil {
@@ -95,6 +95,10 @@ type RotateError struct {
 	Unconfirmed []string
 	// Outcome says in words what Rotate found and did after the failure.
 	Outcome string
+
+	// othersMayOwn marks ids among Existing, other than OldID and NewID,
+	// that may be another client's: Error tells nobody to revoke them.
+	othersMayOwn bool
 }
 
 // Error says which token, what failed, what was done about it, and which ids exist.
@@ -108,25 +112,21 @@ func (e *RotateError) Error() string {
 	if e.Cleanup != nil {
 		fmt.Fprintf(&b, " (clean-up failed: %v)", e.Cleanup)
 	}
-	if len(e.Existing) > 0 {
-		b.WriteString("; tokens that exist: ")
-	}
-	for i, id := range e.Existing {
-		if i > 0 {
+	e.writeIDs(&b, "; tokens that exist: ", e.Existing)
+	e.writeIDs(&b, "; may exist: ", e.Unconfirmed)
+	return b.String()
+}
+
+// writeIDs writes heading and the labelled ids, when there are any.
+func (e *RotateError) writeIDs(b *strings.Builder, heading string, ids []string) {
+	for i, id := range ids {
+		if i == 0 {
+			b.WriteString(heading)
+		} else {
 			b.WriteString(", ")
 		}
 		b.WriteString(e.label(id))
 	}
-	if len(e.Unconfirmed) > 0 {
-		b.WriteString("; may exist: ")
-		for i, id := range e.Unconfirmed {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(e.label(id))
-		}
-	}
-	return b.String()
 }
 
 func (e *RotateError) label(id string) string {
@@ -135,6 +135,9 @@ func (e *RotateError) label(id string) string {
 		return id + " (old)"
 	case e.NewID:
 		return id + " (new)"
+	}
+	if e.othersMayOwn {
+		return id + " (this rotation's or another client's)"
 	}
 	return id + " (no secret: revoke it)"
 }
@@ -214,10 +217,12 @@ func (r *rotator) run(ctx context.Context, tokenID string) (*Rotation, error) {
 		}
 		return rot, r.createFailed(ctx, rot, req.Name, before, err)
 	}
-	rot.New = created
 	if created.Token.IsZero() {
-		return rot, r.undoNew(ctx, rot, "create", errors.New("the create answered the new token without its secret"))
+		// Nobody has this token's secret: an orphan, not a new token to hand over.
+		e := &RotateError{Scope: r.scope, OldID: rot.Old.ID, Step: "create", Err: errors.New("the create answered the new token without its secret"), Existing: []string{rot.Old.ID}}
+		return rot, r.revokeStray(ctx, e, created.ID, fmt.Sprintf("the create answered token %s without its secret", created.ID))
 	}
+	rot.New = created
 	if err := ctx.Err(); err != nil {
 		return rot, r.undoNew(ctx, rot, "deliver", err)
 	}
@@ -310,14 +315,23 @@ func (r *rotator) createFailed(ctx context.Context, rot *Rotation, name string, 
 		e.Outcome = "the server created no token: nothing was changed"
 		return e
 	case 1:
+		return r.revokeStray(ctx, e, strays[0], fmt.Sprintf("the server had created token %s anyway", strays[0]))
 	default:
 		e.Existing = append(e.Existing, strays...)
+		e.othersMayOwn = true
 		e.Outcome = fmt.Sprintf("%d tokens named %q appeared while the create failed, and one may be another client's: none was revoked", len(strays), name)
 		return e
 	}
-	stray := strays[0]
-	state := r.cleanUp(cctx, e, stray)
-	e.Outcome = fmt.Sprintf("the server had created token %s anyway; %s", stray, revokeOutcome[state])
+}
+
+// revokeStray revokes id, a token this rotation made whose secret the caller
+// will not get, and says in e what happened: how the token came about, and
+// how the clean-up ended.
+func (r *rotator) revokeStray(ctx context.Context, e *RotateError, id, how string) *RotateError {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	state := r.cleanUp(cctx, e, id)
+	e.Outcome = how + "; " + revokeOutcome[state]
 	if state == tokenGone {
 		e.Outcome += ": nothing was changed"
 	}

@@ -212,6 +212,8 @@ var (
 	dropped      = accesstokenstest.Fault{DropConnection: true}
 	droppedAfter = accesstokenstest.Fault{DropConnection: true, AfterHandling: true}
 	htmlPage     = accesstokenstest.Fault{Status: http.StatusOK, Body: "<html><body>Log in</body></html>"}
+	htmlAfter    = accesstokenstest.Fault{Status: http.StatusOK, Body: htmlPage.Body, AfterHandling: true}
+	limited      = accesstokenstest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}
 )
 
 func rotateCases() []rotateCase {
@@ -224,27 +226,31 @@ func rotateCases() []rotateCase {
 		{name: "get 404", setup: injectNow(at(get, "/old", status(404))), want: unchanged, step: "read"},
 		{name: "get 401", setup: injectNow(at(get, "/old", status(401))), want: unchanged, step: "read"},
 		{name: "get dropped", setup: injectNow(at(get, "/old", dropped)), want: unchanged, step: "read"},
+		{name: "get 429", setup: injectNow(at(get, "/old", limited)), want: unchanged, step: "read"},
+		{name: "get HTML 200", setup: injectNow(at(get, "/old", htmlPage)), want: unchanged, step: "read"},
 
 		// Listing the scope before the create: nothing happens.
 		{name: "list 500", setup: injectNow(at(get, "", status(500))), want: unchanged, step: "list"},
 		{name: "list dropped", setup: injectNow(at(get, "", dropped)), want: unchanged, step: "list"},
 		{name: "list HTML 200", setup: injectNow(at(get, "", htmlPage)), want: unchanged, step: "list"},
+		{name: "list 401", setup: injectNow(at(get, "", status(401))), want: unchanged, step: "list"},
 
 		// The create refused: nothing to clean up.
 		{name: "create refused 400", setup: injectNow(at(put, "", status(400))), want: unchanged, step: "create"},
 		{name: "create refused 401", setup: injectNow(at(put, "", status(401))), want: unchanged, step: "create"},
 		{name: "create refused 409", setup: injectNow(at(put, "", status(409))), want: unchanged, step: "create"},
-		{name: "create refused 429", setup: injectNow(at(put, "", accesstokenstest.Fault{Status: 429, RetryAfter: "1"})), want: unchanged, step: "create"},
+		{name: "create refused 429", setup: injectNow(at(put, "", limited)), want: unchanged, step: "create"},
 		// The create answered with an error before acting: the search finds nothing.
 		{name: "create answered 500", setup: injectNow(at(put, "", status(500))), want: unchanged, step: "create"},
 		{name: "create answered 503", setup: injectNow(at(put, "", status(503))), want: unchanged, step: "create"},
 		{name: "create dropped before acting", setup: injectNow(at(put, "", dropped)), want: unchanged, step: "create"},
+		{name: "create answered HTML 200 before acting", setup: injectNow(at(put, "", htmlPage)), want: unchanged, step: "create"},
 		// The create acted and its answer was lost: the search finds the token and revokes it.
 		{name: "create lost: 500 after acting", setup: injectNow(at(put, "", lost(500))), want: unchanged, step: "create"},
 		{name: "create lost: 502 after acting", setup: injectNow(at(put, "", lost(502))), want: unchanged, step: "create"},
 		{name: "create lost: 504 after acting", setup: injectNow(at(put, "", lost(504))), want: unchanged, step: "create"},
 		{name: "create lost: dropped after acting", setup: injectNow(at(put, "", droppedAfter)), want: unchanged, step: "create"},
-		{name: "create lost: HTML 200 after acting", setup: injectNow(at(put, "", accesstokenstest.Fault{Status: 200, Body: htmlPage.Body, AfterHandling: true})), want: unchanged, step: "create"},
+		{name: "create lost: HTML 200 after acting", setup: injectNow(at(put, "", htmlAfter)), want: unchanged, step: "create"},
 		{name: "create lost to a cancellation after acting", want: unchanged, step: "create",
 			setup: func(_ *rotateWorld, h *hooked, cancel context.CancelFunc) { h.loseCreate = cancel }},
 		{name: "create cancelled while the server holds it", want: unchanged, step: "create",
@@ -270,6 +276,8 @@ func rotateCases() []rotateCase {
 				w.srv.InjectFault(fault(del, "/*", status(500)))
 				h.before = inject(w, "get", 2, fault(get, "/*", status(502)))
 			}},
+		{name: "create lost, revoking the stray is lost after acting", want: unchanged, step: "create",
+			setup: injectNow(at(put, "", droppedAfter), at(del, "/*", lost(502)))},
 		{name: "create lost while another client made a twin", want: orphan, step: "create",
 			setup: func(w *rotateWorld, h *hooked, _ context.CancelFunc) {
 				w.srv.InjectFault(fault(put, "", droppedAfter))
@@ -286,6 +294,10 @@ func rotateCases() []rotateCase {
 			setup: injectNow(at(del, "/*", droppedAfter))},
 		{name: "deliver fails, revoking the new token fails", deliver: failDelivery, want: keptBoth, step: "deliver",
 			setup: injectNow(at(del, "/*", status(500)))},
+		{name: "deliver fails, revoking the new token is refused 401", deliver: failDelivery, want: keptBoth, step: "deliver",
+			setup: injectNow(at(del, "/*", status(401)))},
+		{name: "deliver fails, revoking the new token answers HTML 200", deliver: failDelivery, want: keptBoth, step: "deliver",
+			setup: injectNow(at(del, "/*", htmlPage))},
 		{name: "deliver fails, revoking the new token and reading it back fail", deliver: failDelivery, want: keptBoth, step: "deliver",
 			setup: func(w *rotateWorld, h *hooked, _ context.CancelFunc) {
 				w.srv.InjectFault(fault(del, "/*", status(500)))
@@ -297,6 +309,9 @@ func rotateCases() []rotateCase {
 		{name: "revoke 401", setup: injectNow(at(del, "/old", status(401))), want: keptBoth, step: "revoke"},
 		{name: "revoke 404 that is not true", setup: injectNow(at(del, "/old", status(404))), want: keptBoth, step: "revoke"},
 		{name: "revoke dropped before acting", setup: injectNow(at(del, "/old", dropped)), want: keptBoth, step: "revoke"},
+		{name: "revoke 429", setup: injectNow(at(del, "/old", limited)), want: keptBoth, step: "revoke"},
+		{name: "revoke HTML 200 before acting", setup: injectNow(at(del, "/old", htmlPage)), want: keptBoth, step: "revoke"},
+		{name: "revoke lost: HTML 200 after acting", setup: injectNow(at(del, "/old", htmlAfter)), want: rotated},
 		{name: "revoke lost: 500 after acting", setup: injectNow(at(del, "/old", lost(500))), want: rotated},
 		{name: "revoke lost: dropped after acting", setup: injectNow(at(del, "/old", droppedAfter)), want: rotated},
 		{name: "revoke fails and reading the old token back fails", want: newOnly, step: "revoke",
@@ -592,6 +607,7 @@ type stubTokens struct {
 	tokens                     map[string]accesstokens.AccessToken
 	next                       int
 	create                     func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error)
+	deleteFails                bool // every Delete answers 500 and changes nothing
 }
 
 func newStubTokens(old accesstokens.AccessToken) *stubTokens {
@@ -636,6 +652,9 @@ func (s *stubTokens) Create(_ context.Context, _ accesstokens.Scope, req accesst
 func (s *stubTokens) Delete(_ context.Context, _ accesstokens.Scope, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deleteFails {
+		return &accesstokens.Error{StatusCode: http.StatusInternalServerError, Method: http.MethodDelete}
+	}
 	if _, ok := s.tokens[id]; !ok {
 		return &accesstokens.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
 	}
@@ -700,4 +719,52 @@ func TestRotateRevokesTheNewTokenWhenDeliverPanics(t *testing.T) {
 	})
 	assert.Equal(t, before, w.ids())
 	assert.Len(t, w.srv.MintedSecrets(), len(before)+1, "a new token was made, then revoked")
+}
+
+// TestRotateNeverReturnsANewTokenWithoutItsSecret: a service whose create
+// answers the token without its secret, and whose revoke then fails. The
+// token is an orphan: the error names it as one to revoke, and Rotation.New,
+// which promises the new secret, stays nil.
+func TestRotateNeverReturnsANewTokenWithoutItsSecret(t *testing.T) {
+	t.Parallel()
+	stub := newStubTokens(stubOld)
+	stub.deleteFails = true
+	stub.create = func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error) {
+		return &accesstokens.RawAccessToken{AccessToken: tok}, nil
+	}
+	rot, err := accesstokens.Rotate(context.Background(), stub, accesstokens.ProjectScope("PRJ"), stubOld.ID, accesstokens.RotateOptions{})
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	require.NotNil(t, rot)
+	assert.Nil(t, rot.New, "Rotation.New holds no secret to hand over")
+	assert.Equal(t, "create", rerr.Step)
+	assert.Empty(t, rerr.NewID, "no new token the caller has")
+	orphan := "101"
+	assert.ElementsMatch(t, []string{stubOld.ID, orphan}, stub.ids())
+	assert.Equal(t, []string{stubOld.ID, orphan}, rerr.Existing)
+	assert.Contains(t, err.Error(), orphan+" (no secret: revoke it)")
+	assert.NotContains(t, err.Error(), "Rotation.New")
+	assert.ErrorIs(t, err, accesstokens.ErrServer, "the failed revoke is in the chain")
+}
+
+// TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients: when a lost
+// create leaves two new tokens of the name, one may be another client's:
+// the error names both but tells nobody to revoke either.
+func TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients(t *testing.T) {
+	t.Parallel()
+	w := newRotateWorld(t)
+	w.srv.InjectFault(fault(http.MethodPut, "", droppedAfter))
+	h := &hooked{TokensService: w.client.Tokens, before: func(op string, _ int) {
+		if op == "create" {
+			w.srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
+		}
+	}}
+	_, err := accesstokens.Rotate(testContext(t), h, w.scope, w.oldID, accesstokens.RotateOptions{})
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	require.Len(t, rerr.Existing, 3, "the old token and the two new ones")
+	for _, id := range rerr.Existing[1:] {
+		assert.Contains(t, err.Error(), id)
+		assert.NotContains(t, err.Error(), id+" (no secret: revoke it)", "it may be another client's token")
+	}
 }

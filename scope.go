@@ -11,6 +11,9 @@ import (
 // RepoSlug. Anything else is ErrInvalidArgument from every method that takes it.
 //
 // Build one with [UserScope], [ProjectScope], [RepoScope] or [ParseScope].
+//
+// Atlassian reference (personal, project and repository tokens):
+// https://confluence.atlassian.com/bitbucketserver/personal-access-tokens-939515499.html
 type Scope struct {
 	UserSlug   string
 	ProjectKey string
@@ -31,7 +34,8 @@ func RepoScope(projectKey, repoSlug string) Scope {
 // ParseScope reads "user:alice", "project:PRJ" or "repo:PRJ/my-repo", the
 // forms [Scope.String] writes. The kind before the colon is case-insensitive;
 // the rest is taken as written. A malformed string is ErrInvalidArgument
-// naming the part that is wrong.
+// naming the part that is wrong; so is a "/" inside a slug or key, which no
+// Bitbucket slug or key holds.
 func ParseScope(s string) (Scope, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok {
@@ -41,6 +45,9 @@ func ParseScope(s string) (Scope, error) {
 	var want scopeKind
 	switch strings.ToLower(kind) {
 	case "user":
+		if strings.Contains(rest, "/") {
+			return Scope{}, invalidArg("userSlug", `%q holds a "/", which no slug does (a bot user's name does; its slug has "_")`, truncate(rest, 80))
+		}
 		sc, want = UserScope(rest), userScope
 	case "project":
 		if strings.Contains(rest, "/") {
@@ -51,6 +58,9 @@ func ParseScope(s string) (Scope, error) {
 		key, slug, ok := strings.Cut(rest, "/")
 		if !ok {
 			return Scope{}, invalidArg("scope", `%q: a repository scope is "repo:KEY/SLUG"`, truncate(s, 80))
+		}
+		if strings.Contains(slug, "/") {
+			return Scope{}, invalidArg("repoSlug", `%q holds a "/", which no slug does`, truncate(slug, 80))
 		}
 		sc, want = RepoScope(key, slug), repoScope
 	default:

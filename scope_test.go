@@ -75,6 +75,8 @@ func TestParseScopeRejectsMalformedInputNamingTheField(t *testing.T) {
 		{"repo:/repo", "projectKey"},
 		{"repo:/", "projectKey"},
 		{"repo:PRJ/..", "repoSlug"},
+		{"repo:PRJ/repo/extra", "repoSlug"},           // no slug holds a "/"
+		{"user:access-token-user/2/1405", "userSlug"}, // a bot's name, not its slug
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

@@ -2,6 +2,9 @@ package accesstokens
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,19 +25,49 @@ const redacted = "[REDACTED]"
 // the value. Compare secrets by their Reveal, not with ==. The zero Secret is
 // empty.
 type Secret struct {
-	// v points at the value. Where fmt cannot call Format (an unexported
-	// field, a bad verb, %p) it prints a pointer as an address, never what
-	// it points to; a string field would be printed as is.
-	v *string
+	// v points at the value's bytes, masked (see maskSecret). Where fmt
+	// cannot call Format (an unexported field, a bad verb, %p) it prints a
+	// pointer as an address; a reflection-based dumper (go-spew, which
+	// testify's failure diffs use) follows it, and finds only the mask.
+	v *[]byte
 }
 
 // NewSecret wraps a value, for stubs and tests; a Secret from Create is
 // decoded from the server's answer.
-func NewSecret(value string) Secret {
-	if value == "" {
+func NewSecret(value string) Secret { return secretOf([]byte(value)) }
+
+// secretOf makes a Secret of b, which it masks in place and keeps; empty b
+// makes the zero Secret.
+func secretOf(b []byte) Secret {
+	if len(b) == 0 {
 		return Secret{}
 	}
-	return Secret{v: &value}
+	maskSecret(b)
+	return Secret{v: &b}
+}
+
+// secretSeed keys the mask. It is drawn once per process and never leaves it,
+// so masked bytes in a log say nothing; within the process, equal values mask
+// alike, so reflect.DeepEqual (and testify's Equal) still compares secrets by
+// value.
+var secretSeed = func() (seed [32]byte) {
+	_, _ = rand.Read(seed[:])
+	return seed
+}()
+
+// maskSecret XORs b, in place, with a keystream made from secretSeed
+// (SHA-256 in counter mode); masking twice gives b back.
+func maskSecret(b []byte) {
+	var in [len(secretSeed) + 8]byte
+	copy(in[:], secretSeed[:])
+	var block [sha256.Size]byte
+	for i := range b {
+		if i%sha256.Size == 0 {
+			binary.BigEndian.PutUint64(in[len(secretSeed):], uint64(i/sha256.Size))
+			block = sha256.Sum256(in[:])
+		}
+		b[i] ^= block[i%sha256.Size]
+	}
 }
 
 // Reveal returns the secret value itself. Call it only where the value must
@@ -43,11 +76,13 @@ func (s Secret) Reveal() string {
 	if s.v == nil {
 		return ""
 	}
-	return *s.v
+	b := bytes.Clone(*s.v)
+	maskSecret(b)
+	return string(b)
 }
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.v == nil || *s.v == "" }
+func (s Secret) IsZero() bool { return s.v == nil || len(*s.v) == 0 }
 
 // maskedTail is how many trailing characters Masked shows, and
 // maskedMinHidden how many characters must stay hidden before it shows any.
@@ -100,13 +135,14 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (s Secret) MarshalBinary() ([]byte, error) { return []byte(redacted), nil }
 
 // UnmarshalJSON decodes the token value from a JSON string, as the create
-// answer carries it; null leaves the Secret empty.
+// answer carries it; null, as encoding/json does, changes nothing (a Secret
+// decoded from a fresh answer stays empty).
 func (s *Secret) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
 	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && !bytes.ContainsFunc(b[1:n-1], needsUnquoting) {
-		*s = NewSecret(string(b[1 : n-1])) // a token has no escapes: no decoder needed
+		*s = secretOf(bytes.Clone(b[1 : n-1])) // a token has no escapes: no decoder needed
 		return nil
 	}
 	var v string

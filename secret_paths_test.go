@@ -184,3 +184,41 @@ func TestACreatedTokenShowsNoSecretThroughAnyPath(t *testing.T) {
 		assert.Equal(t, reflect.Struct, typ.Kind())
 	})
 }
+
+// failureLog is a testify TestingT that keeps the failure messages.
+type failureLog struct{ strings.Builder }
+
+func (f *failureLog) Errorf(format string, args ...any) { fmt.Fprintf(f, format, args...) }
+
+// TestReflectionDumpersShowNoSecret: testify's failure diffs dump values with
+// go-spew, which walks struct fields and pointers by reflection without
+// calling any method. A downstream test comparing two created tokens must not
+// print either secret into its CI log when it fails.
+func TestReflectionDumpersShowNoSecret(t *testing.T) {
+	t.Parallel()
+	raw := createForPrinting(t)
+	other := *raw
+	other.ID, other.Token = "2", accesstokens.NewSecret("BBDC-another-secret-value-for-the-diff")
+	var log failureLog
+	assert.Equal(&log, raw.Token, other.Token)
+	assert.Equal(&log, *raw, other)
+	assert.Equal(&log, raw, &other)
+	assert.Equal(&log, []accesstokens.Secret{raw.Token}, []accesstokens.Secret{other.Token})
+	assert.ElementsMatch(&log, []accesstokens.RawAccessToken{*raw}, []accesstokens.RawAccessToken{other})
+	assert.Equal(&log, map[string]accesstokens.Secret{"k": raw.Token}, map[string]accesstokens.Secret{"k": other.Token})
+	out := log.String()
+	require.Contains(t, out, "Diff:", "the assertions above failed and printed their diffs")
+	for _, secret := range []string{createdSecret, other.Token.Reveal()} {
+		for _, piece := range []string{secret, secret[5:25], hex.EncodeToString([]byte(secret[5:25]))} {
+			if strings.Contains(out, piece) {
+				t.Errorf("testify's failure diff shows a secret (%d bytes of it)", len(piece))
+			}
+		}
+	}
+
+	// Equal values still compare equal, so that downstream tests can
+	// compare tokens whole; different values do not.
+	assert.Equal(t, accesstokens.NewSecret(createdSecret), raw.Token)
+	assert.Equal(t, *raw, accesstokens.RawAccessToken{AccessToken: raw.AccessToken, Token: accesstokens.NewSecret(createdSecret)})
+	assert.NotEqual(t, raw.Token, other.Token)
+}

@@ -12,6 +12,9 @@ import (
 // Permission is one right a token carries. A token holds at most one
 // PROJECT_* and at most one REPO_* permission, and its repository level is
 // never below its project level.
+//
+// Atlassian reference (HTTP access tokens, Permissions):
+// https://confluence.atlassian.com/bitbucketserver/personal-access-tokens-939515499.html
 type Permission string
 
 // The permissions Bitbucket knows.

@@ -47,11 +47,17 @@ func heapInUse() uint64 {
 	return ms.HeapAlloc
 }
 
-// TestCreateDeleteCyclesKeepMemoryFlat runs 250k create+delete cycles of a personal token through
-// the handler: the fake forgets the secrets of deleted tokens beyond the last RetiredSecrets, and
-// keeps DefaultRequestHistory requests, so the heap ends within a few MB of where it began.
+// TestCreateDeleteCyclesKeepMemoryFlat runs 25k create+delete cycles of a personal token through
+// the handler, after enough cycles to fill the request history and the ring of retired secrets:
+// the fake forgets the secrets of deleted tokens beyond the last RetiredSecrets, and keeps
+// DefaultRequestHistory requests, so the live heap ends where it began. The history is trimmed
+// every DefaultRequestHistory requests, and 25k cycles (50k requests) end at the same point of
+// that saw-tooth as the start, so the two measures compare like with like: they differ by a few
+// KB (under -race too), and the 256 KiB allowed catches any leak of 11 bytes a cycle or more
+// (the 250k cycles and 4 MiB of before caught 17 bytes, in nine times the time).
 func TestCreateDeleteCyclesKeepMemoryFlat(t *testing.T) {
-	const cycles = 250_000
+	const cycles = 5 * accesstokenstest.DefaultRequestHistory / 2 // 25k, a multiple of the saw-tooth: see above
+	const allowed = 256 << 10
 	f := accesstokenstest.NewFake()
 	deadline := time.Now().Add(4 * time.Minute) // a hang guard, not a speed goal
 	path := accesstokenstest.APIPath + "/users/alice"
@@ -70,23 +76,24 @@ func TestCreateDeleteCyclesKeepMemoryFlat(t *testing.T) {
 	start := heapInUse()
 	for i := range cycles {
 		cycle()
-		if i%10_000 == 0 {
+		if i%5_000 == 0 {
 			require.True(t, time.Now().Before(deadline), "only %d cycles before the deadline", i)
 		}
 	}
 	end := heapInUse()
 	grew := int64(end) - int64(start)
-	t.Logf("heap after %d cycles: %.1f MB, %+.2f MB since the start", cycles, float64(end)/1e6, float64(grew)/1e6)
-	assert.Less(t, grew, int64(4<<20), "the heap grew by %d bytes", grew)
+	t.Logf("heap after %d cycles: %.1f MB, %+d bytes since the start", cycles, float64(end)/1e6, grew)
+	assert.Less(t, grew, int64(allowed), "the heap grew by %d bytes", grew)
 	assert.Empty(t, f.Tokens())
 	assert.Len(t, f.MintedSecrets(), accesstokenstest.RetiredSecrets, "only the most recently deleted secrets are remembered")
 	assert.Len(t, f.Requests(), accesstokenstest.DefaultRequestHistory)
 }
 
 // TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted: a request whose query is about 1 MB
-// of "BBDC-" repeats, with 250k tokens minted (secrets remembered), answers in under 100 ms
-// through the real server (the best of three tries, so that a busy machine's scheduling does not
-// decide; not parallel, for the same reason). Before 0.2 it stalled the fake for minutes.
+// of "BBDC-" repeats, with 250k tokens minted (secrets remembered), answers 414 within 2 s
+// through the real server (the best of three tries; not parallel). Before 0.2 it stalled the
+// fake for 133 s; it now takes 55-70 ms under -race on the 2-core machine, so the bound is a
+// hang guard that still catches that regression, not a speed goal that a busy machine decides.
 func TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted(t *testing.T) {
 	srv := newServer(t)
 	for range 250_000 {
@@ -107,7 +114,7 @@ func TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted(t *testing.T) {
 		assert.NotEmpty(t, res.firstError(t)["message"])
 		best = min(best, took)
 	}
-	assert.Less(t, best, 100*time.Millisecond)
+	assert.Less(t, best, 2*time.Second)
 
 	reqs := srv.Requests()
 	require.Len(t, reqs, 3)

@@ -60,3 +60,49 @@ func TestAPinnedClockMovesOnlyWhenTold(t *testing.T) {
 	assert.Contains(t, err.Error(), "cannot go back")
 	assert.Equal(t, at.Add(time.Hour), srv.Now(), "a refused SetNow changes nothing")
 }
+
+// TestTheClockGoesFarForwardButNeverBack: SetNow reaches any time up to the last the wire can
+// show, and no Advance, however large or repeated, takes the clock back or past that time.
+func TestTheClockGoesFarForwardButNeverBack(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"pinned", "real"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			opts := []accesstokenstest.Option{accesstokenstest.WithControlAPI()}
+			if name == "pinned" {
+				opts = append(opts, pinned)
+			}
+			srv := newServer(t, opts...)
+			latest := time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC) // RFC 3339's last millisecond
+
+			far := time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC) // more than a time.Duration away
+			require.NoError(t, srv.SetNow(far))
+			within(t, srv.Now(), far, far.Add(time.Minute))
+
+			const longest = time.Duration(1<<63 - 1) // about 292 years
+			srv.Advance(longest)
+			before := srv.Now()
+			within(t, before, far.Add(longest), far.Add(longest).Add(time.Minute))
+			assert.Panics(t, func() {
+				for range 40 { // 40 x 292 years would pass 9999
+					srv.Advance(longest)
+				}
+			})
+			assert.False(t, srv.Now().Before(before), "%s went back from %s", srv.Now(), before)
+			assert.False(t, srv.Now().After(latest), "%s is past the latest time", srv.Now())
+			require.Error(t, srv.SetNow(latest.Add(time.Millisecond)))
+
+			// Over HTTP: a refused move is a 400, and the clock still reads.
+			for range 40 {
+				res := ctl(t, srv, http.MethodPost, "/clock", `{"advance":"2562047h"}`)
+				if res.status != http.StatusOK {
+					assert.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+					break
+				}
+			}
+			res := ctl(t, srv, http.MethodGet, "/clock", "")
+			require.Equal(t, http.StatusOK, res.status)
+			assert.False(t, srv.Now().Before(before))
+		})
+	}
+}

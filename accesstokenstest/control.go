@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,7 +86,7 @@ func (f *Fake) control(r *http.Request, rest string) response {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	if !strings.Contains(allow, method) {
+	if !slices.Contains(strings.Split(allow, ", "), method) {
 		return errorResponse(&apiError{status: http.StatusMethodNotAllowed,
 			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
 			header:  http.Header{"Allow": {allow}}})
@@ -150,7 +151,9 @@ func (f *Fake) setClock(body []byte) *apiError {
 		if err != nil || d < 0 {
 			return badRequest("advance", fmt.Sprintf("%q is not a duration of 0 or more, such as 90m or 720h.", *req.Advance))
 		}
-		f.Advance(d)
+		if err := f.advance(d); err != nil {
+			return badRequest("advance", err.Error())
+		}
 		return nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, *req.Set)

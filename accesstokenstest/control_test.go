@@ -103,3 +103,41 @@ func TestControlFaultsRequestsTokensAndReset(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, ctl(t, srv, http.MethodGet, "/reset", "").status)
 	assert.Equal(t, http.StatusNotFound, ctl(t, srv, http.MethodGet, "/nothing", "").status)
 }
+
+// TestControlAPIRefusesMethodsItDoesNotServe: only the methods listed for a resource act; any
+// other, however it is spelt, is 405 with Allow and changes nothing.
+func TestControlAPIRefusesMethodsItDoesNotServe(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI(), pinned)
+	srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "keep", 0, "PROJECT_READ")
+	tests := []struct{ method, path, allow string }{
+		{"T", "/clock", "GET, POST"}, // a substring of "GET, POST"
+		{"OS", "/reset", "POST"},
+		{"E", "/faults", "GET, POST, DELETE"},
+		{"ET", "/requests", "GET, DELETE"},
+		{"PUT", "/tokens", "GET, POST"},
+		{"post", "/reset", "POST"}, // methods are case-sensitive
+		{"OPTIONS", "/clock", "GET, POST"},
+	}
+	for _, tt := range tests {
+		res := ctl(t, srv, tt.method, tt.path, "")
+		assert.Equal(t, http.StatusMethodNotAllowed, res.status, "%s %s: %s", tt.method, tt.path, res.body)
+		assert.Equal(t, tt.allow, res.header.Get("Allow"), "%s %s", tt.method, tt.path)
+	}
+	assert.Len(t, srv.Tokens(), 1, "nothing was reset")
+}
+
+// TestControlAnswersAnEnvelopeWhenJSONCannotShowADate: a clock pinned in year 1 makes a world
+// whose tokens were created before year 0, which JSON's RFC 3339 cannot write: the control API
+// answers 500 in the error envelope instead of dropping the connection.
+func TestControlAnswersAnEnvelopeWhenJSONCannotShowADate(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI(), accesstokenstest.WithWorld(accesstokenstest.DemoWorld()),
+		accesstokenstest.WithClock(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)))
+	res, err := send(srv.Client(), srv.URL+accesstokenstest.ControlPath+"/tokens", http.MethodGet, nil, "")
+	require.NoError(t, err, "an answer, not a dropped connection")
+	assert.Equal(t, http.StatusInternalServerError, res.status)
+	assert.Contains(t, res.firstError(t)["message"], "year outside of range")
+	// The token API's epoch milliseconds can show those dates.
+	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAdmin, "").status)
+}

@@ -221,3 +221,63 @@ func TestCoreListsPage(t *testing.T) {
 	assert.Equal(t, true, page["isLastPage"])
 	assert.Empty(t, page["values"])
 }
+
+// TestCoreRightsMatrix: every kind of caller against every core list, status and what it sees
+// (project keys; repositories as KEY/slug with archived=ALL; for /projects/PRJ/repos, slugs).
+func TestCoreRightsMatrix(t *testing.T) {
+	t.Parallel()
+	srv := dirServer(t)
+	_, projectToken := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "PROJECT_READ")
+	_, repoToken := srv.IssueToken(accesstokenstest.RepoScope("OPS", "infra"), "r", 0, "REPO_READ")
+	_, aliceToken := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
+	_, bobToken := srv.IssueToken(accesstokenstest.UserScope("bob"), "b", 0, "REPO_READ")
+	type want struct {
+		projects, repos, prjRepos []string
+		prjReposStatus            int
+		adminUsers                int
+	}
+	all := []string{"OPS/infra", "PRJ/old", "PRJ/repo", "~BOB/scratch"}
+	tests := []struct {
+		name string
+		c    cred
+		want want
+	}{
+		{"system admin", asAdmin, want{[]string{"OPS", "PRJ"}, all, []string{"old", "repo"}, 200, 200}},
+		{"project admin of PRJ", asAlice, want{[]string{"PRJ"}, []string{"PRJ/old", "PRJ/repo"}, []string{"old", "repo"}, 200, 401}},
+		{"alice's personal token", bearer(aliceToken), want{[]string{"PRJ"}, []string{"PRJ/old", "PRJ/repo"}, []string{"old", "repo"}, 200, 401}},
+		{"alice's token as Basic password", basic("alice", aliceToken), want{[]string{"PRJ"}, []string{"PRJ/old", "PRJ/repo"}, []string{"old", "repo"}, 200, 401}},
+		{"no rights", asBob, want{nil, []string{"~BOB/scratch"}, nil, 401, 401}},
+		{"bob's personal token", bearer(bobToken), want{nil, []string{"~BOB/scratch"}, nil, 401, 401}},
+		{"PRJ's project token", bearer(projectToken), want{[]string{"PRJ"}, []string{"PRJ/old", "PRJ/repo"}, []string{"old", "repo"}, 200, 401}},
+		{"OPS/infra's repository token", bearer(repoToken), want{[]string{"OPS"}, []string{"OPS/infra"}, nil, 401, 401}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want.projects, field(values(t, core(t, srv, "/projects", tt.c)), "key"))
+			var repos []string
+			for _, v := range values(t, core(t, srv, "/repos?archived=ALL", tt.c)) {
+				repos = append(repos, v["project"].(map[string]any)["key"].(string)+"/"+v["slug"].(string))
+			}
+			assert.Equal(t, tt.want.repos, repos)
+			res := core(t, srv, "/projects/PRJ/repos", tt.c)
+			require.Equal(t, tt.want.prjReposStatus, res.status, "%s", res.body)
+			if res.status == http.StatusOK {
+				assert.Equal(t, tt.want.prjRepos, field(values(t, res), "slug"))
+			} else {
+				assert.Equal(t, accesstokenstest.ExceptionAuthorisation, res.firstError(t)["exceptionName"])
+			}
+			res = core(t, srv, "/admin/users", tt.c)
+			assert.Equal(t, tt.want.adminUsers, res.status)
+			if res.status != http.StatusOK {
+				assert.Equal(t, accesstokenstest.ExceptionAuthorisation, res.firstError(t)["exceptionName"])
+			}
+			assert.Equal(t, http.StatusOK, core(t, srv, "/users", tt.c).status, "any authenticated caller")
+			assert.Equal(t, http.StatusOK, core(t, srv, "/application-properties", tt.c).status)
+		})
+	}
+	for _, c := range []cred{nil, basic("alice", "wrong"), bearer("BBDC-not-a-token"), basic("bob", aliceToken)} {
+		for _, p := range []string{"/projects", "/repos", "/projects/PRJ/repos", "/admin/users", "/users"} {
+			assert.Equal(t, http.StatusUnauthorized, core(t, srv, p, c).status, p)
+		}
+	}
+}

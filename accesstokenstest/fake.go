@@ -539,19 +539,28 @@ func (f *Fake) Now() time.Time {
 }
 
 // Advance moves the fake clock forward by d, whether it follows the real time or is pinned; tokens
-// whose expiry date is reached stop authenticating. It panics if d is negative: the clock never
-// goes back, which keeps listings in creation order.
+// whose expiry date is reached stop authenticating. It panics if d is negative, as the clock never
+// goes back (which keeps listings in creation order), or if it would take the clock past
+// 9999-12-31T23:59:59.999Z, the last time the wire's RFC 3339 dates can show.
 func (f *Fake) Advance(d time.Duration) {
+	if err := f.advance(d); err != nil {
+		panic(err.Error())
+	}
+}
+
+// advance is Advance with an error instead of a panic.
+func (f *Fake) advance(d time.Duration) error {
 	if d < 0 {
-		panic("accesstokenstest: Advance needs d >= 0")
+		return fmt.Errorf("accesstokenstest: Advance needs d >= 0, got %s", d)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.clock.advance(d)
+	return f.clock.moveTo(f.clock.now().Add(d))
 }
 
 // SetNow moves the fake clock forward to t (a real clock keeps running from there). It returns an
-// error, and changes nothing, if t is before the fake's current time: the clock never goes back.
+// error, and changes nothing, if t is before the fake's current time (the clock never goes back)
+// or after 9999-12-31T23:59:59.999Z.
 func (f *Fake) SetNow(t time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -561,8 +570,7 @@ func (f *Fake) SetNow(t time.Time) error {
 		return fmt.Errorf("accesstokenstest: the clock cannot go back from %s to %s",
 			now.Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano))
 	}
-	f.clock.advance(t.Sub(now))
-	return nil
+	return f.clock.moveTo(t)
 }
 
 // SetExpiryPolicy sets the admin expiry policy directly, as PUT /admin would; maxExpiryDays 0
@@ -813,7 +821,11 @@ func shorten(s string) string {
 	return s + Truncated
 }
 
-// close releases requests waiting in an injected Delay; used by Server.Close.
-func (f *Fake) close() { f.closed.Do(func() { close(f.closing) }) }
+// Close ends every injected Delay, now and for good: the requests delays hold, and any a fault
+// delays later, are answered at once with 503 and the error envelope (exception
+// [ExceptionInjectedFault]); everything else is answered as before. [Server.Close] calls it; a
+// program that serves a Fake with its own [http.Server] calls it when shutting down, so that
+// Shutdown does not wait for delays to run out. It is safe to call more than once.
+func (f *Fake) Close() { f.closed.Do(func() { close(f.closing) }) }
 
 var _ http.Handler = (*Fake)(nil)

@@ -287,6 +287,20 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
+	var b []byte
+	if resp.body != nil {
+		buf := encodeBuffers.Get().(*bytes.Buffer)
+		defer encodeBuffers.Put(buf)
+		buf.Reset()
+		if err := json.NewEncoder(buf).Encode(resp.body); err != nil {
+			// Only our own wire types get here; a date JSON cannot show (before year 0 or after
+			// 9999, in the control API's RFC 3339) is the one way they fail.
+			writeResponse(w, r, errorResponse(&apiError{status: http.StatusInternalServerError,
+				message: "The fake could not encode its answer: " + err.Error() + "."}))
+			return
+		}
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
 	for k, v := range resp.header {
 		w.Header()[k] = v
 	}
@@ -294,13 +308,6 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 		w.WriteHeader(resp.status)
 		return
 	}
-	buf := encodeBuffers.Get().(*bytes.Buffer)
-	defer encodeBuffers.Put(buf)
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(resp.body); err != nil {
-		panic(err) // only our own wire types get here
-	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	w.Header().Set("Content-Type", jsonContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(resp.status)

@@ -149,3 +149,45 @@ func TestSparsePositionsPunishStartPlusSize(t *testing.T) {
 	naive := call(t, srv, http.MethodGet, "/users/bob?limit=4&start=4", asBob, "").object(t)
 	assert.Subset(t, ids(t, first), ids(t, naive)[:1], "start=4 repeats a token of the first page")
 }
+
+// TestCorePagingEdges: the core lists page as the token lists do (30 projects, as admin).
+func TestCorePagingEdges(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithWorld(accesstokenstest.World{Projects: 30, Seed: 5}),
+		accesstokenstest.WithMaxPageLimit(20))
+	tests := []struct {
+		query              string
+		size, limit, start int
+		last               bool
+		nextStart          any
+	}{
+		{"", 20, 20, 0, false, "20"}, // the default 25, capped at 20
+		{"?limit=0", 20, 20, 0, false, "20"},
+		{"?limit=5000", 20, 20, 0, false, "20"},
+		{"?limit=7&start=21", 7, 7, 21, false, "28"},
+		{"?limit=2&start=28", 2, 2, 28, true, nil}, // an exact fit is the last page
+		{"?start=30", 0, 20, 30, true, nil},
+		{"?start=9223372036854775807", 0, 20, 9223372036854775807, true, nil},
+	}
+	for _, tt := range tests {
+		res := core(t, srv, "/projects"+tt.query, asAdmin)
+		vals := values(t, res)
+		page := res.object(t)
+		assert.Len(t, vals, tt.size, tt.query)
+		assert.EqualValues(t, tt.limit, num(t, page["limit"]), tt.query)
+		assert.EqualValues(t, tt.start, num(t, page["start"]), tt.query)
+		assert.Equal(t, tt.last, page["isLastPage"], tt.query)
+		if tt.nextStart == nil {
+			assert.NotContains(t, page, "nextPageStart", tt.query)
+		} else {
+			assert.Equal(t, tt.nextStart, fmt.Sprint(page["nextPageStart"]), tt.query)
+		}
+	}
+	for _, q := range []string{"limit=-1", "start=-1", "limit=ten", "start=1.5", "limit=99999999999999999999", "limit=%zz"} {
+		for _, p := range []string{"/projects", "/repos", "/users", "/admin/users", "/projects/PLAT/repos"} {
+			res := core(t, srv, p+"?"+q, asAdmin)
+			assert.Equal(t, http.StatusBadRequest, res.status, "%s?%s", p, q)
+			assert.NotEmpty(t, res.firstError(t)["message"], "%s?%s", p, q)
+		}
+	}
+}

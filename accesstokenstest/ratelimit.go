@@ -12,8 +12,8 @@ import (
 
 // RateLimit is Bitbucket's per-user token bucket: each user's bucket holds at most Burst
 // requests and refills at RefillPerSecond; a request that finds it empty is answered 429 with a
-// Retry-After of whole seconds. Bitbucket's defaults are 60 and 5. Requests without credentials,
-// or whose credentials do not authenticate, are not limited, as on Bitbucket.
+// Retry-After of whole seconds (at least 1). Bitbucket's defaults are 60 and 5. Requests without
+// credentials, or whose credentials do not authenticate, are not limited, as on Bitbucket.
 // The buckets follow the real time, not the fake clock.
 type RateLimit struct {
 	Burst           int     // bucket size, at least 1
@@ -88,7 +88,10 @@ func (l *rateLimiter) take(userName string) (ok bool, wait time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / l.rl.RefillPerSecond * float64(time.Second))
+	// Capped at MaxInt32 seconds (68 years), which a time.Duration holds: a very slow refill
+	// must not overflow into a short or negative wait.
+	secs := min((1-b.tokens)/l.rl.RefillPerSecond, math.MaxInt32)
+	return false, time.Duration(secs * float64(time.Second))
 }
 
 func (l *rateLimiter) reset() {
@@ -106,7 +109,8 @@ func (f *Fake) rateLimit(a authResult) *apiError {
 	if ok {
 		return nil
 	}
-	secs := int64(math.Ceil(wait.Seconds()))
+	// Whole seconds, rounded up, and at least 1: "0" would send a client straight into another 429.
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
 	return &apiError{status: http.StatusTooManyRequests,
 		message: "You have been rate limited: too many requests in a short time. Wait " +
 			strconv.FormatInt(secs, 10) + " s before trying again.",

@@ -71,7 +71,7 @@ func (s *Server) Client() *http.Client { return s.hs.Client() }
 // Close releases requests held by injected delays, then shuts the server down and waits for
 // outstanding requests.
 func (s *Server) Close() {
-	s.Fake.close()
+	s.Fake.Close()
 	s.hs.Close()
 }
 

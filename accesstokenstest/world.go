@@ -14,7 +14,7 @@ import (
 //   - the system administrator "admin" (password "admin") and Users more users, named alice, bob,
 //     carol, ... and then user00020, user00021, ..., each with their name as password; a share of
 //     them deactivated (their personal tokens stay), and some that never logged in;
-//   - Projects projects (keys PLAT, WEB, DATA, ... and then P0008, P0009, ...), each with
+//   - Projects projects (keys PLAT, WEB, DATA, ... INFRA, and then P0007, P0008, ...), each with
 //     ReposPerProject repositories and one project admin; a share of users with a personal
 //     project (~ALICE) holding one repository, "scratch"; a share of all repositories archived;
 //   - TokensPerScope tokens in every scope: each user's personal tokens (admin's and deactivated

@@ -9,8 +9,9 @@
 // The first line on standard output is the base URL (http://HOST:PORT plus
 // the context path); each request is then logged as one line on standard
 // error. SIGINT or SIGTERM stops it cleanly (exit 0), even when sent as soon
-// as that line is read. -h prints the flags (exit 0). Flag values the fake
-// cannot use are reported with exit status 1.
+// as that line is read: requests held by injected delays are answered 503, and
+// connections still open 2 s later are closed. -h prints the flags (exit 0).
+// Flag values the fake cannot use are reported with exit status 1.
 package main
 
 import (
@@ -226,6 +227,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadTimeout:       s.readTimeout,
 		IdleTimeout:       s.idle,
 	}
+	// Requests held by injected delays are answered (503) as soon as the shutdown starts, so
+	// that it does not wait for them.
+	srv.RegisterOnShutdown(fake.Close)
 	base := fmt.Sprintf("http://%s%s", ln.Addr().String(), normalizedContextPath(s.contextPath))
 	fmt.Fprintln(stdout, base)
 	if s.control {
@@ -241,15 +245,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	logger.Printf("stopping")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := shutdown(srv, shutdownGrace); err != nil {
 		return err
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// shutdownGrace is how long a stop waits for requests in flight (injected delays end at once)
+// before it closes the connections that are left.
+const shutdownGrace = 2 * time.Second
+
+// shutdown stops srv gracefully, and after grace closes what is still open: connections that
+// never sent a request (net/http's Shutdown waits 5 s for those) and bodies still arriving. A
+// fake has nothing to lose there, and a stop must not fail on a client's spare connection.
+func shutdown(srv *http.Server, grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	return err
 }
 
 // validateFlags rejects values the fake's options would panic on, and context paths that would

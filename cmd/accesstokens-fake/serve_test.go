@@ -219,3 +219,115 @@ func TestDelayOutlastsTheReadTimeout(t *testing.T) {
 	assert.Equal(t, http.StatusOK, getJSON(t, base+"/rest/access-tokens/latest/users/alice", "alice", "alice", nil))
 	assert.GreaterOrEqual(t, time.Since(began), time.Second)
 }
+
+// TestStopReleasesDelayedRequests: a request held by an injected Delay does not hold up a stop:
+// it is answered 503 in Bitbucket's envelope, and serve returns nil (exit 0) without waiting
+// for its shutdown timeout.
+func TestStopReleasesDelayedRequests(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-quiet", "-control"}, pw, &stderr)
+		pw.Close()
+	}()
+	lines := bufio.NewReader(pr)
+	first, err := lines.ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	go func() { _, _ = io.Copy(io.Discard, lines) }()
+	base := strings.TrimSpace(first)
+
+	resp, err := http.Post(base+"/_fake/faults", "application/json", strings.NewReader(`{"delay":"1h"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"/rest/access-tokens/latest/users/alice", nil)
+		req.SetBasicAuth("alice", "alice")
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- answer{status: resp.StatusCode, body: string(b), err: err}
+	}()
+	// The request is held once it has used up the fault.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var faults struct{ Pending int }
+		require.Equal(t, http.StatusOK, getJSON(t, base+"/_fake/faults", "", "", &faults))
+		if faults.Pending == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the request never reached the fake")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "a stop with a delayed request in flight is clean")
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	got := <-answered
+	require.NoError(t, got.err)
+	assert.Equal(t, http.StatusServiceUnavailable, got.status)
+	assert.Contains(t, got.body, `"errors"`)
+}
+
+// TestStopClosesConnectionsThatHoldItUp: connections that would hold up a graceful shutdown (one
+// that never sent a request, which net/http waits 5 s for; one whose body never finishes, which
+// the read timeout would end after 30 s) are closed after a short grace period, and serve
+// returns nil (exit 0).
+func TestStopClosesConnectionsThatHoldItUp(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-quiet"}, pw, &stderr)
+		pw.Close()
+	}()
+	lines := bufio.NewReader(pr)
+	first, err := lines.ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	go func() { _, _ = io.Copy(io.Discard, lines) }()
+	base := strings.TrimSpace(first)
+	addr := strings.TrimPrefix(base, "http://")
+
+	silent, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	require.NoError(t, err)
+	defer silent.Close()
+	slow, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	require.NoError(t, err)
+	defer slow.Close()
+	_, err = fmt.Fprintf(slow, "PUT /rest/access-tokens/latest/users/alice HTTP/1.1\r\nHost: %s\r\n"+
+		"Authorization: Basic YWxpY2U6YWxpY2U=\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na", addr)
+	require.NoError(t, err)
+	// The server has both: a request on a third connection is answered after they were accepted.
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/application-properties", "", "", nil))
+
+	began := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "a stop is clean whatever the connections")
+		t.Logf("stopped in %s", time.Since(began))
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

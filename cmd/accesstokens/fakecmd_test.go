@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -325,6 +327,12 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.next.ServeHTTP(w, r)
 		return
 	}
+	// Read the body first: net/http notices a client that goes away (and
+	// ends r's context) only once the body is read.
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	select {
 	case <-release:
 	case <-r.Context().Done():
@@ -343,9 +351,8 @@ const hangGuard = 2 * time.Minute
 // fake; sends it SIGINT while that request is in flight; waits until the
 // program says on stderr that it was interrupted; then lets the request
 // through. With -twice, a second SIGINT follows once the first was noticed,
-// and the request goes through once the program says it abandons it (the
-// client has then gone away: the fake handles it anyway, as a server would
-// that did not notice). The program's exit code must be CODE; its stdout and
+// and the request goes through once its client has gone away (the fake
+// handles it anyway, as a server would that did not notice). The program's exit code must be CODE; its stdout and
 // stderr are then checked with stdout and stderr as usual. No sleeps: each
 // step waits for the one before it.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
@@ -425,8 +432,12 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		case <-time.After(hangGuard):
 			fail("interrupt: %s did not say it abandoned the step within %v", args[3], hangGuard)
 		}
+		// The gate stays shut: the held request goes through once the fake
+		// sees its client gone. Opening it now would race the client's
+		// cancellation with the fake's answer, which could still arrive first.
+	} else {
+		st.gate.open()
 	}
-	st.gate.open()
 	<-readDone
 	err = cmd.Wait()
 	got := 0
