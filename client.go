@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -23,8 +24,9 @@ const Version = "0.2.0-dev"
 // defaultUserAgent identifies the SDK to the server.
 const defaultUserAgent = "accesstokens-go/" + Version
 
-// defaultHTTPTimeout bounds one attempt (headers and body) when the caller
-// brings no *http.Client of its own; contexts can always cut it shorter.
+// defaultHTTPTimeout bounds one attempt (headers and body; each redirect is
+// an attempt of its own) when the caller brings no *http.Client of its own;
+// contexts can always cut it shorter. See attemptTimeout.
 const defaultHTTPTimeout = 60 * time.Second
 
 // MaxResponseBytes caps how much of a successful answer is read (32 MiB; a
@@ -63,13 +65,11 @@ type transport struct {
 	// echoes request headers. Behind a pointer for the same reason.
 	echoes    *[]string
 	userAgent string
-	// userAgentHeader is userAgent as a header value, built once (shared like headerJSON).
-	userAgentHeader []string
-	logger          *slog.Logger
-	retry           *retryablehttp.Client
-	policy          RetryPolicy
-	maxBody         int64
-	pacer           *pacer // WithRateLimit's; nil without it
+	logger    *slog.Logger
+	retry     *retryablehttp.Client
+	policy    RetryPolicy
+	maxBody   int64
+	pacer     *pacer // WithRateLimit's; nil without it
 }
 
 // Option configures a Client; see the With… functions.
@@ -280,7 +280,6 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.userAgent != "" {
 		t.userAgent = o.userAgent + " " + defaultUserAgent
 	}
-	t.userAgentHeader = []string{t.userAgent}
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
@@ -402,8 +401,7 @@ func guardRedirects(hc *http.Client) *http.Client {
 		}
 		c.Transport = refuseUpgrades{keepIdleConns{rt}}
 	} else {
-		c.Timeout = defaultHTTPTimeout
-		c.Transport = refuseUpgrades{defaultTransport()}
+		c.Transport = refuseUpgrades{attemptTimeout{defaultTransport(), defaultHTTPTimeout}}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -441,6 +439,58 @@ func defaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = defaultIdleConnsPerHost
 	return t
+}
+
+// attemptTimeout bounds each request it sends, headers and body, as
+// http.Client.Timeout would: the request's context gets the deadline, and
+// the response body ends it (at EOF or Close, as net/http does). Not
+// http.Client.Timeout itself: for a transport it does not know (the SDK
+// wraps every transport), net/http starts a goroutine, a timer and two
+// channels per request to enforce it, which cost a concurrent whole-server
+// audit about 15% of its CPU (BENCHMARKS.md, server scale). It sits below
+// the rate limiter, so a wait for the pacer does not count.
+type attemptTimeout struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t attemptTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelAtEnd{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// CloseIdleConnections passes on to the transport.
+func (t attemptTimeout) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// cancelAtEnd ends a request's context once its body is read to the end or
+// closed.
+type cancelAtEnd struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelAtEnd) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.cancel()
+	}
+	return n, err
+}
+
+func (b *cancelAtEnd) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // keepIdleConns hides the CloseIdleConnections of a transport the caller
@@ -585,11 +635,6 @@ func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs [
 	return st.result(resp, err, out)
 }
 
-// headerJSON is the Accept and Content-Type value of every request. It is
-// shared, which is safe: a RoundTripper must not modify a request, and
-// net/http copies the headers before following a redirect.
-var headerJSON = []string{"application/json"}
-
 // newRequest builds the request by hand from pre-split parts, so no URL is
 // parsed on the hot path.
 func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte, flags callFlags) (*retryablehttp.Request, error) {
@@ -605,15 +650,15 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 	}
 	hreq.Host = t.host
 	h := hreq.Header
-	h["Accept"] = headerJSON
-	h["User-Agent"] = t.userAgentHeader
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", t.userAgent)
 	if t.authorization != nil {
-		h["Authorization"] = []string{*t.authorization}
+		h.Set("Authorization", *t.authorization)
 	}
 	req := &retryablehttp.Request{Request: hreq}
 	req.SetResponseHandler(readAnswer)
 	if body != nil {
-		h["Content-Type"] = headerJSON
+		h.Set("Content-Type", "application/json")
 		if err := req.SetBody(body); err != nil {
 			return nil, err
 		}

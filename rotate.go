@@ -157,8 +157,7 @@ func validateRotate(ctx context.Context, tokens TokensService, scope Scope, toke
 	case tokens == nil:
 		return 0, invalidArg("tokens", "must not be nil")
 	}
-	var buf [maxSegments]string
-	_, kind, err := scope.segments(&buf, anyScope, tokenID, true)
+	_, kind, err := scope.segments(anyScope, tokenID, true)
 	if err != nil {
 		return 0, err
 	}

@@ -68,8 +68,7 @@ func ParseScope(s string) (Scope, error) {
 	}
 	// Checked as the kind that was written, so that "repo:PRJ/" is an empty
 	// repoSlug and not, by its shape, the project scope of PRJ.
-	var buf [maxSegments]string
-	if _, _, err := sc.segments(&buf, want, "", false); err != nil {
+	if _, _, err := sc.segments(want, "", false); err != nil {
 		return Scope{}, err
 	}
 	return sc, nil
@@ -134,21 +133,20 @@ func (s Scope) shapeError() error {
 const maxSegments = 5
 
 // segments validates the scope (and tokenID, when withToken) and returns the
-// path segments below the API root. They are kept in the caller's buf, which
-// stays on its stack: a request allocates no slice for its path.
+// path segments below the API root.
 //
 // kind is the shape the caller's service expects (UserTokens can only mean a
 // user), or anyScope to infer it: a RepoTokens call with an empty repoSlug
 // must fail, not quietly become a project call.
-func (s Scope) segments(buf *[maxSegments]string, kind scopeKind, tokenID string, withToken bool) ([]string, scopeKind, error) {
-	segs := buf[:0]
+func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]string, scopeKind, error) {
+	segs := make([]string, 0, maxSegments)
 	var err error
 	switch kind {
 	case anyScope:
 		if kind, err = s.kind(); err != nil {
 			return nil, 0, err
 		}
-		return s.segments(buf, kind, tokenID, withToken)
+		return s.segments(kind, tokenID, withToken)
 	case userScope:
 		err = checkSegment("userSlug", s.UserSlug)
 		segs = append(segs, "users", s.UserSlug)

@@ -165,8 +165,7 @@ type RepoTokensService interface {
 type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
-	var buf [maxSegments]string
-	segs, _, err := sc.segments(&buf, kind, "", false)
+	segs, _, err := sc.segments(kind, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +186,7 @@ func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *
 }
 
 func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req CreateTokenRequest) (*RawAccessToken, error) {
-	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, "", false)
+	segs, kind, err := sc.segments(kind, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +209,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 }
 
 func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
-	var buf [maxSegments]string
-	segs, _, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +222,7 @@ func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenI
 }
 
 func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	var buf [maxSegments]string
-	segs, kind, err := sc.segments(&buf, kind, tokenID, true)
+	segs, kind, err := sc.segments(kind, tokenID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +242,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 }
 
 func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
-	var buf [maxSegments]string
-	segs, _, err := sc.segments(&buf, kind, tokenID, true)
+	segs, _, err := sc.segments(kind, tokenID, true)
 	if err != nil {
 		return err
 	}
