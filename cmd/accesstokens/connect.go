@@ -132,9 +132,9 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 		f.IO.NoProgress = true
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	if f.conn.rate > 0 {
-		opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
-	}
+	// Always on: without --rate (rate 0) nothing is paced, but a 429 still
+	// pauses every worker for its Retry-After, as cli.md promises.
+	opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
 	if f.conn.demo {
 		return f.connectDemo(opts)
 	}
