@@ -39,6 +39,18 @@ func parseScopeArgs(values []string) ([]accesstokens.Scope, error) {
 	return scopes, nil
 }
 
+// parseScopeAndID reads the SCOPE ID arguments of get, update and rotate.
+func parseScopeAndID(args []string) (accesstokens.Scope, string, error) {
+	scope, err := parseScopeArg("SCOPE", args[0])
+	if err != nil {
+		return accesstokens.Scope{}, "", err
+	}
+	if err := checkTokenID(args[1]); err != nil {
+		return accesstokens.Scope{}, "", err
+	}
+	return scope, args[1], nil
+}
+
 // checkTokenID refuses what cannot be a token id (Bitbucket's ids are
 // strings of digits, leading zeros included) before any request.
 func checkTokenID(id string) error {

@@ -32,11 +32,7 @@ func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra
 		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
-				return err
-			}
-			opts.ID = args[1]
-			if err := checkTokenID(opts.ID); err != nil {
+			if opts.Scope, opts.ID, err = parseScopeAndID(args); err != nil {
 				return err
 			}
 			if err := checkFormat(opts.Format); err != nil {

@@ -60,11 +60,7 @@ what it can).`,
 		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
-				return err
-			}
-			opts.ID = args[1]
-			if err := checkTokenID(opts.ID); err != nil {
+			if opts.Scope, opts.ID, err = parseScopeAndID(args); err != nil {
 				return err
 			}
 			if opts.ExpiryDays < 0 {

@@ -40,11 +40,7 @@ set). A token's expiry can never change: rotate it instead.`,
 		Args:              argsBetween(2, 2, "SCOPE and ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
-				return err
-			}
-			opts.ID = args[1]
-			if err := checkTokenID(opts.ID); err != nil {
+			if opts.Scope, opts.ID, err = parseScopeAndID(args); err != nil {
 				return err
 			}
 			nameSet, permSet := cmd.Flags().Changed("name"), cmd.Flags().Changed("perm")
