@@ -2,6 +2,8 @@ package accesstokens
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -87,6 +89,10 @@ type options struct {
 	paced         bool    // WithRateLimit was given
 	rateLimit     float64 // requests a second; <= 0: no pacing
 	rateBurst     int
+	adaptive      bool          // WithAdaptiveRateLimit was given
+	readPatience  time.Duration // WithReadPatience's bound; 0: none
+	tlsConfig     *tls.Config   // WithRootCAs or WithTLSConfig; nil: the system's roots
+	timeout       time.Duration // WithAttemptTimeout's; 0: defaultHTTPTimeout
 }
 
 // WithToken authenticates with a personal, project or repository access
@@ -233,6 +239,80 @@ func WithRateLimit(rps float64, burst int) Option {
 	}
 }
 
+// WithAdaptiveRateLimit makes the Client learn the rate the server sustains
+// and pace every goroutine to it, the way the AWS SDK for Go's "adaptive"
+// retry mode does: nothing is paced until the first 429; then every
+// goroutine waits out its Retry-After together, and requests are released at
+// the rate the server was seen to sustain (from its X-RateLimit-* headers
+// when it sends them, else from the answers), creeping up again while no
+// 429 comes. With WithRateLimit as well, the lower of the two rates wins.
+//
+// Bitbucket's rate limiting (a token bucket per user and cluster node):
+// https://confluence.atlassian.com/bitbucketserver/improving-instance-stability-with-rate-limiting-776640707.html
+func WithAdaptiveRateLimit() Option {
+	return func(o *options) error {
+		o.adaptive = true
+		return nil
+	}
+}
+
+// WithReadPatience lets a read (a GET) answered 429 be retried for as long
+// as its waits add up to at most maxWait, without using up the RetryPolicy's
+// attempts: a long inventory behind a rate limit then loses no read while
+// the server keeps answering. Writes keep the RetryPolicy's rules. 0 (the
+// default) means 429s count against the RetryPolicy like any retry.
+func WithReadPatience(maxWait time.Duration) Option {
+	return func(o *options) error {
+		if maxWait < 0 {
+			return invalidArg("maxWait", "must not be negative, got %s", maxWait)
+		}
+		o.readPatience = maxWait
+		return nil
+	}
+}
+
+// WithRootCAs trusts the certificates of pool for the server's TLS
+// certificate, instead of the system's: for an internal certificate
+// authority, build pool from x509.SystemCertPool and add the CA to it. It
+// keeps every other safety of the SDK's own transport. It cannot be combined
+// with WithHTTPClient, whose transport has TLS settings of its own.
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(o *options) error {
+		if pool == nil {
+			return invalidArg("rootCAs", "must not be nil")
+		}
+		o.tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		return nil
+	}
+}
+
+// WithTLSConfig uses cfg (cloned) for TLS connections to the server: client
+// certificates, roots, a minimum version. It keeps every other safety of the
+// SDK's own transport. It cannot be combined with WithHTTPClient, whose
+// transport has TLS settings of its own.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(o *options) error {
+		if cfg == nil {
+			return invalidArg("tlsConfig", "must not be nil")
+		}
+		o.tlsConfig = cfg.Clone()
+		return nil
+	}
+}
+
+// WithAttemptTimeout bounds each attempt of a request, headers and body (60
+// s by default); a retry gets a new attempt, and waits for the rate limit do
+// not count. Contexts can always cut a call shorter.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return invalidArg("timeout", "must be positive, got %s", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
 // RetryPolicy says how often and how long to retry. Retries happen only where
 // they cannot duplicate a write; see the README's retry table.
 type RetryPolicy struct {
@@ -286,7 +366,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		echoes := o.credentials
 		t.echoes = &echoes
 	}
-	hc := guardRedirects(o.httpClient)
+	if o.tlsConfig != nil && o.httpClient != nil {
+		return nil, invalidArg("httpClient", "WithRootCAs or WithTLSConfig cannot be combined with WithHTTPClient: set TLS on your own client's transport")
+	}
+	hc := guardRedirects(o.httpClient, o.tlsConfig, o.timeout)
 	if o.paced {
 		maxPause := t.policy.MaxWait
 		if maxPause <= 0 {
@@ -391,7 +474,11 @@ func isLoopback(host string) bool {
 // connections after a failed request, cannot close those of a transport the
 // whole program shares (http.DefaultTransport, say). Every transport is
 // wrapped in refuseUpgrades.
-func guardRedirects(hc *http.Client) *http.Client {
+//
+// tlsConfig (nil: the system's) and timeout (0: defaultHTTPTimeout) apply to
+// the SDK's own transport; a caller's client keeps its own TLS settings and
+// gets timeout on top of its Timeout only when timeout is set.
+func guardRedirects(hc *http.Client, tlsConfig *tls.Config, timeout time.Duration) *http.Client {
 	var c http.Client
 	if hc != nil {
 		c = *hc
@@ -399,9 +486,20 @@ func guardRedirects(hc *http.Client) *http.Client {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		c.Transport = refuseUpgrades{keepIdleConns{rt}}
+		rt = keepIdleConns{rt}
+		if timeout > 0 {
+			rt = attemptTimeout{rt, timeout}
+		}
+		c.Transport = refuseUpgrades{rt}
 	} else {
-		c.Transport = refuseUpgrades{attemptTimeout{defaultTransport(), defaultHTTPTimeout}}
+		if timeout <= 0 {
+			timeout = defaultHTTPTimeout
+		}
+		t := defaultTransport()
+		if tlsConfig != nil {
+			t.TLSClientConfig = tlsConfig
+		}
+		c.Transport = refuseUpgrades{attemptTimeout{t, timeout}}
 	}
 	userCheck := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {

@@ -1,6 +1,9 @@
 package accesstokens_test
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -12,11 +15,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // getOnce makes one Get through c and returns what the server saw.
@@ -599,4 +604,56 @@ func TestDefaultTransportKeepsAConnectionPerGoroutine(t *testing.T) {
 	// while another was on its way back to the pool; with 2 idle per host
 	// this was in the hundreds.
 	assert.LessOrEqual(t, int(dials.Load()), 2*workers, "new connections for %d requests", workers*perWorker)
+}
+
+func TestWithRootCAsTrustsAnInternalCAAndNothingElseChanges(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewTLSServer()
+	defer srv.Close()
+	ctx := testContext(t)
+
+	plain, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	_, err = plain.Tokens.List(ctx, accesstokens.UserScope("alice"), nil)
+	require.Error(t, err, "the fake's self-signed CA is not among the system's")
+	var unknownCA x509.UnknownAuthorityError
+	assert.ErrorAs(t, err, &unknownCA)
+
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	for name, opt := range map[string]accesstokens.Option{
+		"WithRootCAs":   accesstokens.WithRootCAs(roots),
+		"WithTLSConfig": accesstokens.WithTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
+	} {
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"), opt)
+		require.NoError(t, err, name)
+		page, err := c.Tokens.List(ctx, accesstokens.UserScope("alice"), nil)
+		require.NoError(t, err, name)
+		assert.True(t, page.IsLastPage, name)
+
+		_, err = accesstokens.NewClient(srv.URL, opt, accesstokens.WithHTTPClient(srv.Client()))
+		assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument, "%s with WithHTTPClient: two sources of TLS settings", name)
+	}
+	_, err = accesstokens.NewClient(srv.URL, accesstokens.WithRootCAs(nil))
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+}
+
+func TestWithAttemptTimeoutBoundsEachAttempt(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithAttemptTimeout(50*time.Millisecond), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	_, err = c.Tokens.Get(testContext(t), accesstokens.UserScope("alice"), "1")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the attempt's own deadline ended it, not the test's context")
+
+	_, err = accesstokens.NewClient(srv.URL, accesstokens.WithAttemptTimeout(0))
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
 }
