@@ -82,11 +82,6 @@ REPO_* only).`,
 	return cmd
 }
 
-func addSecretFlags(cmd *cobra.Command, to *string, force *bool) {
-	cmd.Flags().StringVar(to, "secret-to", "", "write the new secret to `DEST`: a file (created 0600) or - for stdout")
-	cmd.Flags().BoolVar(force, "force", false, "replace an existing --secret-to file")
-}
-
 func runCreate(ctx context.Context, opts *CreateOptions) error {
 	conn, err := opts.Connect(ctx)
 	if err != nil {
@@ -129,12 +124,4 @@ func runCreate(ctx context.Context, opts *CreateOptions) error {
 		return err
 	}
 	return out.Flush()
-}
-
-// deliverToDest writes and commits a new token's secret.
-func deliverToDest(dest *secretDest, tok *accesstokens.RawAccessToken) error {
-	if err := dest.write(tok.Token.Reveal()); err != nil {
-		return err
-	}
-	return dest.commit()
 }

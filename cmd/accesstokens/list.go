@@ -50,10 +50,6 @@ rules (see 'accesstokens audit --help'). -o json prints an array of TOKEN object
 	return cmd
 }
 
-func addFormatFlag(cmd *cobra.Command, format *string) {
-	cmd.Flags().StringVarP(format, "output", "o", "table", "output `FORMAT`: table, json, jsonl or csv")
-}
-
 func runList(ctx context.Context, opts *ListOptions) error {
 	conn, err := opts.Connect(ctx)
 	if err != nil {

@@ -271,21 +271,3 @@ func printPlan(w io.Writer, plan map[accesstokens.Scope][]audit.Token, where *au
 	_ = tw.Flush()
 	return items
 }
-
-// trimPrefix drops the SDK's "accesstokens: invalid argument X: " so that a
-// message can name the flag instead.
-func trimPrefix(err error) string {
-	var inv *accesstokens.InvalidArgumentError
-	if errors.As(err, &inv) {
-		return inv.Reason
-	}
-	return strings.TrimPrefix(err.Error(), "accesstokens: ")
-}
-
-// plural writes "1 token", "2 tokens".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

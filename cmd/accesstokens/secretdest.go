@@ -7,6 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bbdc-tools/accesstokens"
 )
 
 // secretDest is where --secret-to sends a new token's secret: a file (mode
@@ -130,4 +134,18 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// addSecretFlags adds --secret-to and --force, shared by create and rotate.
+func addSecretFlags(cmd *cobra.Command, to *string, force *bool) {
+	cmd.Flags().StringVar(to, "secret-to", "", "write the new secret to `DEST`: a file (created 0600) or - for stdout")
+	cmd.Flags().BoolVar(force, "force", false, "replace an existing --secret-to file")
+}
+
+// deliverToDest writes and commits a new token's secret.
+func deliverToDest(dest *secretDest, tok *accesstokens.RawAccessToken) error {
+	if err := dest.write(tok.Token.Reveal()); err != nil {
+		return err
+	}
+	return dest.commit()
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/spf13/cobra"
+
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
 )
@@ -244,4 +246,9 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// addFormatFlag adds -o/--output, shared by every command that prints tokens.
+func addFormatFlag(cmd *cobra.Command, format *string) {
+	cmd.Flags().StringVarP(format, "output", "o", "table", "output `FORMAT`: table, json, jsonl or csv")
 }
