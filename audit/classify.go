@@ -1,3 +1,6 @@
+// Judging one token: the rules (clock and thresholds), the Token an audit
+// reports, and Classify.
+
 package audit
 
 import (

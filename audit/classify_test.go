@@ -8,29 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-var (
-	now       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rules     = Rules{Now: now, Expiring: 30 * day, Unused: 90 * day}
-	userSc    = accesstokens.UserScope("alice")
-	projectSc = accesstokens.ProjectScope("PRJ")
-	repoSc    = accesstokens.RepoScope("PRJ", "repo")
-)
-
-func at(d time.Duration) *time.Time { t := now.Add(d); return &t }
-
-func intp(n int) *int { return &n }
-
-// plain is a token that has nothing to report: expires in 100 days, used
-// yesterday, reads only.
-func plain() accesstokens.AccessToken {
-	return accesstokens.AccessToken{
-		ID: "000000000001", Name: "ci", CreatedDate: now.Add(-10 * day),
-		ExpiryDate: at(100 * day), LastAuthenticated: at(-day),
-		Permissions: []accesstokens.Permission{accesstokens.RepoRead},
-		User:        &accesstokens.User{Slug: "alice", Active: true, Type: "NORMAL"},
-	}
-}
-
 func TestClassifyBoundaries(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

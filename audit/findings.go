@@ -1,3 +1,6 @@
+// The findings an audit can report, and the parsers of the command-line
+// values built on them (--fail-on, --expiring, --unused).
+
 package audit
 
 import (

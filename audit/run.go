@@ -1,3 +1,5 @@
+// Run: the audit's read loop, its workers and what it reports.
+
 package audit
 
 import (

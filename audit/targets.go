@@ -1,3 +1,6 @@
+// The scopes an audit reads: every one of the server's (Targets), or those
+// named (TargetsOf).
+
 package audit
 
 import (

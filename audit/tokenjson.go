@@ -1,3 +1,6 @@
+// The TOKEN object of the command's json and jsonl output, written by hand
+// in one fixed shape.
+
 package audit
 
 import (

@@ -1,3 +1,5 @@
+// Where: the filter of --where (finding names, name=GLOB, dates, owner).
+
 package audit
 
 import (

@@ -8,7 +8,7 @@ import (
 	"github.com/bbdc-tools/accesstokens"
 )
 
-// Exit codes, fixed by the command's contract (shared/design/cli.md).
+// Exit codes, fixed by the command's contract.
 const (
 	exitOK       = 0 // done; nothing matched --fail-on
 	exitFailed   = 1 // failed, or done with scopes that could not be read

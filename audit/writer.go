@@ -1,0 +1,71 @@
+// Reports: the output formats and NewWriter, which opens a writer of one.
+// Each format's writer has its own file: jsondoc.go, jsonl.go, csv.go, table.go.
+
+package audit
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Formats lists the output formats NewWriter accepts, the default first.
+var Formats = []string{"table", "json", "jsonl", "csv"}
+
+// Meta is what a report says about itself: when it was made and of which server.
+type Meta struct {
+	GeneratedAt   time.Time // zero: the time of NewWriter
+	ServerURL     string    // "": written as null
+	ServerVersion string    // "": written as null
+}
+
+// Writer writes an audit report as tokens arrive, in one format. It holds no
+// token after writing it (except the table, see NewWriter), and buffers its
+// output: nothing may be complete on w before Close.
+type Writer interface {
+	// Write writes one token.
+	Write(Token) error
+	// Close writes the trailer (the end of the json document, the jsonl
+	// summary line, the table's footer) and flushes. A Writer is not usable
+	// after Close.
+	Close(Summary) error
+}
+
+// errClosed is returned by a Writer used after Close.
+var errClosed = errors.New("audit: writer is closed")
+
+// NewWriter returns a Writer of format to w (see Formats), as the command's
+// contract describes them:
+//
+//   - "json": one document {"generatedAt", "server": {"url", "version"},
+//     "tokens": [TOKEN…], "scopes": {"read", "failed": [{"scope", "error"}]},
+//     "summary": {"<finding>": count…, "tokens": N}} (written as tokens
+//     arrive, so "scopes" comes after "tokens");
+//   - "jsonl": one TOKEN per line (see Token.MarshalJSON), then a last line
+//     {"summary": {…}, "scopes": {…}}; memory stays constant;
+//   - "csv": header scope,id,name,created,expiry,last_used,permissions,owner,findings,
+//     permissions and findings joined with ";", absent dates empty;
+//   - "table": aligned columns for people, one line per token, and a summary
+//     (a layout that may change: scripts use the other formats).
+//
+// An unknown format is an error naming it that matches accesstokens.ErrInvalidArgument.
+func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
+	if meta.GeneratedAt.IsZero() {
+		meta.GeneratedAt = time.Now()
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch format {
+	case "json":
+		return &jsonWriter{w: bw, meta: meta}, nil
+	case "jsonl":
+		return &jsonlWriter{w: bw}, nil
+	case "csv":
+		return newCSVWriter(bw), nil
+	case "table":
+		return &tableWriter{w: bw}, nil
+	}
+	return nil, invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(Formats, ", "))
+}
