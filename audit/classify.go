@@ -43,7 +43,6 @@ type Token struct {
 	Scope accesstokens.Scope
 	accesstokens.AccessToken
 	// Findings are in AllFindings order, empty when there is nothing to say.
-	// Classify shares these slices between tokens: read them, do not modify them.
 	Findings []Finding
 	// DaysLeft is how many whole days remain until expiry, rounded toward
 	// minus infinity: 0 in the last day, -1 for a token that expired in the
@@ -82,7 +81,12 @@ func (t Token) Has(f Finding) bool {
 // (exactly 90 days ago is not yet unused). A zero r.Now is time.Now().
 func Classify(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r Rules) Token {
 	r = r.withDefaults()
-	set, daysLeft := judge(scope, &t, ownerActive, &r)
+	return judged(scope, t, ownerActive, &r)
+}
+
+// judged is a token with its findings and days left under r (defaults filled in).
+func judged(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r *Rules) Token {
+	set, daysLeft := judge(scope, &t, ownerActive, r)
 	tok := Token{Scope: scope, AccessToken: t, Findings: set.list()}
 	if t.ExpiryDate != nil {
 		tok.DaysLeft = &daysLeft

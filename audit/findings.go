@@ -1,6 +1,3 @@
-// The findings an audit can report, and the parsers of the command-line
-// values built on them (--fail-on, --expiring, --unused).
-
 package audit
 
 import (
@@ -138,8 +135,8 @@ func invalid(field, reason string) error {
 	return &accesstokens.InvalidArgumentError{Field: field, Reason: reason}
 }
 
-// findingSet holds findings as bits, indexed as in AllFindings.
-type findingSet uint8
+// findingSet holds findings as bits, indexed as in AllFindings (room for 16).
+type findingSet uint16
 
 func (s findingSet) has(i int) bool        { return s&(1<<i) != 0 }
 func (s findingSet) with(i int) findingSet { return s | 1<<i }
@@ -150,22 +147,14 @@ func (s findingSet) withIf(i int, on bool) findingSet {
 	return s
 }
 
-// findingLists holds, for every set, its findings in AllFindings order. A
-// classified token's Findings is one of these shared, read-only slices, so
-// classifying allocates nothing for them. Their capacity equals their length,
-// so an append by a caller copies instead of writing into the table.
-var findingLists = func() (lists [1 << numFindings][]Finding) {
-	for s := range lists {
-		list := []Finding{}
-		for i, f := range allFindings {
-			if findingSet(s).has(i) {
-				list = append(list, f)
-			}
+// list returns the set's findings in AllFindings order: an empty, non-nil
+// slice for the empty set.
+func (s findingSet) list() []Finding {
+	out := []Finding{}
+	for i, f := range allFindings {
+		if s.has(i) {
+			out = append(out, f)
 		}
-		lists[s] = list[:len(list):len(list)]
 	}
-	return lists
-}()
-
-// list returns the set's findings, in AllFindings order (shared; never modify).
-func (s findingSet) list() []Finding { return findingLists[s] }
+	return out
+}

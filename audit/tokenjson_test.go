@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/stretchr/testify/assert"
@@ -68,4 +70,82 @@ func TestScopeInJSONIsScopeString(t *testing.T) {
 		require.NoError(t, json.Unmarshal(got, &s))
 		assert.Equal(t, sc.String(), s)
 	}
+}
+
+// stdToken is a TOKEN object as encoding/json would write it from a
+// struct: the plain alternative to appendJSON, for BenchmarkTokenJSON.
+type stdToken struct {
+	Scope             string     `json:"scope"`
+	ID                string     `json:"id"`
+	Name              string     `json:"name"`
+	CreatedDate       *time.Time `json:"createdDate"`
+	ExpiryDate        *time.Time `json:"expiryDate"`
+	LastAuthenticated *time.Time `json:"lastAuthenticated"`
+	Permissions       []string   `json:"permissions"`
+	Owner             *string    `json:"owner"`
+	Findings          []Finding  `json:"findings"`
+	DaysLeft          *int       `json:"daysLeft"`
+}
+
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// appendStdJSON appends t's TOKEN object through encoding/json.
+func appendStdJSON(buf *bytes.Buffer, t *Token) error {
+	perms := make([]string, len(t.Permissions))
+	for i, p := range t.Permissions {
+		perms[i] = string(p)
+	}
+	var owner *string
+	if o := t.Owner(); o != "" {
+		owner = &o
+	}
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(stdToken{Scope: t.Scope.String(), ID: t.ID, Name: t.Name, CreatedDate: utcOrNil(&t.CreatedDate),
+		ExpiryDate: utcOrNil(t.ExpiryDate), LastAuthenticated: utcOrNil(t.LastAuthenticated), Permissions: perms,
+		Owner: owner, Findings: t.Findings, DaysLeft: t.DaysLeft})
+}
+
+func TestStdJSONAlternativeWritesTheSameObject(t *testing.T) {
+	t.Parallel()
+	for _, tok := range reportTokens() {
+		var std bytes.Buffer
+		require.NoError(t, appendStdJSON(&std, &tok))
+		assert.JSONEq(t, string(tok.appendJSON(nil)), std.String(), "the benchmark compares like with like")
+	}
+}
+
+// BenchmarkTokenJSON pairs the hand-written TOKEN encoder with
+// encoding/json on the same tokens, in one run:
+//
+//	go test -run '^$' -bench TokenJSON -count 8 ./audit/
+//
+// The hand-written one stays only while it saves more than 5% of what an
+// audit costs per token; an audit on the in-process fake spends some 20 µs
+// of CPU per token (BenchmarkAuditOnFake, 3 tokens per scope).
+func BenchmarkTokenJSON(b *testing.B) {
+	toks := reportTokens()
+	b.Run("hand-written", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for i := range b.N {
+			buf = toks[i%2].appendJSON(buf[:0])
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for i := range b.N {
+			buf.Reset()
+			if err := appendStdJSON(&buf, &toks[i%2]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
