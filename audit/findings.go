@@ -127,7 +127,7 @@ func ParseAge(s string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-// day is 24 hours: an audit counts days on the clock, not on the calendar.
+// day is 24 hours: the unit of ages such as --expiring 30d.
 const day = 24 * time.Hour
 
 // invalid is an argument error naming the field, matching accesstokens.ErrInvalidArgument.

@@ -411,12 +411,12 @@ func compareWithFake(t *testing.T, stored []accesstokenstest.TokenInfo, got []To
 			require.Nil(t, tok.DaysLeft)
 		} else {
 			require.NotNil(t, tok.DaysLeft)
-			left, d := tok.ExpiryDate.Sub(r.Now), time.Duration(*tok.DaysLeft)
-			if left == 0 {
-				require.Equal(t, -1, *tok.DaysLeft, "expired this instant")
-			} else {
-				require.True(t, d*day <= left && left < (d+1)*day, "daysLeft %d for %v left", d, left)
+			// Calendar days in UTC; an expired token at most -1.
+			want := int(tok.ExpiryDate.UTC().Truncate(day).Sub(r.Now.UTC().Truncate(day)) / day)
+			if !tok.ExpiryDate.After(r.Now) {
+				want = min(want, -1)
 			}
+			require.Equal(t, want, *tok.DaysLeft, "daysLeft of token %s expiring %v", tok.ID, tok.ExpiryDate)
 		}
 	}
 }
