@@ -66,8 +66,8 @@ func ExampleNewWriter() {
 	_ = w.Write(tok)
 	_ = w.Close(audit.Summary{Tokens: 1})
 	// Output:
-	// scope,id,name,created,expiry,last_used,permissions,owner,findings
-	// project:PRJ,075905477751,ci,2025-12-01T00:00:00Z,2026-03-11T00:00:00Z,,PROJECT_READ;REPO_WRITE,access-token-user_1_1,expiring;never-used
+	// scope,id,name,created,expiry,last_used,permissions,owner,findings,days_left
+	// project:PRJ,075905477751,ci,2025-12-01T00:00:00Z,2026-03-11T00:00:00Z,,PROJECT_READ;REPO_WRITE,access-token-user_1_1,expiring;never-used,10
 }
 
 // Choose the tokens a bulk revoke would act on.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -437,3 +438,22 @@ var largeWorld = accesstokenstest.World{Projects: 1000, ReposPerProject: 10, Use
 // raceWorld is a fifth of it, for runs under the race detector (the whole
 // world takes some 15 s there, on two cores, alone): 2,621 scopes, 7,863 tokens.
 var raceWorld = accesstokenstest.World{Projects: 200, ReposPerProject: 10, Users: 400, TokensPerScope: 3, Seed: 12}
+
+// hostileNames are token names anyone who may create a token can choose,
+// each meant to act on the terminal that shows it.
+var hostileNames = map[string]string{
+	"OSC 8 link":       "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\",
+	"line rewrite":     "ci\x1b[2K\rrevoked: nothing",
+	"bidi override":    "ci-\u202etxt.exe",
+	"zero-width space": "ad\u200bmin",
+	"line separator":   "one\u2028two",
+}
+
+// assertNothingActsOnATerminal checks every line of out for characters a
+// terminal would act on (textsafe.Hidden), the line breaks aside.
+func assertNothingActsOnATerminal(t *testing.T, out, what string) {
+	t.Helper()
+	for i, line := range strings.Split(out, "\n") {
+		assert.False(t, strings.ContainsFunc(line, textsafe.Hidden), "%s: line %d holds a hidden character: %q", what, i+1, line)
+	}
+}

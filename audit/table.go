@@ -1,5 +1,5 @@
 // The table format, for people: aligned columns, a summary line, the
-// scopes that could not be read.
+// scopes that could not be read. Server text is shown escaped.
 
 package audit
 
@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // tableWriter writes fixed-width columns for people; it streams, so a
@@ -19,6 +20,8 @@ type tableWriter struct {
 	started bool
 	closed  bool
 }
+
+func newTableWriter(w *bufio.Writer, _ Meta) Writer { return &tableWriter{w: w} }
 
 // The table's columns and their widths.
 var tableColumns = []struct {
@@ -33,7 +36,7 @@ func (tw *tableWriter) row(cells ...string) {
 		}
 		tw.w.WriteString(c)
 		if i < len(cells)-1 {
-			for n := utf8Len(c); n < tableColumns[i].width; n++ {
+			for n := utf8.RuneCountInString(c); n < tableColumns[i].width; n++ {
 				tw.w.WriteByte(' ')
 			}
 		}
@@ -62,12 +65,8 @@ func (tw *tableWriter) Write(t Token) error {
 	if t.DaysLeft != nil {
 		days = strconv.Itoa(*t.DaysLeft)
 	}
-	findings := joinStrings(t.Findings)
-	if findings == "" {
-		findings = "ok"
-	}
-	tw.row(printable(t.Scope.String()), printable(t.ID), shorten(printable(t.Name), tableColumns[2].width),
-		dateOr(t.ExpiryDate, "never"), days, dateOr(t.LastAuthenticated, "never"), strings.ReplaceAll(findings, ";", ","))
+	tw.row(textsafe.Terminal(t.Scope.String()), textsafe.Terminal(t.ID), shorten(textsafe.Terminal(t.Name), tableColumns[2].width),
+		dateOr(t.ExpiryDate, "never"), days, dateOr(t.LastAuthenticated, "never"), FindingsText(t.Findings))
 	return nil
 }
 
@@ -79,15 +78,24 @@ func (tw *tableWriter) Close(s Summary) error {
 	tw.header()
 	tw.w.WriteString("\n" + summaryLine(&s) + "\n")
 	for _, f := range s.Failed {
-		tw.w.WriteString("could not read " + printable(f.Scope.String()) + ": " + printable(errorText(f.Err)) + "\n")
+		tw.w.WriteString("could not read " + textsafe.Terminal(f.Scope.String()) + ": " + textsafe.Terminal(errorText(f.Err)) + "\n")
 	}
 	return tw.w.Flush()
+}
+
+// FindingsText is how tables show a token's findings: "expired,admin", or
+// "ok" when there is nothing to say.
+func FindingsText(findings []Finding) string {
+	if len(findings) == 0 {
+		return "ok"
+	}
+	return strings.ReplaceAll(joinStrings(findings), ";", ",")
 }
 
 // summaryLine says, in one line, what the audit found.
 func summaryLine(s *Summary) string {
 	var b strings.Builder
-	b.WriteString(strconv.Itoa(s.Tokens) + " tokens in " + strconv.Itoa(s.ScopesRead) + " scopes")
+	b.WriteString(plural(s.Tokens, "token") + " in " + plural(s.ScopesRead, "scope"))
 	if len(s.Failed) > 0 {
 		b.WriteString(" (" + strconv.Itoa(len(s.Failed)) + " could not be read)")
 	}
@@ -101,6 +109,14 @@ func summaryLine(s *Summary) string {
 	return b.String()
 }
 
+// plural writes "1 scope", "2 scopes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
 func dateOr(t *time.Time, none string) string {
 	if t == nil || t.IsZero() {
 		return none
@@ -108,27 +124,12 @@ func dateOr(t *time.Time, none string) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
-// printable keeps server text from breaking the table or driving the
-// terminal: control characters become '?'.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
-// shorten cuts s to at most n runes, marking the cut with "…".
+// shorten cuts s to at most n characters (runes), marking the cut with "…":
+// for a column of a table.
 func shorten(s string, n int) string {
-	if utf8Len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
-
-func utf8Len(s string) int { return utf8.RuneCountInString(s) }

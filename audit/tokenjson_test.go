@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -148,4 +150,24 @@ func BenchmarkTokenJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTokenJSONEscapesWhatWouldActOnATerminal: json and jsonl shown on a
+// terminal (or piped to less) cannot drive it: every hidden character is
+// written as a \uXXXX escape, and reads back as the same name.
+func TestTokenJSONEscapesWhatWouldActOnATerminal(t *testing.T) {
+	t.Parallel()
+	names := []string{"tag \U000E0041 character", "del \x7f", "c1 \u0085"}
+	for _, n := range hostileNames {
+		names = append(names, n)
+	}
+	for _, name := range names {
+		tok := reportTokens()[0]
+		tok.Name = name
+		out := tok.appendJSON(nil)
+		assert.False(t, strings.ContainsFunc(string(out), textsafe.Hidden), "%q written raw: %s", name, out)
+		var back struct{ Name string }
+		require.NoError(t, json.Unmarshal(out, &back))
+		assert.Equal(t, name, back.Name, "the same name for a JSON reader")
+	}
 }

@@ -15,11 +15,15 @@ import (
 // Formats lists the output formats NewWriter accepts, the default first.
 var Formats = []string{"table", "json", "jsonl", "csv"}
 
-// Meta is what a report says about itself: when it was made and of which server.
+// Meta is what a report says about itself, and where it goes.
 type Meta struct {
 	GeneratedAt   time.Time // zero: the time of NewWriter
 	ServerURL     string    // "": written as null
 	ServerVersion string    // "": written as null
+	// Terminal says the report is shown on a terminal: csv cells then
+	// show hidden characters escaped, as the table always does (json and
+	// jsonl escape them always; the data they hold is the same).
+	Terminal bool
 }
 
 // Writer writes an audit report as tokens arrive, in one format. It holds no
@@ -46,10 +50,14 @@ var errClosed = errors.New("audit: writer is closed")
 //     arrive, so "scopes" comes after "tokens");
 //   - "jsonl": one TOKEN per line (see Token.MarshalJSON), then a last line
 //     {"summary": {…}, "scopes": {…}}; memory stays constant;
-//   - "csv": header scope,id,name,created,expiry,last_used,permissions,owner,findings,
-//     permissions and findings joined with ";", absent dates empty;
-//   - "table": aligned columns for people, one line per token, and a summary
-//     (a layout that may change: scripts use the other formats).
+//   - "csv": header scope,id,name,created,expiry,last_used,permissions,
+//     owner,findings,days_left; permissions and findings joined with ";",
+//     absent dates and days empty; a cell that a spreadsheet would run as
+//     a formula starts with "'" (textsafe.CSVCell);
+//   - "table": aligned columns for people, one line per token, a summary
+//     and the scopes that could not be read (a layout that may change:
+//     scripts use the other formats); text from the server shows hidden
+//     characters escaped.
 //
 // An unknown format is an error naming it that matches accesstokens.ErrInvalidArgument.
 func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
@@ -63,9 +71,9 @@ func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
 	case "jsonl":
 		return &jsonlWriter{w: bw}, nil
 	case "csv":
-		return newCSVWriter(bw), nil
+		return newCSVWriter(bw, meta), nil
 	case "table":
-		return &tableWriter{w: bw}, nil
+		return newTableWriter(bw, meta), nil
 	}
 	return nil, invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(Formats, ", "))
 }
