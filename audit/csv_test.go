@@ -16,8 +16,8 @@ func TestCSV(t *testing.T) {
 	t.Parallel()
 	got := writeReport(t, "csv", reportTokens(), testSummary(), testMeta)
 	assert.Equal(t, "scope,id,name,created,expiry,last_used,permissions,owner,findings,days_left\n"+
-		`project:PRJ,075905477751,"deploy ""prod""",2026-01-02T03:05:06Z,2026-03-01T11:00:00Z,2025-11-01T00:00:00.123Z,PROJECT_ADMIN;REPO_WRITE,access-token-user/1/1,expired;unused;admin,-1`+"\n"+
-		"user:alice,000000000002,ci,2026-01-01T00:00:00Z,,,,,no-expiry;never-used;inactive-owner,\n", got)
+		"user:alice,000000000002,ci,2026-01-01T00:00:00Z,,,,,no-expiry;never-used;inactive-owner,\n"+
+		`project:PRJ,075905477751,"deploy ""prod""",2026-01-02T03:05:06Z,2026-03-01T11:00:00Z,2025-11-01T00:00:00.123Z,PROJECT_ADMIN;REPO_WRITE,access-token-user/1/1,expired;unused;admin,-1`+"\n", got)
 	records, err := csv.NewReader(strings.NewReader(got)).ReadAll()
 	require.NoError(t, err)
 	assert.Len(t, records, 3)

@@ -16,8 +16,8 @@ func TestJSONDocument(t *testing.T) {
 		`  "generatedAt": "2026-03-01T12:00:00Z",` + "\n" +
 		`  "server": {"url": "https://git.example.com", "version": "9.4.1"},` + "\n" +
 		`  "tokens": [` + "\n" +
-		"    " + fullTokenJSON + ",\n" +
-		"    " + bareTokenJSON + "\n" +
+		"    " + bareTokenJSON + ",\n" + // users before projects
+		"    " + fullTokenJSON + "\n" +
 		"  ],\n" +
 		`  "scopes": ` + scopesJSON + ",\n" +
 		`  "summary": ` + summaryJSON + "\n" +

@@ -1,5 +1,6 @@
 // Reports: the output formats and NewWriter, which opens a writer of one.
-// Each format's writer has its own file: jsondoc.go, jsonl.go, csv.go, table.go.
+// Each format's writer has its own file: jsondoc.go, jsonl.go, csv.go,
+// table.go; order.go sorts the tokens of the ordered ones.
 
 package audit
 
@@ -26,9 +27,8 @@ type Meta struct {
 	Terminal bool
 }
 
-// Writer writes an audit report as tokens arrive, in one format. It holds no
-// token after writing it (except the table, see NewWriter), and buffers its
-// output: nothing may be complete on w before Close.
+// Writer writes an audit report as tokens arrive, in one format. It
+// buffers its output: nothing may be complete on w before Close.
 type Writer interface {
 	// Write writes one token.
 	Write(Token) error
@@ -48,8 +48,9 @@ var errClosed = errors.New("audit: writer is closed")
 //     "tokens": [TOKEN…], "scopes": {"read", "failed": [{"scope", "error"}]},
 //     "summary": {"<finding>": count…, "tokens": N}} (written as tokens
 //     arrive, so "scopes" comes after "tokens");
-//   - "jsonl": one TOKEN per line (see Token.MarshalJSON), then a last line
-//     {"summary": {…}, "scopes": {…}}; memory stays constant;
+//   - "jsonl": one TOKEN per line (see Token.MarshalJSON), in the order
+//     written, then a last line {"summary": {…}, "scopes": {…}}; it holds
+//     no token after writing it, so memory stays constant;
 //   - "csv": header scope,id,name,created,expiry,last_used,permissions,
 //     owner,findings,days_left; permissions and findings joined with ";",
 //     absent dates and days empty; a cell that a spreadsheet would run as
@@ -59,6 +60,10 @@ var errClosed = errors.New("audit: writer is closed")
 //     scripts use the other formats); text from the server shows hidden
 //     characters escaped.
 //
+// The table, json and csv hold every token until Close, then write them
+// sorted (see CompareTokens; failed scopes in scope order too), so that two
+// reports of the same server differ only in generatedAt.
+//
 // An unknown format is an error naming it that matches accesstokens.ErrInvalidArgument.
 func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
 	if meta.GeneratedAt.IsZero() {
@@ -67,13 +72,13 @@ func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "json":
-		return &jsonWriter{w: bw, meta: meta}, nil
+		return Sorted(&jsonWriter{w: bw, meta: meta}), nil
 	case "jsonl":
 		return &jsonlWriter{w: bw}, nil
 	case "csv":
-		return newCSVWriter(bw, meta), nil
+		return Sorted(newCSVWriter(bw, meta)), nil
 	case "table":
-		return newTableWriter(bw, meta), nil
+		return Sorted(newTableWriter(bw, meta)), nil
 	}
 	return nil, invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(Formats, ", "))
 }
