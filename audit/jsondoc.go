@@ -18,6 +18,8 @@ type jsonWriter struct {
 	closed  bool
 }
 
+func newJSONWriter(w *bufio.Writer, meta Meta) Writer { return &jsonWriter{w: w, meta: meta} }
+
 func (j *jsonWriter) head() {
 	if j.started {
 		return

@@ -2,9 +2,7 @@
 
 package audit
 
-import (
-	"bufio"
-)
+import "bufio"
 
 // jsonlWriter writes one TOKEN per line and a summary line.
 type jsonlWriter struct {
@@ -12,6 +10,8 @@ type jsonlWriter struct {
 	buf    []byte
 	closed bool
 }
+
+func newJSONLWriter(w *bufio.Writer, _ Meta) Writer { return &jsonlWriter{w: w} }
 
 func (j *jsonlWriter) Write(t Token) error {
 	if j.closed {

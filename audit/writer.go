@@ -1,6 +1,6 @@
-// Reports: the output formats and NewWriter, which opens a writer of one.
-// Each format's writer has its own file: jsondoc.go, jsonl.go, csv.go,
-// table.go; order.go sorts the tokens of the ordered ones.
+// Reports: the one list of output formats, and NewWriter, which opens a
+// writer of one. Each format's writer has its own file (jsondoc.go,
+// jsonl.go, csv.go, table.go); order.go sorts the tokens of ordered ones.
 
 package audit
 
@@ -13,8 +13,64 @@ import (
 	"time"
 )
 
-// Formats lists the output formats NewWriter accepts, the default first.
-var Formats = []string{"table", "json", "jsonl", "csv"}
+// formats are the report formats, the default first. Adding a format is
+// adding its entry here and its writer in a file of its own.
+var formats = []struct {
+	name string
+	// ordered: tokens come out sorted (CompareTokens), so that two reports
+	// of the same server are the same bytes; else in the order read, which
+	// keeps memory flat.
+	ordered bool
+	// reportOnly: a format of whole reports that has no meaning for a bare
+	// list of tokens (the command's list and get print ListFormats).
+	reportOnly bool
+	open       func(w *bufio.Writer, meta Meta) Writer
+}{
+	{name: "table", ordered: true, open: newTableWriter},
+	{name: "json", ordered: true, open: newJSONWriter},
+	{name: "jsonl", open: newJSONLWriter},
+	{name: "csv", ordered: true, open: newCSVWriter},
+	// "openmetrics" (reportOnly: a textfile for Prometheus) joins here.
+}
+
+// Formats lists the formats NewWriter accepts, the default first: the
+// values of the command's audit -o.
+var Formats = formatNames(false)
+
+// ListFormats lists the formats that also fit a bare list of tokens, as
+// the command's list and get print them: Formats without those of whole
+// reports only.
+var ListFormats = formatNames(true)
+
+func formatNames(lists bool) []string {
+	var names []string
+	for _, f := range formats {
+		if !lists || !f.reportOnly {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
+
+// CheckFormat returns nil for one of Formats, else an error naming the
+// value and listing the formats, which matches accesstokens.ErrInvalidArgument.
+func CheckFormat(format string) error {
+	return checkFormatIn(format, Formats)
+}
+
+// CheckListFormat is CheckFormat for ListFormats.
+func CheckListFormat(format string) error {
+	return checkFormatIn(format, ListFormats)
+}
+
+func checkFormatIn(format string, names []string) error {
+	for _, n := range names {
+		if n == format {
+			return nil
+		}
+	}
+	return invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(names, ", "))
+}
 
 // Meta is what a report says about itself, and where it goes.
 type Meta struct {
@@ -46,8 +102,7 @@ var errClosed = errors.New("audit: writer is closed")
 //
 //   - "json": one document {"generatedAt", "server": {"url", "version"},
 //     "tokens": [TOKEN…], "scopes": {"read", "failed": [{"scope", "error"}]},
-//     "summary": {"<finding>": count…, "tokens": N}} (written as tokens
-//     arrive, so "scopes" comes after "tokens");
+//     "summary": {"<finding>": count…, "tokens": N}};
 //   - "jsonl": one TOKEN per line (see Token.MarshalJSON), in the order
 //     written, then a last line {"summary": {…}, "scopes": {…}}; it holds
 //     no token after writing it, so memory stays constant;
@@ -66,19 +121,22 @@ var errClosed = errors.New("audit: writer is closed")
 //
 // An unknown format is an error naming it that matches accesstokens.ErrInvalidArgument.
 func NewWriter(format string, w io.Writer, meta Meta) (Writer, error) {
+	if err := CheckFormat(format); err != nil {
+		return nil, err
+	}
 	if meta.GeneratedAt.IsZero() {
 		meta.GeneratedAt = time.Now()
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	switch format {
-	case "json":
-		return Sorted(&jsonWriter{w: bw, meta: meta}), nil
-	case "jsonl":
-		return &jsonlWriter{w: bw}, nil
-	case "csv":
-		return Sorted(newCSVWriter(bw, meta)), nil
-	case "table":
-		return Sorted(newTableWriter(bw, meta)), nil
+	for _, f := range formats {
+		if f.name != format {
+			continue
+		}
+		out := f.open(bw, meta)
+		if f.ordered {
+			out = Sorted(out)
+		}
+		return out, nil
 	}
-	return nil, invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(Formats, ", "))
+	panic("audit: format " + format + " is listed but has no writer")
 }

@@ -38,3 +38,22 @@ func TestWriterReportsOutputErrors(t *testing.T) {
 		assert.ErrorContains(t, werr, "broken pipe", f)
 	}
 }
+
+// TestFormatsAreOneList: the report formats and the list formats come from
+// one table; a bare list of tokens has every format but those of whole
+// reports.
+func TestFormatsAreOneList(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []string{"table", "json", "jsonl", "csv"}, Formats, "the default first")
+	for _, f := range ListFormats {
+		assert.Contains(t, Formats, f)
+		assert.NoError(t, CheckListFormat(f))
+	}
+	for _, f := range Formats {
+		assert.NoError(t, CheckFormat(f))
+	}
+	err := CheckFormat("yaml")
+	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+	assert.ErrorContains(t, err, `unknown output format "yaml": use table, json, jsonl, csv`)
+	assert.ErrorIs(t, CheckListFormat("xml"), accesstokens.ErrInvalidArgument)
+}
