@@ -3,6 +3,9 @@ package audit
 import (
 	"context"
 	"errors"
+	"iter"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -33,12 +36,70 @@ func TestTargetsEnumeratesUsersProjectsAndRepositories(t *testing.T) {
 	assert.Equal(t, []Target{
 		{Scope: accesstokens.UserScope("alice"), OwnerActive: true},
 		{Scope: accesstokens.UserScope("carol"), OwnerActive: false},
-		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
 		{Scope: accesstokens.ProjectScope("OPS"), OwnerActive: true},
-		{Scope: accesstokens.RepoScope("PRJ", "repo"), OwnerActive: true},
+		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
 		{Scope: accesstokens.RepoScope("PRJ", "old"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "repo"), OwnerActive: true},
 		{Scope: accesstokens.RepoScope("~ALICE", "scratch"), OwnerActive: true},
+	}, got, "in report order")
+}
+
+// TestTargetsReadsAScopeListedTwiceOnce: offset paging over a list that
+// changes while it is read can list an entry twice; its scope is read (and
+// a bulk revoke acts on its tokens) once.
+func TestTargetsReadsAScopeListedTwiceOnce(t *testing.T) {
+	t.Parallel()
+	prj := accesstokens.Project{Key: "PRJ", Type: "NORMAL"}
+	dir := &stubDirectory{
+		users:    []accesstokens.DirectoryUser{dirUser("bob", "NORMAL", true), dirUser("alice", "NORMAL", false), dirUser("bob", "NORMAL", true)},
+		projects: []accesstokens.Project{prj, prj},
+		repos:    []accesstokens.Repository{{Slug: "a", Project: prj}, {Slug: "b", Project: prj}, {Slug: "a", Project: prj}},
+	}
+	got, err := Targets(context.Background(), dir)
+	require.NoError(t, err)
+	assert.Equal(t, []Target{
+		{Scope: accesstokens.UserScope("alice"), OwnerActive: false},
+		{Scope: accesstokens.UserScope("bob"), OwnerActive: true},
+		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "a"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "b"), OwnerActive: true},
 	}, got)
+}
+
+// endlessUsers is a directory whose user list never ends, every user new.
+type endlessUsers struct{ stubDirectory }
+
+func (*endlessUsers) Users(context.Context) iter.Seq2[accesstokens.DirectoryUser, error] {
+	return func(yield func(accesstokens.DirectoryUser, error) bool) {
+		for i := 0; ; i++ {
+			if !yield(dirUser("user-"+strconv.Itoa(i), "NORMAL", true), nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestTargetsStopsAnEndlessDirectory: a directory whose paging never ends
+// (a user list that grows forever) once drove an audit to 1.4 GB in 20 s.
+// The walk stops at MaxTargets with an error that says why, having
+// allocated a few hundred MB in all. (Under the race detector, which makes
+// it slow, a tenth of the bound.)
+func TestTargetsStopsAnEndlessDirectory(t *testing.T) {
+	// Not parallel: it reads the process's allocation counter.
+	limit := MaxTargets
+	if raceDetector {
+		limit /= 10
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := walkDirectory(context.Background(), &endlessUsers{}, limit)
+	runtime.ReadMemStats(&after)
+	require.Error(t, err)
+	assert.Nil(t, got)
+	assert.ErrorContains(t, err, "the server lists more than "+strconv.Itoa(limit)+" users, projects and repositories: its paging looks endless")
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d MB for %d scopes", allocated>>20, limit)
+	assert.Less(t, allocated, uint64(limit)*600, "some 330 bytes per scope; never more than 600")
 }
 
 func TestTargetsFailsWhenAListFails(t *testing.T) {
