@@ -21,19 +21,23 @@ const DefaultConcurrency = 8
 // it on its side (at 1000 by default).
 const DefaultPageSize = 1000
 
-// Options tune Run. The zero value reads 8 scopes at once with the default rules.
+// Options tune Run. The zero value reads 8 scopes at once with the default
+// rules and emits every token.
 type Options struct {
 	Concurrency int            // scopes read at once; 0: DefaultConcurrency
 	PageSize    int            // tokens asked for per request; 0: DefaultPageSize
 	Rules       Rules          // how tokens are judged
 	Progress    func(Progress) // optional; called serially, after each scope, from emit's goroutine
+	// Keep, when set, chooses the tokens Run emits and counts in the
+	// Summary (Where.Match, say); the others are read and dropped.
+	Keep func(Token) bool
 }
 
 // Run reads every target's tokens, opts.Concurrency scopes at a time (workers
 // take the next scope from a queue), classifies them by opts.Rules, and calls
-// emit once per token, serially, on the caller's goroutine, in the order read
-// (one scope's tokens in their server order; scopes interleave as they are
-// read).
+// emit once per token opts.Keep keeps, serially, on the caller's goroutine,
+// in the order read (one scope's tokens in their server order; scopes
+// interleave as they are read).
 //
 // A scope that cannot be read (404, 401 not permitted, a server error after
 // the client's retries, …) is recorded in Summary.Failed and the run goes on.
@@ -87,11 +91,13 @@ type run struct {
 	pageSize int
 	workers  int
 	progress func(Progress)
+	keep     func(Token) bool
 	emit     func(Token) error
 	start    time.Time
 
 	sum      *Summary
 	counts   [numFindings]int
+	seen     int    // tokens read, kept or not
 	done     int    // targets finished
 	finished []bool // by target: read or failed
 }
@@ -103,6 +109,7 @@ func newRun(targets []Target, opts Options, emit func(Token) error) *run {
 		pageSize: opts.PageSize,
 		workers:  opts.Concurrency,
 		progress: opts.Progress,
+		keep:     opts.Keep,
 		emit:     emit,
 		start:    time.Now(),
 		sum:      newSummary(),
@@ -206,8 +213,12 @@ func (r *run) take(b *batch, done <-chan struct{}) error {
 	return nil
 }
 
-// accept emits a token and counts it.
+// accept counts a token read and emits it when it is kept.
 func (r *run) accept(t *Token) error {
+	r.seen++
+	if r.keep != nil && !r.keep(*t) {
+		return nil
+	}
 	if err := r.emit(*t); err != nil {
 		return err
 	}
@@ -226,7 +237,7 @@ func (r *run) finishTarget(target int) {
 		r.progress(Progress{
 			ScopesDone:  r.done,
 			ScopesTotal: len(r.targets),
-			Tokens:      r.sum.Tokens,
+			Tokens:      r.seen,
 			Failed:      len(r.sum.Failed),
 			Elapsed:     time.Since(r.start),
 		})

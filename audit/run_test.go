@@ -244,6 +244,7 @@ func TestRunStopsWhenTheContextIsCancelled(t *testing.T) {
 	assert.Equal(t, 100, sum.Tokens)
 	assert.Empty(t, sum.Failed)
 	assert.Len(t, sum.Unread, 100, "no scope of 1000 tokens was read to its end")
+	assert.False(t, sum.Complete(), "a stopped run is not complete")
 	assert.Zero(t, stub.inflight.Load())
 	assert.Less(t, stub.calls.Load(), int64(100))
 }
@@ -667,4 +668,29 @@ func BenchmarkHandWrittenLoopOnFake(b *testing.B) {
 		b.Fatal(tokens)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "scopes/s")
+}
+
+// TestRunEmitsAndCountsOnlyWhatKeepKeeps: with a filter (the command's
+// --where), the tokens it drops are read but neither emitted nor counted
+// in the summary; progress still counts every token read.
+func TestRunEmitsAndCountsOnlyWhatKeepKeeps(t *testing.T) {
+	t.Parallel()
+	stub := &stubTokens{count: func(accesstokens.Scope) int { return 100 }}
+	where, err := ParseWhere("admin,expired")
+	require.NoError(t, err)
+	c := &collector{t: t}
+	var last Progress
+	sum, err := Run(context.Background(), stub, scopes(10), Options{Rules: stubRules, Keep: where.Match,
+		Progress: func(p Progress) { last = p }}, c.emit)
+	require.NoError(t, err)
+	require.NotEmpty(t, c.tokens)
+	for _, tok := range c.tokens {
+		require.True(t, tok.Has(Admin) && tok.Has(Expired), "token %s kept", tok.ID)
+	}
+	assert.Equal(t, len(c.tokens), sum.Tokens)
+	assert.Equal(t, sum.Tokens, sum.Findings[Admin], "the summary counts the kept tokens only")
+	assert.Equal(t, sum.Tokens, sum.Findings[Expired])
+	assert.Zero(t, sum.Findings[NoExpiry], "no kept token never expires")
+	assert.Equal(t, 1000, last.Tokens, "progress counts what was read")
+	assert.Equal(t, 10, sum.ScopesRead)
 }

@@ -12,7 +12,7 @@ import (
 type Progress struct {
 	ScopesDone  int           // scopes finished, read or failed
 	ScopesTotal int           // scopes to read
-	Tokens      int           // tokens emitted so far
+	Tokens      int           // tokens read so far (Options.Keep does not change it)
 	Failed      int           // scopes that could not be read
 	Elapsed     time.Duration // since Run started
 }
@@ -26,8 +26,8 @@ type ScopeFailure struct {
 
 // Summary is what a run saw.
 type Summary struct {
-	Findings   map[Finding]int // tokens per finding; every finding is present, 0 included
-	Tokens     int             // tokens emitted
+	Findings   map[Finding]int // kept tokens per finding; every finding is present, 0 included
+	Tokens     int             // tokens emitted (those Options.Keep kept)
 	ScopesRead int             // scopes read to the end
 	Failed     []ScopeFailure  // scopes that could not be read, in the order they failed
 	// Unread are the scopes a stopped run (Run returned an error) did not
@@ -49,4 +49,4 @@ func newSummary() *Summary {
 func (s *Summary) Count(f Finding) int { return s.Findings[f] }
 
 // Complete reports whether every scope was read.
-func (s *Summary) Complete() bool { return len(s.Failed) == 0 }
+func (s *Summary) Complete() bool { return len(s.Failed) == 0 && len(s.Unread) == 0 }
