@@ -31,13 +31,18 @@ type Options struct {
 	// Keep, when set, chooses the tokens Run emits and counts in the
 	// Summary (Where.Match, say); the others are read and dropped.
 	Keep func(Token) bool
+	// State, when set, records the run's progress in a file, and a State
+	// opened with ResumeState has its recorded scopes' tokens emitted
+	// first, without reading those scopes again (see State).
+	State *State
 }
 
 // Run reads every target's tokens, opts.Concurrency scopes at a time (workers
 // take the next scope from a queue), classifies them by opts.Rules, and calls
 // emit once per token opts.Keep keeps, serially, on the caller's goroutine,
 // in the order read (one scope's tokens in their server order; scopes
-// interleave as they are read).
+// interleave as they are read). With a resumed opts.State, the tokens it
+// recorded come first, judged by today's rules.
 //
 // A scope that cannot be read (404, 401 not permitted, a server error after
 // the client's retries, …) is recorded in Summary.Failed and the run goes on.
@@ -45,8 +50,8 @@ type Options struct {
 // once with an error, so that a server that locks accounts after failed
 // logins is not hammered (the first scope is read alone until the server has
 // answered it, so wrong credentials meet a single 401); so does a cancelled
-// ctx, with ctx's error. An error from emit stops the run and is returned
-// as it is. Run always returns the Summary of
+// ctx, with ctx's error. An error from emit, or from recording opts.State,
+// stops the run and is returned as it is. Run always returns the Summary of
 // what was emitted, with or without an error; after a stop, its Unread names
 // the scopes not read to the end, so that a report can say what it is
 // missing.
@@ -55,9 +60,16 @@ type Options struct {
 // tokens per worker are held between the server and emit.
 func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Target, opts Options, emit func(Token) error) (*Summary, error) {
 	r := newRun(targets, opts, emit)
-	queue := make([]int, len(targets))
-	for i := range queue {
-		queue[i] = i
+	if opts.State != nil {
+		if err := opts.State.replay(ctx, targets, r.resumeToken, r.resumeScope); err != nil {
+			return r.finish(ctx, err)
+		}
+	}
+	var queue []int
+	for i, done := range r.finished {
+		if !done {
+			queue = append(queue, i)
+		}
 	}
 	if len(queue) == 0 {
 		return r.finish(ctx, nil)
@@ -92,6 +104,7 @@ type run struct {
 	workers  int
 	progress func(Progress)
 	keep     func(Token) bool
+	state    *State
 	emit     func(Token) error
 	start    time.Time
 
@@ -99,7 +112,8 @@ type run struct {
 	counts   [numFindings]int
 	seen     int    // tokens read, kept or not
 	done     int    // targets finished
-	finished []bool // by target: read or failed
+	finished []bool // by target: read, resumed or failed
+	recorded []int  // by target: tokens recorded in the state
 }
 
 func newRun(targets []Target, opts Options, emit func(Token) error) *run {
@@ -110,10 +124,14 @@ func newRun(targets []Target, opts Options, emit func(Token) error) *run {
 		workers:  opts.Concurrency,
 		progress: opts.Progress,
 		keep:     opts.Keep,
+		state:    opts.State,
 		emit:     emit,
 		start:    time.Now(),
 		sum:      newSummary(),
 		finished: make([]bool, len(targets)),
+	}
+	if r.state != nil {
+		r.recorded = make([]int, len(targets))
 	}
 	if r.pageSize <= 0 {
 		r.pageSize = DefaultPageSize
@@ -168,8 +186,8 @@ func (r *run) startWorkers(ctx context.Context, stop context.CancelCauseFunc, to
 	return results
 }
 
-// finish completes the summary and picks Run's error: err (emit's or a
-// worker's), else ctx's when targets are left unread.
+// finish completes the summary and picks Run's error: err (emit's, the
+// state's or a worker's), else ctx's when targets are left unread.
 func (r *run) finish(ctx context.Context, err error) (*Summary, error) {
 	r.sum.Findings = make(map[Finding]int, numFindings)
 	for i, f := range allFindings {
@@ -189,13 +207,16 @@ func (r *run) finish(ctx context.Context, err error) (*Summary, error) {
 	return r.sum, err
 }
 
-// take emits a batch's tokens and, for a scope's last batch, records the
-// scope's end. It emits nothing once done is closed (the run
+// take records and emits a batch's tokens and, for a scope's last batch,
+// records the scope's end. It emits nothing once done is closed (the run
 // stops), not even the rest of the batch.
 func (r *run) take(b *batch, done <-chan struct{}) error {
 	for i := range b.tokens {
 		if stopped(done) {
 			return nil // Run reports why
+		}
+		if err := r.record(b.target, &b.tokens[i]); err != nil {
+			return err
 		}
 		if err := r.accept(&b.tokens[i]); err != nil {
 			return err
@@ -208,9 +229,23 @@ func (r *run) take(b *batch, done <-chan struct{}) error {
 		r.sum.Failed = append(r.sum.Failed, ScopeFailure{Scope: r.targets[b.target].Scope, Err: b.err})
 	} else {
 		r.sum.ScopesRead++
+		if r.state != nil {
+			if err := r.state.recordDone(r.targets[b.target].Scope, r.recorded[b.target]); err != nil {
+				return err
+			}
+		}
 	}
 	r.finishTarget(b.target)
 	return nil
+}
+
+// record writes a token read into the state, if there is one.
+func (r *run) record(target int, t *Token) error {
+	if r.state == nil {
+		return nil
+	}
+	r.recorded[target]++
+	return r.state.recordToken(t.Scope, &t.AccessToken)
 }
 
 // accept counts a token read and emits it when it is kept.
@@ -227,6 +262,19 @@ func (r *run) accept(t *Token) error {
 		r.counts[f.index()]++
 	}
 	return nil
+}
+
+// resumeToken emits a token a resumed State recorded for a target.
+func (r *run) resumeToken(target int, t accesstokens.AccessToken) error {
+	tok := r.classify(target, &t)
+	return r.accept(&tok)
+}
+
+// resumeScope counts a target a resumed State recorded as read.
+func (r *run) resumeScope(target int) {
+	r.sum.ScopesRead++
+	r.sum.ScopesResumed++
+	r.finishTarget(target)
 }
 
 // finishTarget marks a target done and reports progress.

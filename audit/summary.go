@@ -10,7 +10,7 @@ import (
 
 // Progress is where a run stands; Run reports it after each scope.
 type Progress struct {
-	ScopesDone  int           // scopes finished, read or failed
+	ScopesDone  int           // scopes finished: read, failed, or resumed from a State
 	ScopesTotal int           // scopes to read
 	Tokens      int           // tokens read so far (Options.Keep does not change it)
 	Failed      int           // scopes that could not be read
@@ -26,10 +26,13 @@ type ScopeFailure struct {
 
 // Summary is what a run saw.
 type Summary struct {
-	Findings   map[Finding]int // kept tokens per finding; every finding is present, 0 included
-	Tokens     int             // tokens emitted (those Options.Keep kept)
-	ScopesRead int             // scopes read to the end
-	Failed     []ScopeFailure  // scopes that could not be read, in the order they failed
+	Findings map[Finding]int // kept tokens per finding; every finding is present, 0 included
+	Tokens   int             // tokens emitted (those Options.Keep kept)
+	// ScopesRead counts the scopes read to the end, those a State had
+	// recorded as read included (ScopesResumed of them).
+	ScopesRead    int
+	ScopesResumed int
+	Failed        []ScopeFailure // scopes that could not be read, in the order they failed
 	// Unread are the scopes a stopped run (Run returned an error) did not
 	// read to the end, in the targets' order: with ScopesRead and Failed they
 	// account for every target. Some of their tokens may have been emitted.
