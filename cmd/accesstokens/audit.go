@@ -51,8 +51,9 @@ time under --rate, and classify each one. A token can carry several findings:
 -o table (default), json (one document), jsonl (one TOKEN per line as read, then
 a summary line; memory stays flat for any number of tokens) or csv.
 
-A scope that cannot be read is reported on stderr and in the output, and makes the
-exit code 1: the inventory is incomplete. --fail-on makes the exit code 3 when a
+A scope that cannot be read is named on stderr, and in the json, jsonl and
+table reports (csv holds tokens only), and makes the exit code 1: the inventory
+is incomplete. --fail-on makes the exit code 3 when a
 token has one of the named findings (1 still wins).`,
 		Example: `  accesstokens audit --all --demo
   accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
@@ -71,7 +72,7 @@ token has one of the named findings (1 still wins).`,
 					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
 			}
-			if err := checkFormat(opts.Format); err != nil {
+			if err := checkReportFormat(opts.Format); err != nil {
 				return err
 			}
 			if opts.Concurrency < 1 {
@@ -88,7 +89,7 @@ token has one of the named findings (1 still wins).`,
 	fl := cmd.Flags()
 	fl.StringVar(&failOn, "fail-on", "", "exit 3 when any token has one of these `FINDINGS` (comma-separated)")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "scopes read at once")
-	addFormatFlag(cmd, &opts.Format)
+	addReportFormatFlag(cmd, &opts.Format)
 	return cmd
 }
 
@@ -109,6 +110,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if rules.Now.IsZero() {
 		rules.Now = conn.Now()
 	}
+	meta.Terminal = opts.IO.OutTTY
 	bar := newProgress(opts.IO, len(targets))
 	out, flush := bar.stdout(opts.IO)
 	w, err := audit.NewWriter(opts.Format, out, meta)

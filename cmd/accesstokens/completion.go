@@ -115,7 +115,6 @@ func registerCompletions(cmd *cobra.Command) {
 			_ = cmd.RegisterFlagCompletionFunc(flag, f)
 		}
 	}
-	register("output", completeValues(outputFormats...))
 	register("scope", completeScope)
 	register("fail-on", completeList(findingNames()))
 	register("where", completeList(findingNames(), "name=", "created-before=", "created-after=", "owner="))

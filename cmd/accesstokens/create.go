@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // CreateOptions are create's flags and dependencies.
@@ -115,10 +116,10 @@ func runCreate(ctx context.Context, opts *CreateOptions) error {
 	}
 	created := classify(opts.Scope, tok.AccessToken, conn.Now())
 	if dest.path == "-" {
-		fmt.Fprintf(opts.IO.ErrOut, "Created token %s %q in %s; its secret went to stdout.\n", tok.ID, printable(tok.Name), opts.Scope)
+		fmt.Fprintf(opts.IO.ErrOut, "Created token %s \"%s\" in %s; its secret went to stdout.\n", tok.ID, textsafe.Terminal(tok.Name), opts.Scope)
 		return nil
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Created token %s %q in %s; its secret is in %s (mode 0600).\n", tok.ID, printable(tok.Name), opts.Scope, dest.path)
+	fmt.Fprintf(opts.IO.ErrOut, "Created token %s \"%s\" in %s; its secret is in %s (mode 0600).\n", tok.ID, textsafe.Terminal(tok.Name), opts.Scope, dest.path)
 	out := newTokenPrinter(opts.Format, opts.IO.Out, true)
 	if err := out.Print(created); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // Exit codes, fixed by the command's contract.
@@ -58,6 +59,7 @@ var flagOfField = map[string]string{
 	"projectKey":  "SCOPE",
 	"repoSlug":    "SCOPE",
 	"scope":       "SCOPE",
+	"state":       "--state",
 }
 
 // exitCodeOf maps an error to the exit code, and rewrites the SDK's
@@ -96,11 +98,11 @@ func worstCode(codes ...int) int {
 
 // oneLine keeps a message on one line, whatever a server or a file name put in it.
 func oneLine(s string) string {
-	return printable(strings.Join(strings.Fields(s), " "))
+	return textsafe.Terminal(strings.Join(strings.Fields(s), " "))
 }
 
 // errorLine is how an error is printed: one line, "accesstokens: " once
-// (the SDK's errors carry the same prefix), control characters blanked.
+// (the SDK's errors carry the same prefix), hidden characters escaped.
 func errorLine(err error) string { return "accesstokens: " + errText(err) }
 
 // errText is an error as one line, without the SDK's "accesstokens: " prefixes.

@@ -57,7 +57,7 @@ func runGet(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return fmt.Errorf("reading token %s of %s: %w", opts.ID, opts.Scope, err)
 	}
-	out := newTokenPrinter(opts.Format, opts.IO.Out, true)
+	out := writerPrinter{newTokenWriter(opts.Format, opts.IO, true)}
 	if err := out.Print(classify(opts.Scope, *tok, conn.Now())); err != nil {
 		return err
 	}

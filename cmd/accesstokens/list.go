@@ -56,7 +56,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 		return err
 	}
 	now := conn.Now()
-	out := newTokenPrinter(opts.Format, opts.IO.Out, false)
+	out := writerPrinter{newTokenWriter(opts.Format, opts.IO, false)}
 	for tok, err := range conn.Client.Tokens.All(ctx, opts.Scope, &accesstokens.ListOptions{Limit: 1000}) {
 		if err != nil {
 			return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, err)

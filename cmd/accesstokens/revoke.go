@@ -13,6 +13,7 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // RevokeOptions are revoke's flags and dependencies, for both forms:
@@ -145,7 +146,7 @@ func (it revokeItem) String() string {
 	if it.name == "" {
 		return it.scope.String() + " " + it.id
 	}
-	return fmt.Sprintf("%s %s %q", it.scope, it.id, printable(it.name))
+	return fmt.Sprintf("%s %s \"%s\"", it.scope, it.id, textsafe.Terminal(it.name))
 }
 
 // revokeAll revokes items one after the other, reporting each on stdout
@@ -264,7 +265,7 @@ func printPlan(w io.Writer, plan map[accesstokens.Scope][]audit.Token, where *au
 	for _, sc := range scopes {
 		fmt.Fprintf(tw, "%s (%d)\n", sc, len(plan[sc]))
 		for _, t := range plan[sc] {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.ID, printable(t.Name), orDash(joinFindings(t.Findings, ",")))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.ID, textsafe.Terminal(t.Name), orDash(joinFindings(t.Findings, ",")))
 			items = append(items, revokeItem{scope: sc, id: t.ID, name: t.Name})
 		}
 	}

@@ -69,7 +69,7 @@ func TestRevokeAllSaysWhenAnOutcomeIsUnknown(t *testing.T) {
 func TestRevokeItemNamesTheTokenWhenKnown(t *testing.T) {
 	t.Parallel()
 	it := revokeItem{scope: accesstokens.RepoScope("PRJ", "r"), id: "0123", name: "ci\x1b[2J"}
-	assert.Equal(t, `repo:PRJ/r 0123 "ci?[2J"`, it.String(), "control characters never reach the terminal")
+	assert.Equal(t, `repo:PRJ/r 0123 "ci\x1b[2J"`, it.String(), "control characters never reach the terminal")
 	assert.Equal(t, "1 token", plural(1, "token"))
 	assert.Equal(t, "0 scopes", plural(0, "scope"))
 }

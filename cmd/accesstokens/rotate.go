@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // RotateOptions are rotate's flags and dependencies.
@@ -179,14 +180,14 @@ func reportRotation(opts *RotateOptions, dest *secretDest, handedOver bool, rot 
 	}
 	switch {
 	case handedOver:
-		fmt.Fprintf(w, "New token %s %q in %s; its secret went to %s.\n", rot.New.ID, printable(rot.New.Name), opts.Scope, secretWhere(opts, dest))
+		fmt.Fprintf(w, "New token %s \"%s\" in %s; its secret went to %s.\n", rot.New.ID, textsafe.Terminal(rot.New.Name), opts.Scope, secretWhere(opts, dest))
 	case deliverToDest(dest, rot.New) == nil:
 		// The hand-over failed and the new token could not be revoked: its secret goes where it was asked to.
-		fmt.Fprintf(w, "New token %s %q exists in %s; its secret is in %s (the hand-over failed): use it, or revoke it with 'accesstokens revoke %s %s'.\n",
-			rot.New.ID, printable(rot.New.Name), opts.Scope, dest.describe(), opts.Scope, rot.New.ID)
+		fmt.Fprintf(w, "New token %s \"%s\" exists in %s; its secret is in %s (the hand-over failed): use it, or revoke it with 'accesstokens revoke %s %s'.\n",
+			rot.New.ID, textsafe.Terminal(rot.New.Name), opts.Scope, dest.describe(), opts.Scope, rot.New.ID)
 	default:
-		fmt.Fprintf(w, "New token %s %q exists in %s, but its secret could not be saved: revoke it with 'accesstokens revoke %s %s'.\n",
-			rot.New.ID, printable(rot.New.Name), opts.Scope, opts.Scope, rot.New.ID)
+		fmt.Fprintf(w, "New token %s \"%s\" exists in %s, but its secret could not be saved: revoke it with 'accesstokens revoke %s %s'.\n",
+			rot.New.ID, textsafe.Terminal(rot.New.Name), opts.Scope, opts.Scope, rot.New.ID)
 	}
 	switch {
 	case rot.OldRevoked:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // Scope selection and audit rules, shared by audit and revoke --where.
@@ -98,8 +99,8 @@ func reportFailedScopes(w io.Writer, s *audit.Summary) int {
 		return exitOK
 	}
 	for _, f := range s.Failed {
-		fmt.Fprintf(w, "accesstokens: could not read %s: %s\n", f.Scope, errText(f.Err))
+		fmt.Fprintf(w, "accesstokens: could not read %s: %s\n", textsafe.Terminal(f.Scope.String()), errText(f.Err))
 	}
-	fmt.Fprintf(w, "accesstokens: incomplete: %d of %d scopes could not be read\n", len(s.Failed), len(s.Failed)+s.ScopesRead)
+	fmt.Fprintf(w, "accesstokens: incomplete: %d of %s could not be read\n", len(s.Failed), plural(len(s.Failed)+s.ScopesRead, "scope"))
 	return exitFailed
 }
