@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// parseGet runs get's flag parsing alone (runF, no server).
+func parseGet(t *testing.T, args ...string) (*GetOptions, error) {
+	t.Helper()
+	io, _, _ := testIO(false)
+	var got *GetOptions
+	cmd := NewCmdGet(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *GetOptions) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return got, cmd.Execute()
+}
+
+func TestGetFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseGet(t, "repo:PRJ/r", "075905477751", "--now", "2027-03-04", "-o", "json")
+	require.NoError(t, err)
+	assert.Equal(t, accesstokens.RepoScope("PRJ", "r"), o.Scope)
+	assert.Equal(t, "075905477751", o.ID)
+	assert.Equal(t, time.Date(2027, 3, 4, 0, 0, 0, 0, time.UTC), o.Now)
+	assert.Equal(t, "json", o.Format)
+
+	for _, args := range [][]string{
+		{"repo:PRJ/r", "12x"},
+		{"repo:PRJ/r", "1", "--now", "03/04/2027"},
+		{"repo:PRJ/r", "1", "-o", "yaml"},
+	} {
+		_, err := parseGet(t, args...)
+		code, _ := exitCodeOf(err)
+		assert.Equal(t, exitUsage, code, args)
+	}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// parseList runs list's flag parsing alone (runF, no server).
+func parseList(t *testing.T, args ...string) (*ListOptions, error) {
+	t.Helper()
+	io, _, _ := testIO(false)
+	var got *ListOptions
+	cmd := NewCmdList(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *ListOptions) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return got, cmd.Execute()
+}
+
+func TestListFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseList(t, "project:PRJ", "--where", "unused,owner=alice", "--now", "2027-01-01T00:00:00Z", "-o", "csv")
+	require.NoError(t, err)
+	assert.Equal(t, accesstokens.ProjectScope("PRJ"), o.Scope)
+	require.NotNil(t, o.Where)
+	assert.Equal(t, "unused,owner=alice", o.Where.String())
+	assert.Equal(t, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), o.Now)
+	assert.Equal(t, "csv", o.Format)
+
+	o, err = parseList(t, "user:alice")
+	require.NoError(t, err)
+	assert.Nil(t, o.Where)
+	assert.True(t, o.Now.IsZero())
+	assert.Equal(t, "table", o.Format)
+
+	for _, args := range [][]string{
+		{"project:PRJ", "--where", "name="},
+		{"project:PRJ", "--now", "soon"},
+		{"project:PRJ", "-o", "xml"},
+		{"team:x"},
+	} {
+		_, err := parseList(t, args...)
+		code, _ := exitCodeOf(err)
+		assert.Equal(t, exitUsage, code, args)
+	}
+}
