@@ -1,5 +1,6 @@
 // accesstokens audit: the inventory of every token of the chosen scopes,
-// with findings, filters and exit codes for CI.
+// with findings, filters, interrupts that keep what was read, and exit codes
+// for CI.
 
 package main
 
@@ -72,7 +73,9 @@ A scope that cannot be read is named on stderr, and in the json, jsonl and
 table reports (csv holds tokens only), and makes the exit code 1: the inventory
 is incomplete. --fail-on makes the exit code 3 when a kept token has one of the
 named findings (1 still wins).
-`,
+
+Ctrl-C (or SIGTERM) stops the reads and writes what was read, as a whole
+document, then exits 1; a second one quits at once (130).`,
 		Example: `  accesstokens audit --all --demo
   accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
   accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
@@ -144,9 +147,11 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	inv, err := startInventory(ctx, opts, conn)
+	in := trapReadInterrupts(ctx, opts.IO.ErrOut)
+	defer in.release()
+	inv, err := startInventory(in.Ctx, opts, conn)
 	if err != nil {
-		return err
+		return interruptedOr(in, err)
 	}
 	rules := opts.Rules
 	rules.Now = judgedAt(opts.Rules.Now, inv.serverNow)
@@ -161,11 +166,11 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	summary, err := audit.Run(ctx, conn.Client.Tokens, inv.targets, run, w.Write)
+	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, w.Write)
 	bar.done()
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
-		return stoppedAudit(w, flush, summary, len(inv.targets), err)
+		return stoppedAudit(in, w, flush, summary, len(inv.targets), err)
 	}
 	if err := w.Close(*summary); err != nil {
 		return err
@@ -196,17 +201,31 @@ func startInventory(ctx context.Context, opts *AuditOptions, conn *Connection) (
 	return &inventory{meta: meta, serverNow: serverNow, targets: targets}, nil
 }
 
-// stoppedAudit ends an audit that Run stopped (an authentication failure,
-// a write error): the report keeps what was read and says, in its failed
-// scopes, what was not, so that it never looks complete.
-func stoppedAudit(w audit.Writer, flush func() error, summary *audit.Summary, total int, err error) error {
-	notRead := errors.New("not read: the audit stopped: " + errText(err))
+// stoppedAudit ends an audit that Run stopped (Ctrl-C, an authentication
+// failure, a write error): the report keeps what was read and says, in its
+// failed scopes, what was not, so that it never looks complete.
+func stoppedAudit(in *interrupts, w audit.Writer, flush func() error, summary *audit.Summary, total int, err error) error {
+	why := "not read: the audit stopped: " + errText(err)
+	if in.Stopped() {
+		why = "not read: interrupted"
+	}
 	for _, sc := range summary.Unread {
-		summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: notRead})
+		summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: errors.New(why)})
 	}
 	_ = w.Close(*summary)
 	_ = flush()
+	if in.Stopped() {
+		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: %d of %d scopes read", summary.ScopesRead, total)}
+	}
 	return fmt.Errorf("audit stopped, %d of %s were not read: %w", len(summary.Unread), plural(total, "scope"), err)
+}
+
+// interruptedOr is err, or, after Ctrl-C, what was interrupted.
+func interruptedOr(in *interrupts, err error) error {
+	if in.Stopped() && errors.Is(err, context.Canceled) {
+		return &exitError{code: exitFailed, err: errors.New("interrupted before any scope was read")}
+	}
+	return err
 }
 
 // serverMeta is the head of the json document. It is also the run's first

@@ -1,5 +1,5 @@
 // accesstokens list SCOPE: every token of one scope, filtered with --where,
-// in any of the token formats.
+// in any of the token formats; Ctrl-C writes what was read.
 
 package main
 
@@ -42,7 +42,10 @@ rules (see 'accesstokens audit --help'). --where keeps only the tokens that matc
 (the expressions of audit and revoke). -o json prints an array of TOKEN objects,
 -o jsonl one TOKEN per line, -o csv the audit's columns; all but jsonl in id order.
 
-` + clockHelp + ``,
+` + clockHelp + `
+
+Ctrl-C (or SIGTERM) stops the reads and writes what was read, then exits 1; a
+second one quits at once (130).`,
 		Example: `  accesstokens list project:PRJ
   accesstokens list user:alice -o json
   accesstokens list project:PRJ --where 'unused,name=ci-*'
@@ -82,17 +85,24 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	_, serverNow, err := readServer(ctx, conn)
+	in := trapReadInterrupts(ctx, opts.IO.ErrOut)
+	defer in.release()
+	_, serverNow, err := readServer(in.Ctx, conn)
 	if err != nil {
-		return err
+		return interruptedOr(in, err)
 	}
 	w := newTokenWriter(opts.Format, opts.IO, false)
 	run := audit.Options{Concurrency: 1, Rules: audit.Rules{Now: judgedAt(opts.Now, serverNow)}}
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	sum, err := audit.Run(ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, w.Write)
+	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, w.Write)
 	switch {
+	case err != nil && in.Stopped():
+		if err := w.Close(*sum); err != nil {
+			return err
+		}
+		return &exitError{code: exitFailed, err: errors.New("interrupted: 0 of 1 scopes read")}
 	case errors.Is(err, accesstokens.ErrAuthentication):
 		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, errors.Unwrap(err))
 	case err != nil:
