@@ -1,6 +1,5 @@
 // accesstokens audit: the inventory of every token of the chosen scopes,
-// with findings, filters, interrupts that keep what was read, and exit codes
-// for CI.
+// with findings, filters, a resumable progress file and exit codes for CI.
 
 package main
 
@@ -28,6 +27,8 @@ type AuditOptions struct {
 	FailOn      []audit.Finding
 	Format      string
 	Concurrency int
+	StateFile   string // --state: "" for none
+	Resume      bool
 }
 
 // NewCmdAudit wires `accesstokens audit`. runF, when set, replaces runAudit
@@ -75,10 +76,16 @@ is incomplete. --fail-on makes the exit code 3 when a kept token has one of the
 named findings (1 still wins).
 
 Ctrl-C (or SIGTERM) stops the reads and writes what was read, as a whole
-document, then exits 1; a second one quits at once (130).`,
+document, then exits 1; a second one quits at once (130). With --state FILE the
+audit records its progress in FILE (mode 0600; it holds no secret); after an
+interruption, the same command with --resume reads only what FILE does not
+hold, and writes the whole inventory. FILE is removed once every scope is read.
+--resume refuses a FILE of another server or other scopes; --where, --expiring,
+--unused, --fail-on, --now and -o may change between runs.`,
 		Example: `  accesstokens audit --all --demo
   accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
   accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
+  accesstokens audit --all --state audit.state --resume -o json > tokens.json
   accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31`,
 		Args: argsBetween(0, 0, "no arguments: choose scopes with --all or --scope"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -98,6 +105,8 @@ document, then exits 1; a second one quits at once (130).`,
 	fl.StringVar(&where, "where", "", "keep only the tokens matching `EXPR` (see above)")
 	fl.StringVar(&failOn, "fail-on", "", "exit 3 when any token has one of these `FINDINGS` (comma-separated)")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "scopes read at once")
+	fl.StringVar(&opts.StateFile, "state", "", "record progress in `FILE`, to go on after an interruption with --resume")
+	fl.BoolVar(&opts.Resume, "resume", false, "with --state: read only the scopes FILE does not hold")
 	addReportFormatFlag(cmd, &opts.Format)
 	return cmd
 }
@@ -130,6 +139,12 @@ func (o *AuditOptions) parse(cmd *cobra.Command, sel scopeFlags, rules rulesFlag
 	if o.Concurrency < 1 {
 		return usageError("--concurrency: must be at least 1, got %d", o.Concurrency)
 	}
+	if cmd.Flags().Changed("state") && o.StateFile == "" {
+		return usageError("--state: needs a FILE")
+	}
+	if o.Resume && o.StateFile == "" {
+		return usageError("--resume needs --state FILE: the file that records the audit to go on with")
+	}
 	return nil
 }
 
@@ -147,10 +162,15 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
+	state, err := openState(opts, conn)
+	if err != nil {
+		return err
+	}
 	in := trapReadInterrupts(ctx, opts.IO.ErrOut)
 	defer in.release()
 	inv, err := startInventory(in.Ctx, opts, conn)
 	if err != nil {
+		closeUnusedState(state)
 		return interruptedOr(in, err)
 	}
 	rules := opts.Rules
@@ -162,7 +182,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
 	}
-	run := audit.Options{Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update}
+	run := audit.Options{Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update, State: state}
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
@@ -170,7 +190,10 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	bar.done()
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
-		return stoppedAudit(in, w, flush, summary, len(inv.targets), err)
+		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)
+	}
+	if err := finishState(opts.IO, state, summary); err != nil {
+		return err
 	}
 	if err := w.Close(*summary); err != nil {
 		return err
@@ -203,8 +226,9 @@ func startInventory(ctx context.Context, opts *AuditOptions, conn *Connection) (
 
 // stoppedAudit ends an audit that Run stopped (Ctrl-C, an authentication
 // failure, a write error): the report keeps what was read and says, in its
-// failed scopes, what was not, so that it never looks complete.
-func stoppedAudit(in *interrupts, w audit.Writer, flush func() error, summary *audit.Summary, total int, err error) error {
+// failed scopes, what was not, so that it never looks complete; the state
+// file keeps the progress.
+func stoppedAudit(io *IOStreams, in *interrupts, state *audit.State, w audit.Writer, flush func() error, summary *audit.Summary, total int, err error) error {
 	why := "not read: the audit stopped: " + errText(err)
 	if in.Stopped() {
 		why = "not read: interrupted"
@@ -214,6 +238,14 @@ func stoppedAudit(in *interrupts, w audit.Writer, flush func() error, summary *a
 	}
 	_ = w.Close(*summary)
 	_ = flush()
+	if state != nil {
+		if cerr := state.Close(); cerr != nil {
+			fmt.Fprintln(io.ErrOut, errorLine(cerr))
+		} else {
+			fmt.Fprintf(io.ErrOut, "accesstokens: progress kept in %s: run the same command with --resume to read the %s left\n",
+				state.Path(), plural(len(summary.Failed), "scope"))
+		}
+	}
 	if in.Stopped() {
 		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: %d of %d scopes read", summary.ScopesRead, total)}
 	}

@@ -216,3 +216,28 @@ func TestRunAuditStoppedSaysWhatItDidNotRead(t *testing.T) {
 	assert.Contains(t, first.Error, "not read: the audit stopped")
 	assert.Equal(t, 12, last.Summary["tokens"])
 }
+
+func TestAuditStateFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseAudit(t, "--all", "--state", "a.state", "--resume")
+	require.NoError(t, err)
+	assert.Equal(t, "a.state", o.StateFile)
+	assert.True(t, o.Resume)
+	for _, args := range [][]string{{"--all", "--resume"}, {"--all", "--state", ""}, {"--all", "--state", "", "--resume"}} {
+		_, err := parseAudit(t, args...)
+		code, _ := exitCodeOf(err)
+		assert.Equal(t, exitUsage, code, args)
+	}
+}
+
+// TestScopeSelectionNamesTheSameScopesTheSame: a state file records the
+// scopes an audit reads; naming them in another order, or twice, is the
+// same audit.
+func TestScopeSelectionNamesTheSameScopesTheSame(t *testing.T) {
+	t.Parallel()
+	a := ScopeSelection{Scopes: []accesstokens.Scope{accesstokens.ProjectScope("B"), accesstokens.UserScope("z"), accesstokens.ProjectScope("A")}}
+	b := ScopeSelection{Scopes: []accesstokens.Scope{accesstokens.UserScope("z"), accesstokens.ProjectScope("A"), accesstokens.ProjectScope("B"), accesstokens.ProjectScope("A")}}
+	assert.Equal(t, "--scope user:z --scope project:A --scope project:B", a.String())
+	assert.Equal(t, a.String(), b.String())
+	assert.Equal(t, "--all", ScopeSelection{All: true}.String())
+}
