@@ -119,7 +119,7 @@ func registerCompletions(cmd *cobra.Command) {
 	register("fail-on", completeList(findingNames()))
 	register("where", completeList(findingNames(), "name=", "created-before=", "created-after=", "owner="))
 	register("perm", completeList(permissionNames))
-	for _, flag := range []string{"name", "expiry-days", "expiring", "unused", "concurrency", "exec"} {
+	for _, flag := range []string{"name", "expiry-days", "expiring", "unused", "concurrency", "exec", "now"} {
 		register(flag, cobra.NoFileCompletions)
 	}
 }
