@@ -49,12 +49,13 @@ type Options struct {
 // An authentication failure (accesstokens.ErrAuthentication) stops the run at
 // once with an error, so that a server that locks accounts after failed
 // logins is not hammered (the first scope is read alone until the server has
-// answered it, so wrong credentials meet a single 401); so does a cancelled
-// ctx, with ctx's error. An error from emit, or from recording opts.State,
-// stops the run and is returned as it is. Run always returns the Summary of
-// what was emitted, with or without an error; after a stop, its Unread names
-// the scopes not read to the end, so that a report can say what it is
-// missing.
+// answered it, so wrong credentials meet a single 401). A cancelled ctx
+// stops the reads, and Run returns ctx's error once the tokens already read
+// are emitted: an interrupted audit keeps what it read. An error from emit,
+// or from recording opts.State, stops the run and is returned as it is. Run
+// always returns the Summary of what was emitted, with or without an error;
+// after a stop, its Unread names the scopes not read to the end, so that a
+// report can say what it is missing.
 //
 // Memory does not grow with the number of tokens: at most a few hundred
 // tokens per worker are held between the server and emit.
@@ -78,13 +79,15 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 	defer stop(nil)
 	results := r.startWorkers(runCtx, stop, tokens, queue)
 
-	// Once the run stops (emit failed, a worker met an authentication
-	// failure, ctx ended), nothing more is emitted: the loop only drains what
-	// the workers already sent, until they have all returned.
+	// Once the run halts (emit failed, a worker met an authentication
+	// failure), nothing more is emitted: the loop only drains what the
+	// workers already sent, until they have all returned. Once ctx ends,
+	// the workers stop reading, and what they had read is still emitted.
+	halted := func() bool { return runCtx.Err() != nil && ctx.Err() == nil }
 	var emitErr error
 	for b := range results {
-		if emitErr == nil && runCtx.Err() == nil {
-			if emitErr = r.take(b, runCtx.Done()); emitErr != nil {
+		if emitErr == nil && !halted() {
+			if emitErr = r.take(b, halted); emitErr != nil {
 				stop(emitErr)
 			}
 		}
@@ -208,11 +211,11 @@ func (r *run) finish(ctx context.Context, err error) (*Summary, error) {
 }
 
 // take records and emits a batch's tokens and, for a scope's last batch,
-// records the scope's end. It emits nothing once done is closed (the run
-// stops), not even the rest of the batch.
-func (r *run) take(b *batch, done <-chan struct{}) error {
+// records the scope's end. It emits nothing once the run halts, not even
+// the rest of the batch.
+func (r *run) take(b *batch, halted func() bool) error {
 	for i := range b.tokens {
-		if stopped(done) {
+		if halted() {
 			return nil // Run reports why
 		}
 		if err := r.record(b.target, &b.tokens[i]); err != nil {
@@ -301,14 +304,4 @@ func (r *run) classify(target int, t *accesstokens.AccessToken) Token {
 		ownerActive = t.User.Active
 	}
 	return judged(tg.Scope, *t, ownerActive, &r.rules)
-}
-
-// stopped reports, without blocking, whether done is closed.
-func stopped(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
 }

@@ -240,10 +240,15 @@ func TestRunStopsWhenTheContextIsCancelled(t *testing.T) {
 		return nil
 	})
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 100, emitted, "nothing is emitted after the cancel")
-	assert.Equal(t, 100, sum.Tokens)
+	// What was handed over when the reads stopped is still emitted: the
+	// rest of the batch, the batches in the channel (one per worker), and
+	// any a worker was handing over.
+	assert.GreaterOrEqual(t, emitted, 100)
+	assert.LessOrEqual(t, emitted, 100+(1+2*4)*batchSize, "no token read after the cancel")
+	assert.Equal(t, emitted, sum.Tokens)
 	assert.Empty(t, sum.Failed)
-	assert.Len(t, sum.Unread, 100, "no scope of 1000 tokens was read to its end")
+	assert.Equal(t, 100, sum.ScopesRead+len(sum.Unread), "every scope is either read or unread")
+	assert.GreaterOrEqual(t, len(sum.Unread), 96, "no more than the batches in flight finish a scope")
 	assert.False(t, sum.Complete(), "a stopped run is not complete")
 	assert.Zero(t, stub.inflight.Load())
 	assert.Less(t, stub.calls.Load(), int64(100))
@@ -693,4 +698,35 @@ func TestRunEmitsAndCountsOnlyWhatKeepKeeps(t *testing.T) {
 	assert.Zero(t, sum.Findings[NoExpiry], "no kept token never expires")
 	assert.Equal(t, 1000, last.Tokens, "progress counts what was read")
 	assert.Equal(t, 10, sum.ScopesRead)
+}
+
+// TestRunEmitsWhatWasReadBeforeTheCancel: an interrupted audit keeps every
+// token read before the interrupt, even those still on their way to emit:
+// here the emitting side is behind (still on the first token) while the
+// worker has read two scopes and is waiting for the third when ctx ends.
+func TestRunEmitsWhatWasReadBeforeTheCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	entered := make(chan struct{})
+	stub := &stubTokens{count: func(accesstokens.Scope) int { return 10 }}
+	stub.enter = func(ctx context.Context, s accesstokens.Scope) error {
+		if scopeIndex(s) < 2 {
+			return nil
+		}
+		cancel()
+		close(entered)
+		return waitForCancel(ctx)
+	}
+	c := &collector{t: t}
+	sum, err := Run(ctx, stub, scopes(5), Options{Concurrency: 1, Rules: stubRules}, func(tok Token) error {
+		if len(c.tokens) == 0 {
+			require.NoError(t, waitFor(entered), "the worker reaches the third scope")
+		}
+		return c.emit(tok)
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, c.tokens, 20, "the tokens of the two scopes read")
+	assert.Equal(t, 2, sum.ScopesRead)
+	assert.Equal(t, []accesstokens.Scope{accesstokens.ProjectScope("P2"), accesstokens.ProjectScope("P3"), accesstokens.ProjectScope("P4")}, sum.Unread)
 }
