@@ -56,6 +56,7 @@ type State struct {
 	prev     *os.File
 	prevSize int64
 	done     map[accesstokens.Scope]int // scopes prev records as read, with their token counts
+	resumed  int                        // len(done) when the file was checked
 }
 
 // CreateState starts the state file of a new audit at path, mode 0600. It
@@ -103,7 +104,7 @@ func ResumeState(path string, key StateKey) (*State, error) {
 
 // Resumed returns how many scopes the resumed file records as read to the
 // end (0 for a new file).
-func (s *State) Resumed() int { return len(s.done) }
+func (s *State) Resumed() int { return s.resumed }
 
 // Path returns the file's path.
 func (s *State) Path() string { return s.path }
@@ -257,6 +258,7 @@ func (s *State) check() error {
 			return s.damaged(l.number, "it records "+strconv.Itoa(l.Tokens)+" tokens of "+sc.String()+", the lines before it "+strconv.Itoa(tokens[sc]))
 		}
 		s.done[sc] = l.Tokens
+		s.resumed = len(s.done)
 		return nil
 	}, nil)
 }

@@ -63,6 +63,23 @@ func interruptedRun(t *testing.T, targets []Target, after int) string {
 	return path
 }
 
+// resumedRun resumes the audit recorded at path over 300-token scopes and
+// runs it to its end; it returns what it emitted, its summary, how many
+// scopes the file held, and the scopes it listed.
+func resumedRun(t *testing.T, path string, targets []Target, opts Options) (emitted []Token, sum *Summary, resumed int, listed []accesstokens.Scope) {
+	t.Helper()
+	st, err := ResumeState(path, stateKey)
+	require.NoError(t, err)
+	resumed = st.Resumed()
+	stub, calls := scopeCalls(300)
+	c := &collector{t: t}
+	opts.State = st
+	sum, err = Run(context.Background(), stub, targets, opts, c.emit)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	return c.tokens, sum, resumed, calls()
+}
+
 func sortedTokens(toks []Token) []Token {
 	slices.SortFunc(toks, CompareTokens)
 	return toks
@@ -76,25 +93,17 @@ func TestResumedRunReadsOnlyWhatWasNotRecorded(t *testing.T) {
 	t.Parallel()
 	targets := scopes(20)
 	path := interruptedRun(t, targets, 8)
-
-	st, err := ResumeState(path, stateKey)
-	require.NoError(t, err)
-	resumed := st.Resumed()
+	got, sum, resumed, listed := resumedRun(t, path, targets, Options{Concurrency: 4, Rules: stubRules})
 	assert.Equal(t, 8, resumed)
-	stub, listed := scopeCalls(300)
-	got := &collector{t: t}
-	sum, err := Run(context.Background(), stub, targets, Options{Concurrency: 4, Rules: stubRules, State: st}, got.emit)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	assert.Len(t, listed(), 20-resumed, "only the scopes not recorded as read are listed")
+	assert.Len(t, listed, 12, "only the scopes not recorded as read are listed")
 	assert.Equal(t, 20, sum.ScopesRead)
-	assert.Equal(t, resumed, sum.ScopesResumed)
+	assert.Equal(t, 8, sum.ScopesResumed)
 	assert.True(t, sum.Complete())
 
 	whole := &collector{t: t}
 	want, err := Run(context.Background(), &stubTokens{count: func(accesstokens.Scope) int { return 300 }}, targets, Options{Rules: stubRules}, whole.emit)
 	require.NoError(t, err)
-	assert.Equal(t, sortedTokens(whole.tokens), sortedTokens(got.tokens), "the whole inventory, token by token")
+	assert.Equal(t, sortedTokens(whole.tokens), sortedTokens(got), "the whole inventory, token by token")
 	assert.Equal(t, want.Findings, sum.Findings)
 	assert.Equal(t, want.Tokens, sum.Tokens)
 }
@@ -105,16 +114,10 @@ func TestResumedRunJudgesAndFiltersByItsOwnRules(t *testing.T) {
 	t.Parallel()
 	targets := scopes(6)
 	path := interruptedRun(t, targets, 3)
-	st, err := ResumeState(path, stateKey)
-	require.NoError(t, err)
 	later := Rules{Now: stubNow.AddDate(1, 0, 0)}
-	stub, _ := scopeCalls(300)
-	c := &collector{t: t}
-	_, err = Run(context.Background(), stub, targets, Options{Rules: later, State: st, Keep: func(t Token) bool { return !t.Has(NoExpiry) }}, c.emit)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	require.Len(t, c.tokens, 6*240, "a fifth of the stub's tokens never expire and are dropped")
-	for _, tok := range c.tokens {
+	got, _, _, _ := resumedRun(t, path, targets, Options{Rules: later, Keep: func(t Token) bool { return !t.Has(NoExpiry) }})
+	require.Len(t, got, 6*240, "a fifth of the stub's tokens never expire and are dropped")
+	for _, tok := range got {
 		want := Classify(tok.Scope, tok.AccessToken, true, later)
 		require.Equal(t, want.Findings, tok.Findings, "token %s of %s judged a year later", tok.ID, tok.Scope)
 		require.True(t, tok.Has(Expired), "a year later every expiring token has expired")
@@ -151,17 +154,11 @@ func TestResumingAgainAfterASecondCutKeepsEverything(t *testing.T) {
 	require.Equal(t, 4, sum.ScopesResumed)
 	require.NoError(t, st.Close())
 
-	st, err = ResumeState(path, stateKey)
-	require.NoError(t, err)
-	assert.Equal(t, 9, st.Resumed())
-	stub, listed := scopeCalls(300)
-	c := &collector{t: t}
-	sum, err = Run(context.Background(), stub, targets, Options{Concurrency: 2, Rules: stubRules, State: st}, c.emit)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	assert.Len(t, listed(), 3, "the third run reads the three scopes left")
+	got, sum, resumed, listed := resumedRun(t, path, targets, Options{Concurrency: 2, Rules: stubRules})
+	assert.Equal(t, 9, resumed)
+	assert.Len(t, listed, 3, "the third run reads the three scopes left")
 	assert.Equal(t, 12, sum.ScopesRead)
-	assert.Len(t, c.tokens, 12*300)
+	assert.Len(t, got, 12*300)
 	_, err = os.Stat(path + ".new")
 	assert.ErrorIs(t, err, os.ErrNotExist, "no rewrite left behind")
 }
@@ -250,15 +247,9 @@ func TestResumeStateDropsALastLineCutShort(t *testing.T) {
 	content, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, append(content, `{"scope":"project:P3","tok`...), 0o600))
-	st, err := ResumeState(path, stateKey)
-	require.NoError(t, err)
-	resumed := st.Resumed()
+	_, sum, resumed, listed := resumedRun(t, path, targets, Options{Rules: stubRules})
 	require.Equal(t, 2, resumed, "the cut line was not a scope's end")
-	stub, listed := scopeCalls(300)
-	sum, err := Run(context.Background(), stub, targets, Options{Rules: stubRules, State: st}, func(Token) error { return nil })
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	assert.Len(t, listed(), 4-resumed)
+	assert.Len(t, listed, 2)
 	assert.Equal(t, 4*300, sum.Tokens)
 }
 

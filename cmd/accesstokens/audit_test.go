@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -16,22 +15,9 @@ import (
 	"github.com/bbdc-tools/accesstokens/audit"
 )
 
-// parseAudit runs audit's flag parsing alone (runF, no server) and returns
-// the options it would run with, or the usage error.
 func parseAudit(t *testing.T, args ...string) (*AuditOptions, error) {
 	t.Helper()
-	io, _, _ := testIO(false)
-	var got *AuditOptions
-	cmd := NewCmdAudit(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *AuditOptions) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	return got, err
+	return parseFlags(t, NewCmdAudit, args...)
 }
 
 func TestAuditFlags(t *testing.T) {

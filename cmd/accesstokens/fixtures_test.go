@@ -11,6 +11,7 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 )
 
@@ -45,4 +46,22 @@ func newAuditFake(t *testing.T, scopes int) (*accesstokenstest.Server, []accesst
 		list = append(list, accesstokens.ProjectScope(key))
 	}
 	return srv, list
+}
+
+// parseFlags runs a command's flag parsing alone, as gh's tests do: its
+// constructor with a runF that keeps the options, and no server. It returns
+// the options the command would run with, or its usage error.
+func parseFlags[O any](t *testing.T, newCmd func(*Factory, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
+	t.Helper()
+	io, _, _ := testIO(false)
+	var got *O
+	cmd := newCmd(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *O) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return got, cmd.Execute()
 }

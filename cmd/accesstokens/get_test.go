@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"testing"
 	"time"
 
@@ -12,20 +10,9 @@ import (
 	"github.com/bbdc-tools/accesstokens"
 )
 
-// parseGet runs get's flag parsing alone (runF, no server).
 func parseGet(t *testing.T, args ...string) (*GetOptions, error) {
 	t.Helper()
-	io, _, _ := testIO(false)
-	var got *GetOptions
-	cmd := NewCmdGet(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *GetOptions) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return got, cmd.Execute()
+	return parseFlags(t, NewCmdGet, args...)
 }
 
 func TestGetFlags(t *testing.T) {

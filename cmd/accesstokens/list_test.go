@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"testing"
 	"time"
 
@@ -12,20 +10,9 @@ import (
 	"github.com/bbdc-tools/accesstokens"
 )
 
-// parseList runs list's flag parsing alone (runF, no server).
 func parseList(t *testing.T, args ...string) (*ListOptions, error) {
 	t.Helper()
-	io, _, _ := testIO(false)
-	var got *ListOptions
-	cmd := NewCmdList(&Factory{IO: io, Getenv: func(string) string { return "" }}, func(_ context.Context, o *ListOptions) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return got, cmd.Execute()
+	return parseFlags(t, NewCmdList, args...)
 }
 
 func TestListFlags(t *testing.T) {
