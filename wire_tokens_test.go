@@ -315,3 +315,19 @@ func TestGetOfATokenWithAnUnreadableDateIsAnErrorNotANeverExpiringToken(t *testi
 	assert.Equal(t, "102", inv.Token.ID)
 	assert.Equal(t, "expiryDate", inv.Field)
 }
+
+func TestACreateAnsweredWithAnUnreadableDateNamesTheTokenItMade(t *testing.T) {
+	t.Parallel()
+	c, _ := newCannedClient(t, `{"id":"105","name":"absurd","createdDate":1672997457717,"expiryDate":`+pastYear9999+`,
+		"permissions":["REPO_READ"],"token":"BBDC-MTA1OnNlY3JldC1ieXRlcy1oZXJlLTIwYg=="}`)
+
+	raw, err := c.RepoTokens.Create(context.Background(), "PRJ", "repo", accesstokens.CreateTokenRequest{
+		Name: "absurd", Permissions: []accesstokens.Permission{accesstokens.RepoRead}})
+
+	assert.Nil(t, raw)
+	require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "the server made a token the client cannot hand over")
+	var inv *accesstokens.InvalidTokenError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "105", inv.Token.ID, "the error says which token exists")
+	assert.NotContains(t, err.Error(), "MTA1OnNlY3JldC1ieXRlcy1oZXJlLTIwYg", "nor shows its secret")
+}
