@@ -252,6 +252,13 @@ func (t AccessToken) MarshalJSON() ([]byte, error) { return json.Marshal(newToke
 // an *InvalidTokenError; the token is then filled in as far as it was read.
 // JSON null leaves the token unchanged.
 func (t *AccessToken) UnmarshalJSON(b []byte) error {
+	return decodeToken(b, func(w *tokenJSON) { *t = w.convert() })
+}
+
+// decodeToken reads a token's JSON and hands what it read to set; JSON
+// null sets nothing. A date that could not be read is the
+// *InvalidTokenError it returns, after set.
+func decodeToken(b []byte, set func(*tokenJSON)) error {
 	if string(b) == "null" {
 		return nil
 	}
@@ -259,7 +266,7 @@ func (t *AccessToken) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*t = w.convert()
+	set(&w)
 	if inv := w.invalid(); inv != nil {
 		return inv
 	}
@@ -277,18 +284,7 @@ func (r RawAccessToken) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a create answer: the token as AccessToken reads it,
 // and the secret from "token".
 func (r *RawAccessToken) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	var w tokenJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*r = RawAccessToken{AccessToken: w.convert(), Token: w.Token}
-	if inv := w.invalid(); inv != nil {
-		return inv
-	}
-	return nil
+	return decodeToken(b, func(w *tokenJSON) { *r = RawAccessToken{AccessToken: w.convert(), Token: w.Token} })
 }
 
 // The request bodies of create and update.
