@@ -23,6 +23,9 @@ type AuditOptions struct {
 	FailOn      []audit.Finding
 	Format      string
 	Concurrency int
+	// Report, when set, receives the tokens instead of a report in Format:
+	// revoke --where collects its plan this way.
+	Report audit.Writer
 }
 
 // NewCmdAudit wires `accesstokens audit`.
@@ -111,9 +114,11 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	}
 	bar := newProgress(opts.IO, len(targets))
 	out, flush := bar.stdout(opts.IO)
-	w, err := audit.NewWriter(opts.Format, out, meta)
-	if err != nil {
-		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+	w := opts.Report
+	if w == nil {
+		if w, err = audit.NewWriter(opts.Format, out, meta); err != nil {
+			return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+		}
 	}
 	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
 		Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update,
