@@ -1,5 +1,5 @@
 // The revoke command: its flags, their checks, and the choice between its
-// two forms (by id, --where).
+// three forms (by id, --where, --plan).
 
 package main
 
@@ -16,14 +16,15 @@ import (
 // revokeFormats are the values of revoke's -o.
 var revokeFormats = []string{"table", "json"}
 
-// RevokeOptions are revoke's flags and dependencies, for its two forms:
-// `revoke SCOPE ID...` and `revoke --where EXPR (--all | --scope S...)`.
+// RevokeOptions are revoke's flags and dependencies, for its three forms:
+// `revoke SCOPE ID...`, `revoke --where EXPR (--all | --scope S...)` and
+// `revoke --plan FILE`.
 type RevokeOptions struct {
 	IO      *IOStreams
 	Connect func(context.Context) (*Connection, error)
 
 	Format string // table (lines for people) or json
-	Yes    bool   // with --where: revoke, instead of showing the plan
+	Yes    bool   // with --where or --plan: revoke, instead of showing the plan
 
 	// revoke SCOPE ID...
 	Scope accesstokens.Scope
@@ -34,6 +35,10 @@ type RevokeOptions struct {
 	Select      ScopeSelection
 	Rules       audit.Rules
 	Concurrency int
+
+	// revoke --plan: the file as named, and the plan read from it
+	PlanFile string
+	Plan     *savedPlan
 }
 
 // NewCmdRevoke wires `accesstokens revoke`. runF, when set, replaces
@@ -46,16 +51,21 @@ func NewCmdRevoke(f *Factory, runF func(context.Context, *RevokeOptions) error) 
 		rules rulesFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "revoke (SCOPE ID [ID ...] | --where EXPR (--all | --scope SCOPE ...)) [--yes] [-o json]",
-		Short: "Revoke tokens by id, or in bulk with --where",
-		Long: `Revoke the named tokens of a scope, or, with --where, every token that matches an
-expression across the chosen scopes.
+		Use:   "revoke (SCOPE ID [ID ...] | --where EXPR (--all | --scope SCOPE ...) | --plan FILE) [--yes] [-o json]",
+		Short: "Revoke tokens by id, in bulk with --where, or as a reviewed plan",
+		Long: `Revoke the named tokens of a scope; or, with --where, every token that matches an
+expression across the chosen scopes; or, with --plan, exactly the tokens of a plan
+saved earlier.
 
 --where takes finding names (expired, expiring, no-expiry, never-used, unused,
 admin, inactive-owner) and name=GLOB, created-before=DATE, created-after=DATE,
 owner=SLUG, joined with commas: all must hold. It first prints the plan (what would
 be revoked, per scope) and revokes only with --yes. With -o json the plan is a
-document, {"plan": [TOKEN...]}.
+document, {"plan": [TOKEN...]}, to save and review.
+
+--plan FILE revokes the tokens of such a document and nothing else: each is read
+again first, and one that is gone, or whose name, permissions or expiry changed
+since, is skipped and reported. Without --yes it shows what it would do.
 
 -o json prints the outcome as {"revoked": [{"scope","id"}], "failed":
 [{"scope","id","error"}], "skipped": [{"scope","id","reason"}]}.
@@ -65,7 +75,9 @@ A failed revoke does not stop the others; the exit code is 1 when any failed
 no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
   accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes
-  accesstokens revoke --all --where expired -o json > plan.json`,
+  # nightly: plan the revoke of expired tokens, review it, act on exactly that plan
+  accesstokens revoke --all --where expired -o json > plan.json
+  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
 		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {
@@ -79,7 +91,8 @@ no other, and says what is left.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&where, "where", "", "revoke every token matching `EXPR` (see above); prints the plan unless --yes")
-	fl.BoolVar(&opts.Yes, "yes", false, "with --where: revoke, instead of printing the plan only")
+	fl.StringVar(&opts.PlanFile, "plan", "", "revoke exactly the tokens of the plan in `FILE` (revoke --where ... -o json); shows what it would do unless --yes")
+	fl.BoolVar(&opts.Yes, "yes", false, "with --where or --plan: revoke, instead of showing the plan only")
 	sel.register(cmd)
 	rules.register(cmd)
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "scopes read at once (with --where)")
@@ -93,7 +106,10 @@ func (o *RevokeOptions) parse(cmd *cobra.Command, args []string, where string, s
 	if o.Format != "table" && o.Format != "json" {
 		return usageError("-o %q: revoke prints table or json", o.Format)
 	}
-	if cmd.Flags().Changed("where") {
+	switch {
+	case cmd.Flags().Changed("plan"):
+		return o.parsePlanForm(cmd, args, sel)
+	case cmd.Flags().Changed("where"):
 		return o.parseWhereForm(args, where, sel, rules)
 	}
 	return o.parseIDForm(args, sel)
@@ -105,7 +121,7 @@ func (o *RevokeOptions) parseIDForm(args []string, sel scopeFlags) error {
 		return usageError("--all and --scope select tokens for --where; to revoke by id: revoke SCOPE ID [ID ...]")
 	}
 	if len(args) < 2 {
-		return usageError("revoke takes SCOPE and at least one ID, or --where EXPR with --all or --scope (see 'accesstokens revoke --help')")
+		return usageError("revoke takes SCOPE and at least one ID, --where EXPR with --all or --scope, or --plan FILE (see 'accesstokens revoke --help')")
 	}
 	var err error
 	if o.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
@@ -142,12 +158,32 @@ func (o *RevokeOptions) parseWhereForm(args []string, where string, sel scopeFla
 	return nil
 }
 
+// parsePlanForm reads `revoke --plan FILE`, the file included: a file that
+// is not a plan is a usage error, found before any request.
+func (o *RevokeOptions) parsePlanForm(cmd *cobra.Command, args []string, sel scopeFlags) error {
+	if cmd.Flags().Changed("where") || sel.all || len(sel.scopes) > 0 {
+		return usageError("--plan revokes the tokens of a saved plan: drop --where, --all and --scope (they make a new plan)")
+	}
+	if len(args) > 0 {
+		return usageError("revoke --plan takes no SCOPE or ID arguments: the plan names the tokens")
+	}
+	plan, err := readPlanFile(o.PlanFile)
+	if err != nil {
+		return usageError("%s", namedValue("--plan", o.PlanFile, err.Error()))
+	}
+	o.Plan = plan
+	return nil
+}
+
 func runRevoke(ctx context.Context, opts *RevokeOptions) error {
 	conn, err := opts.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	if opts.Where != nil {
+	switch {
+	case opts.Plan != nil:
+		return runRevokePlan(ctx, opts, conn)
+	case opts.Where != nil:
 		return runRevokeWhere(ctx, opts, conn)
 	}
 	items := make([]revokeItem, len(opts.IDs))

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,7 +141,7 @@ func TestRevokeJSONReportsRevokedFailedAndSkipped(t *testing.T) {
 	r.recheck = func(ctx context.Context, it revokeItem) (string, error) {
 		now, err := stub.Get(ctx, it.scope, it.id)
 		if err != nil {
-			return "gone", nil
+			return gone, nil
 		}
 		if now.Name != it.name {
 			return "changed since the plan was made: name", nil
@@ -155,7 +158,7 @@ func TestRevokeJSONReportsRevokedFailedAndSkipped(t *testing.T) {
 	assert.JSONEq(t, `{
 		"revoked": [{"scope": "project:PRJ", "id": "1"}],
 		"failed":  [{"scope": "project:PRJ", "id": "3", "error": "500 boom"}],
-		"skipped": [{"scope": "project:PRJ", "id": "2", "reason": "gone"},
+		"skipped": [{"scope": "project:PRJ", "id": "2", "reason": "`+gone+`"},
 		            {"scope": "project:PRJ", "id": "4", "reason": "changed since the plan was made: name"}]
 	}`, out.String())
 	assert.Equal(t, []string{"GET 1", "DELETE 1", "GET 2", "GET 3", "DELETE 3", "GET 4"}, stub.calls, "nothing skipped is revoked")
@@ -223,6 +226,11 @@ func TestRevokeWherePlanExitsOneWhenStdoutCannotBeWrittenAndRevokesNothing(t *te
 // server: runF stands in for the run.
 func TestRevokeFlags(t *testing.T) {
 	t.Parallel()
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(planFile, []byte(`{"plan": [
+		{"scope": "repo:PRJ/r", "id": "000000000002", "name": "b", "permissions": ["REPO_READ"], "expiryDate": null},
+		{"scope": "project:PRJ", "id": "000000000001", "name": "a", "permissions": [], "expiryDate": "2030-01-02T03:04:05Z"}
+	]}`), 0o600))
 	for _, tc := range []struct {
 		args  []string
 		check func(t *testing.T, o *RevokeOptions)
@@ -243,6 +251,19 @@ func TestRevokeFlags(t *testing.T) {
 			assert.True(t, o.Yes)
 			assert.Equal(t, 3, o.Concurrency)
 		}},
+		{args: []string{"--plan", planFile, "--yes"}, check: func(t *testing.T, o *RevokeOptions) {
+			require.NotNil(t, o.Plan)
+			require.Len(t, o.Plan.tokens, 2)
+			assert.Equal(t, accesstokens.ProjectScope("PRJ"), o.Plan.tokens[0].scope, "projects come before repositories")
+			assert.Equal(t, "000000000002", o.Plan.tokens[1].id)
+			assert.Nil(t, o.Plan.tokens[1].expiry)
+			assert.True(t, o.Yes)
+		}},
+		{args: []string{"--plan", planFile, "--where", "expired"}, usage: "--plan revokes the tokens of a saved plan: drop --where, --all and --scope (they make a new plan)"},
+		{args: []string{"--plan", planFile, "--all"}, usage: "--plan revokes the tokens of a saved plan: drop --where, --all and --scope (they make a new plan)"},
+		{args: []string{"--plan", planFile, "--scope", "project:PRJ"}, usage: "--plan revokes the tokens of a saved plan: drop --where, --all and --scope (they make a new plan)"},
+		{args: []string{"--plan", planFile, "project:PRJ", "1"}, usage: "revoke --plan takes no SCOPE or ID arguments: the plan names the tokens"},
+		{args: []string{"--plan", filepath.Join(t.TempDir(), "none.json")}, usage: "--plan"},
 		{args: []string{"project:PRJ", "1", "-o", "csv"}, usage: `-o "csv": revoke prints table or json`},
 		{args: []string{"project:PRJ"}, usage: "revoke takes SCOPE and at least one ID"},
 		{args: []string{"--scope", "project:PRJ", "--where", "expird"}, usage: `--where: unknown finding "expird"`},
@@ -271,6 +292,167 @@ func TestRevokeFlags(t *testing.T) {
 			tc.check(t, got)
 		})
 	}
+}
+
+func TestRevokePlanFileThatIsNotAPlanIsRefused(t *testing.T) {
+	t.Parallel()
+	token := func(fields string) string {
+		return `{"plan": [{` + fields + `}]}`
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`{"plan": [`, "unexpected EOF"},
+		{`[]`, "cannot unmarshal array"},
+		{`{"tokens": []}`, `no "plan" list`},
+		{`{"plan": []} {"plan": []}`, "more after the document"},
+		{`{"plan": [42]}`, "plan[0]: json: cannot unmarshal number"},
+		{token(`"id": "1", "name": "a", "permissions": [], "expiryDate": null`), `plan[0]: no "scope"`},
+		{token(`"scope": "project:PRJ", "name": "a", "permissions": [], "expiryDate": null`), `plan[0]: no "id"`},
+		{token(`"scope": "project:PRJ", "id": "1", "permissions": [], "expiryDate": null`), `plan[0]: no "name"`},
+		{token(`"scope": "project:PRJ", "id": "1", "name": "a", "expiryDate": null`), `plan[0]: no "permissions"`},
+		{token(`"scope": "project:PRJ", "id": "1", "name": "a", "permissions": []`), `plan[0]: no "expiryDate"`},
+		{token(`"scope": "team:X", "id": "1", "name": "a", "permissions": [], "expiryDate": null`), `plan[0]: scope "team:X"`},
+		{token(`"scope": "project:PRJ", "id": "1a", "name": "a", "permissions": [], "expiryDate": null`), `plan[0]: id "1a": a token id is a string of digits`},
+		{token(`"scope": "project:PRJ", "id": "1", "name": "a", "permissions": [], "expiryDate": "soon"`), `plan[0]: expiryDate "soon": not an RFC 3339 date`},
+	} {
+		_, err := decodePlan("p.json", strings.NewReader(tc.doc))
+		require.Error(t, err, tc.doc)
+		assert.Contains(t, err.Error(), tc.want, tc.doc)
+		assert.True(t, strings.HasPrefix(err.Error(), notAPlan), tc.doc)
+	}
+}
+
+func TestRevokePlanFileHoldsEachTokenOnce(t *testing.T) {
+	t.Parallel()
+	tok := `{"scope": "project:PRJ", "id": "1", "name": "a", "permissions": [], "expiryDate": null}`
+	plan, err := decodePlan("p.json", strings.NewReader(`{"plan": [`+tok+`, `+tok+`]}`))
+	require.NoError(t, err)
+	assert.Len(t, plan.tokens, 1)
+}
+
+func TestPlannedTokenChangedSince(t *testing.T) {
+	t.Parallel()
+	at := func(s string) *time.Time {
+		d, err := time.Parse(time.RFC3339, s)
+		require.NoError(t, err)
+		return &d
+	}
+	planned := &plannedToken{id: "1", name: "ci", expiry: at("2030-01-01T00:00:00Z"),
+		permissions: []accesstokens.Permission{accesstokens.RepoRead, accesstokens.ProjectRead}}
+	same := accesstokens.AccessToken{ID: "1", Name: "ci", ExpiryDate: at("2030-01-01T00:00:00Z"),
+		Permissions: []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoRead}}
+	assert.Empty(t, planned.changedSince(&same), "the order of permissions does not matter")
+	renamed, widened, extended := same, same, same
+	renamed.Name = "ci2"
+	widened.Permissions = []accesstokens.Permission{accesstokens.ProjectAdmin}
+	extended.ExpiryDate = nil
+	assert.Equal(t, "changed since the plan was made: name", planned.changedSince(&renamed))
+	assert.Equal(t, "changed since the plan was made: permissions", planned.changedSince(&widened))
+	assert.Equal(t, "changed since the plan was made: expiry", planned.changedSince(&extended))
+}
+
+// planOf runs revoke --where ... -o json against srv and returns the plan it printed.
+func planOf(t *testing.T, srv *accesstokenstest.Server, where string, scopes ...accesstokens.Scope) []byte {
+	t.Helper()
+	w, err := audit.ParseWhere(where)
+	require.NoError(t, err)
+	io, out, errOut := testIO(false)
+	require.NoError(t, runRevoke(context.Background(), &RevokeOptions{
+		IO: io, Connect: connectTo(t, srv), Format: "json", Where: &w,
+		Select: ScopeSelection{Scopes: scopes}, Concurrency: 2,
+	}))
+	assert.Equal(t, "Nothing was revoked: run again with --yes to revoke "+plural(strings.Count(out.String(), `"scope":`), "token")+".\n", errOut.String())
+	return out.Bytes()
+}
+
+// TestRevokePlanRevokesExactlyTheReviewedTokens: between the plan and
+// --yes, one planned token is renamed, one is revoked by someone else, and
+// a new token matches the filter: --plan --yes revokes the planned tokens
+// that did not change, skips and reports the other two, and leaves the new
+// one alone.
+func TestRevokePlanRevokesExactlyTheReviewedTokens(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddProject("PRJ", "project")
+	ids := map[string]string{}
+	for _, name := range []string{"ci-1", "ci-2", "ci-3", "ci-4", "keep"} {
+		ids[name], _ = srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), name, 0, "PROJECT_READ")
+	}
+	prj := accesstokens.ProjectScope("PRJ")
+	raw := planOf(t, srv, "name=ci-*", prj)
+	var doc struct{ Plan []inventoryToken }
+	require.NoError(t, json.Unmarshal(raw, &doc), "the plan is {\"plan\": [TOKEN...]}")
+	require.Len(t, doc.Plan, 4)
+	assert.Equal(t, "ci-1", doc.Plan[0].Name)
+	assert.Equal(t, "project:PRJ", doc.Plan[0].Scope)
+
+	conn, err := connectTo(t, srv)(context.Background())
+	require.NoError(t, err)
+	renamed := "ci-2-renamed"
+	_, err = conn.Client.Tokens.Update(context.Background(), prj, ids["ci-2"], accesstokens.UpdateTokenRequest{Name: &renamed})
+	require.NoError(t, err)
+	require.NoError(t, conn.Client.Tokens.Delete(context.Background(), prj, ids["ci-3"]))
+	newID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "ci-new", 0, "PROJECT_READ")
+
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(planFile, raw, 0o600))
+	plan, err := readPlanFile(planFile)
+	require.NoError(t, err)
+	io, out, errOut := testIO(false)
+	require.NoError(t, runRevoke(context.Background(), &RevokeOptions{
+		IO: io, Connect: connectTo(t, srv), Format: "json", Yes: true, PlanFile: planFile, Plan: plan,
+	}), "a skipped token is not a failure")
+	assert.JSONEq(t, `{
+		"revoked": [{"scope": "project:PRJ", "id": "`+ids["ci-1"]+`"}, {"scope": "project:PRJ", "id": "`+ids["ci-4"]+`"}],
+		"failed": [],
+		"skipped": [{"scope": "project:PRJ", "id": "`+ids["ci-2"]+`", "reason": "changed since the plan was made: name"},
+		            {"scope": "project:PRJ", "id": "`+ids["ci-3"]+`", "reason": "`+gone+`"}]
+	}`, out.String())
+	assert.Contains(t, errOut.String(), "accesstokens: revoked 2 of 4 tokens; 2 skipped, 0 failed, 0 not attempted\n")
+
+	var left []string
+	for _, tok := range srv.Tokens() {
+		left = append(left, tok.Name)
+	}
+	assert.ElementsMatch(t, []string{"ci-2-renamed", "keep", "ci-new"}, left, "the new token %s was not in the plan", newID)
+}
+
+// TestRevokePlanPreviewShowsWhatYesWouldDo: without --yes, each token is
+// read again and nothing is revoked; the json is a plan of what is still as
+// planned, with what would be skipped beside it.
+func TestRevokePlanPreviewShowsWhatYesWouldDo(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddProject("PRJ", "project")
+	srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), 2)
+	prj := accesstokens.ProjectScope("PRJ")
+	raw := planOf(t, srv, "no-expiry", prj)
+	plan, err := decodePlan("plan.json", bytes.NewReader(raw))
+	require.NoError(t, err)
+	require.Len(t, plan.tokens, 2)
+	conn, err := connectTo(t, srv)(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, conn.Client.Tokens.Delete(context.Background(), prj, plan.tokens[0].id))
+
+	io, out, errOut := testIO(false)
+	require.NoError(t, runRevoke(context.Background(), &RevokeOptions{IO: io, Connect: connectTo(t, srv), Format: "json", Plan: plan}))
+	var preview struct {
+		Plan    []inventoryToken
+		Skipped []skippedToken
+		Failed  []failedToken
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &preview))
+	require.Len(t, preview.Plan, 1)
+	assert.Equal(t, plan.tokens[1].id, preview.Plan[0].ID)
+	assert.Equal(t, []skippedToken{{Scope: "project:PRJ", ID: plan.tokens[0].id, Reason: gone}}, preview.Skipped)
+	assert.Empty(t, preview.Failed)
+	assert.Contains(t, errOut.String(), "Nothing was revoked: run again with --yes to revoke 1 token.\n")
+	assert.Equal(t, 1, srv.TokenCount())
+
+	again, err := decodePlan("preview.json", bytes.NewReader(out.Bytes()))
+	require.NoError(t, err, "a preview is a plan too")
+	assert.Len(t, again.tokens, 1)
 }
 
 // TestRevokeWhereRevokesEachTokenOnceWhenAScopeIsListedTwice: offset paging
