@@ -52,7 +52,8 @@ time under --rate, and classify each one. A token can carry several findings:
   inactive-owner  a personal token whose owner is deactivated
 
 -o table (default), json (one document), jsonl (one TOKEN per line as read, then
-a summary line; memory stays flat for any number of tokens) or csv.
+a summary line; memory stays flat for any number of tokens), csv, or openmetrics
+(expiry and last use as Prometheus metrics, for node_exporter's textfile collector).
 
 A scope that cannot be read is reported on stderr and in the output, and makes the
 exit code 1: the inventory is incomplete. --fail-on makes the exit code 3 when a
@@ -74,7 +75,7 @@ token has one of the named findings (1 still wins).`,
 					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
 			}
-			if err := checkFormat(opts.Format); err != nil {
+			if err := checkFormat(opts.Format); err != nil && opts.Format != openMetricsFormat {
 				return err
 			}
 			if opts.Concurrency < 1 {
@@ -115,7 +116,11 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	bar := newProgress(opts.IO, len(targets))
 	out, flush := bar.stdout(opts.IO)
 	w := opts.Report
-	if w == nil {
+	switch {
+	case w != nil:
+	case opts.Format == openMetricsFormat:
+		w = newOpenMetricsWriter(out)
+	default:
 		if w, err = audit.NewWriter(opts.Format, out, meta); err != nil {
 			return usageError("-o %q: %s", opts.Format, trimPrefix(err))
 		}
