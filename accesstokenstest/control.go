@@ -1,3 +1,5 @@
+// The control API (WithControlAPI): the Go test hooks over HTTP, for tests in any language.
+
 package accesstokenstest
 
 import (

@@ -1,3 +1,6 @@
+// The core REST API's reads a server-wide inventory walks: projects, repositories and users,
+// filtered by who is asking, and paged.
+
 package accesstokenstest
 
 import (
@@ -6,14 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-)
-
-// Roots of Bitbucket's core REST API, relative to the server's base URL, which the fake serves
-// read-only for a server-wide inventory: application-properties, projects, repos,
-// projects/{key}/repos, admin/users and users.
-const (
-	CoreAPIPath   = "/rest/api/latest" // the root clients use by default
-	CoreAPIPath10 = "/rest/api/1.0"    // the versioned root
 )
 
 // What GET /rest/api/latest/application-properties answers.
@@ -276,78 +271,5 @@ func userFilter(q url.Values) func(*user) bool {
 	return func(u *user) bool {
 		return strings.Contains(strings.ToLower(u.name), s) || strings.Contains(strings.ToLower(u.displayName), s) ||
 			strings.Contains(strings.ToLower(u.email), s)
-	}
-}
-
-// Wire types of the core REST API.
-
-type wireAppProperties struct {
-	Version     string `json:"version"`
-	BuildNumber string `json:"buildNumber"`
-	BuildDate   string `json:"buildDate"`
-	DisplayName string `json:"displayName"`
-}
-
-type wireProject struct {
-	Key         string    `json:"key"`
-	ID          int       `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Public      bool      `json:"public"`
-	Type        string    `json:"type"`
-	Owner       *wireUser `json:"owner,omitempty"`
-	Links       wireLinks `json:"links"`
-}
-
-type wireRepo struct {
-	Slug          string      `json:"slug"`
-	ID            int         `json:"id"`
-	Name          string      `json:"name"`
-	HierarchyID   string      `json:"hierarchyId"`
-	ScmID         string      `json:"scmId"`
-	State         string      `json:"state"`
-	StatusMessage string      `json:"statusMessage"`
-	Forkable      bool        `json:"forkable"`
-	Public        bool        `json:"public"`
-	Archived      bool        `json:"archived"`
-	Project       wireProject `json:"project"`
-	Links         wireLinks   `json:"links"`
-}
-
-type wireAdminUser struct {
-	wireUser
-	DirectoryName               string `json:"directoryName"`
-	Deletable                   bool   `json:"deletable"`
-	LastAuthenticationTimestamp *int64 `json:"lastAuthenticationTimestamp,omitempty"`
-	MutableDetails              bool   `json:"mutableDetails"`
-	MutableGroups               bool   `json:"mutableGroups"`
-}
-
-func (p *project) wire(base string) wireProject {
-	w := wireProject{Key: p.key, ID: p.id, Name: p.name, Description: p.description, Type: "NORMAL"}
-	href := base + "/projects/" + url.PathEscape(p.key)
-	if p.owner != nil {
-		o := p.owner.wire(base)
-		w.Type, w.Owner, href = "PERSONAL", &o, base+"/users/"+url.PathEscape(p.owner.slug)
-	}
-	w.Links.Self = []wireHref{{Href: href}}
-	return w
-}
-
-func (rp *repo) wire(base string) wireRepo {
-	w := wireRepo{
-		Slug: rp.slug, ID: rp.id, Name: rp.name, HierarchyID: fmt.Sprintf("%020x", rp.id), ScmID: "git",
-		State: "AVAILABLE", StatusMessage: "Available", Forkable: true, Archived: rp.archived,
-		Project: rp.project.wire(base),
-	}
-	w.Links.Self = []wireHref{{Href: strings.TrimSuffix(w.Project.Links.Self[0].Href, "/") + "/repos/" +
-		url.PathEscape(rp.slug) + "/browse"}}
-	return w
-}
-
-func (u *user) wireAdmin(base string) wireAdminUser {
-	return wireAdminUser{
-		wireUser: u.wire(base), DirectoryName: "Bitbucket Internal Directory", Deletable: !u.service,
-		LastAuthenticationTimestamp: millis(u.lastLogin), MutableDetails: !u.service, MutableGroups: !u.service,
 	}
 }

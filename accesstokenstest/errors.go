@@ -1,3 +1,5 @@
+// Bitbucket's error answers: the {"errors":[...]} envelope and its exception names.
+
 package accesstokenstest
 
 import "net/http"

@@ -1,3 +1,5 @@
+// Injected faults: statuses, bodies, delays and dropped connections instead of the normal answer.
+
 package accesstokenstest
 
 import (

@@ -1,3 +1,5 @@
+// Rate limiting: Bitbucket's per-user token buckets and their 429 answers.
+
 package accesstokenstest
 
 import (

@@ -1,3 +1,5 @@
+// Keeping credentials out of recorded requests: secrets and passwords are blanked, however encoded.
+
 package accesstokenstest
 
 import "strings"

@@ -1,3 +1,5 @@
+// Server: the Fake on a loopback listener, and Go's own error answers in Bitbucket's envelope.
+
 package accesstokenstest
 
 import (

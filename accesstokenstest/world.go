@@ -1,3 +1,5 @@
+// Generated worlds (WithWorld): many users, projects, repositories and tokens of every kind.
+
 package accesstokenstest
 
 import (

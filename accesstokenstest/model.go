@@ -1,0 +1,88 @@
+// The world's records: users, projects, repositories and tokens, as the fake keeps them.
+
+package accesstokenstest
+
+import (
+	"time"
+)
+
+type user struct {
+	id          int
+	name        string
+	slug        string
+	displayName string
+	email       string // "" for bot users (JSON null)
+	password    string
+	sysAdmin    bool
+	service     bool
+	inactive    bool       // deactivated: cannot authenticate, nor can its tokens
+	lastLogin   *time.Time // last successful authentication; nil: never
+	botOf       *project   // for a project's bot: the project
+	botOfRepo   *repo      // for a repository's bot: the repository
+}
+
+type project struct {
+	id          int
+	key         string
+	name        string
+	description string
+	owner       *user           // personal project (~SLUG): its user; nil for a normal project
+	admins      map[string]bool // user names
+	repos       map[string]*repo
+	bot         *user
+}
+
+type repo struct {
+	id       int
+	slug     string
+	name     string
+	archived bool
+	project  *project
+	admins   map[string]bool // user names
+	bot      *user
+}
+
+type token struct {
+	id       string
+	name     string
+	secret   string // "" for seeded and generated tokens, which cannot authenticate
+	scope    string
+	kind     scopeKind
+	owner    *user
+	perms    []string
+	created  time.Time
+	expiry   stamp // 0: never expires
+	lastAuth stamp // 0: never used
+}
+
+// stamp is a date as Bitbucket sends it, Unix milliseconds; 0 means none. Tokens keep their
+// optional dates this way rather than as *time.Time: fewer objects for the garbage collector to
+// walk in a world of 100k tokens.
+type stamp int64
+
+func stampOf(t time.Time) stamp { return stamp(t.UnixMilli()) }
+
+// json is the wire's value: nil for none.
+func (s stamp) json() *int64 {
+	if s == 0 {
+		return nil
+	}
+	v := int64(s)
+	return &v
+}
+
+// time is the date in UTC; nil for none.
+func (s stamp) time() *time.Time {
+	if s == 0 {
+		return nil
+	}
+	t := time.UnixMilli(int64(s)).UTC()
+	return &t
+}
+
+// mintedSecret is a secret the fake handed out, with the id of its token (ids grow with time).
+type mintedSecret struct{ id, secret string }
+
+func (t *token) expired(now time.Time) bool {
+	return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry)
+}
