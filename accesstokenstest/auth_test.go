@@ -1,7 +1,10 @@
+// Tests of auth.go: who authenticates with what, and who may manage which tokens.
+
 package accesstokenstest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +240,63 @@ func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
 			call(t, srv, http.MethodGet, "/nothing", bearer(secret), "").status)
 		assert.Nil(t, srv.Tokens()[0].LastAuthenticated)
 	})
+}
+
+// TestWhoMayDoWhat runs every endpoint as every kind of user: admin (system admin), alice (project
+// admin of PRJ), carol (repository admin of PRJ/repo only) and bob (no rights).
+func TestWhoMayDoWhat(t *testing.T) {
+	t.Parallel()
+	const (
+		ok   = http.StatusOK
+		gone = http.StatusNoContent
+		no   = http.StatusUnauthorized
+	)
+	type want map[string]int // who -> status
+	ops := []struct {
+		name, method, path, body string
+		want                     want
+	}{
+		{"create own personal", "PUT", "/users/{me}", readBody, want{"admin": ok, "alice": ok, "carol": ok, "bob": ok}},
+		{"create for alice", "PUT", "/users/alice", readBody, want{"admin": no, "alice": ok, "carol": no, "bob": no}},
+		{"list alice's", "GET", "/users/alice", "", want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"get alice's", "GET", "/users/alice/{user}", "", want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"update alice's", "POST", "/users/alice/{user}", `{"name":"n"}`, want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"delete alice's", "DELETE", "/users/alice/{user}", "", want{"admin": gone, "alice": gone, "carol": no, "bob": no}},
+		{"list project", "GET", "/projects/PRJ", "", want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"create project", "PUT", "/projects/PRJ", readBody, want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"get project", "GET", "/projects/PRJ/{project}", "", want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"update project", "POST", "/projects/PRJ/{project}", `{"name":"n"}`, want{"admin": ok, "alice": ok, "carol": no, "bob": no}},
+		{"delete project", "DELETE", "/projects/PRJ/{project}", "", want{"admin": gone, "alice": gone, "carol": no, "bob": no}},
+		{"list repo", "GET", "/projects/PRJ/repos/repo", "", want{"admin": ok, "alice": ok, "carol": ok, "bob": no}},
+		{"create repo", "PUT", "/projects/PRJ/repos/repo", repoReadBody, want{"admin": ok, "alice": ok, "carol": ok, "bob": no}},
+		{"get repo", "GET", "/projects/PRJ/repos/repo/{repo}", "", want{"admin": ok, "alice": ok, "carol": ok, "bob": no}},
+		{"update repo", "POST", "/projects/PRJ/repos/repo/{repo}", `{"name":"n"}`, want{"admin": ok, "alice": ok, "carol": ok, "bob": no}},
+		{"delete repo", "DELETE", "/projects/PRJ/repos/repo/{repo}", "", want{"admin": gone, "alice": gone, "carol": gone, "bob": no}},
+		{"get policy", "GET", "/admin", "", want{"admin": ok, "alice": no, "carol": no, "bob": no}},
+		{"set policy", "PUT", "/admin", `{"maxExpiryDays":7}`, want{"admin": ok, "alice": no, "carol": no, "bob": no}},
+		{"delete policy", "DELETE", "/admin", "", want{"admin": gone, "alice": no, "carol": no, "bob": no}},
+	}
+	for _, op := range ops {
+		for _, who := range []string{"admin", "alice", "carol", "bob"} {
+			t.Run(op.name+"/"+who, func(t *testing.T) {
+				t.Parallel()
+				srv := newServer(t)
+				srv.AddUser("carol", "carol", false)
+				srv.GrantRepoAdmin(accesstokenstest.DemoProject, accesstokenstest.DemoRepo, "carol")
+				userID, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
+				projectID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "REPO_READ")
+				repoID, _ := srv.IssueToken(accesstokenstest.RepoScope("PRJ", "repo"), "r", 0, "REPO_READ")
+				path := strings.NewReplacer("{me}", who, "{user}", userID, "{project}", projectID, "{repo}", repoID).
+					Replace(op.path)
+
+				res := call(t, srv, op.method, path, basic(who, who), op.body)
+				require.Equal(t, op.want[who], res.status, "%s %s as %s: %s", op.method, path, who, res.body)
+				if res.status == no {
+					e := res.firstError(t)
+					assert.Equal(t, accesstokenstest.ExceptionAuthorisation, e["exceptionName"])
+					assert.Nil(t, e["context"])
+				}
+			})
+		}
+	}
 }

@@ -1,3 +1,5 @@
+// Tests of clock.go: the real or pinned clock, moved only forward.
+
 package accesstokenstest_test
 
 import (

@@ -1,3 +1,5 @@
+// Tests of control.go: the control API over HTTP.
+
 package accesstokenstest_test
 
 import (
@@ -11,12 +13,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// ctl calls the control API, with no credentials, as a test in another language would.
-func ctl(t testing.TB, srv *accesstokenstest.Server, method, path, body string) result {
-	t.Helper()
-	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, nil, body)
-}
 
 func TestControlAPIIsOffUnlessAskedFor(t *testing.T) {
 	t.Parallel()

@@ -1,3 +1,5 @@
+// Tests of faults.go: injected statuses, bodies, delays and dropped connections.
+
 package accesstokenstest_test
 
 import (
@@ -12,11 +14,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// noKeepAlive is a client whose failed requests are not silently resent on a fresh connection.
-func noKeepAlive() *http.Client {
-	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-}
 
 func TestStatusFaultWithRetryAfterAndDefaultEnvelope(t *testing.T) {
 	t.Parallel()

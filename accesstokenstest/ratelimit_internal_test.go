@@ -1,3 +1,5 @@
+// Internal tests of ratelimit.go: buckets and Retry-After.
+
 package accesstokenstest
 
 import (

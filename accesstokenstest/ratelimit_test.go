@@ -1,3 +1,5 @@
+// Tests of ratelimit.go: per-user limits over HTTP.
+
 package accesstokenstest_test
 
 import (

@@ -1,7 +1,10 @@
+// Tests of validation.go: create and update bodies.
+
 package accesstokenstest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -245,4 +248,21 @@ func TestTwoPermissionsOfOneFamilyAreRejected(t *testing.T) {
 			assert.Equal(t, before, srv.Tokens()[0], "a rejected update changes nothing")
 		})
 	}
+}
+
+func TestNamesAreCappedAt255Characters(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	ok := strings.Repeat("é", accesstokenstest.MaxNameLength) // characters, not bytes
+	id, _ := create(t, srv, "/users/alice", asAlice, `{"name":"`+ok+`","permissions":["REPO_READ"]}`)
+
+	long := ok + "x"
+	res := call(t, srv, http.MethodPut, "/users/alice", asAlice, `{"name":"`+long+`","permissions":["REPO_READ"]}`)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	assert.Equal(t, "name", res.firstError(t)["context"])
+
+	res = call(t, srv, http.MethodPost, "/users/alice/"+id, asAlice, `{"name":"`+long+`"}`)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	assert.Equal(t, "name", res.firstError(t)["context"])
+	assert.Equal(t, ok, srv.Tokens()[0].Name)
 }
