@@ -145,7 +145,7 @@ type fiScope struct {
 func fiScopesFor(user, project, repo string) []fiScope {
 	return []fiScope{
 		{
-			name: "user", scope: accesstokenstest.UserScope(user), rel: "/users/" + url.PathEscape(user), ownerType: "NORMAL",
+			name: "user", scope: accesstokenstest.UserScopeString(user), rel: "/users/" + url.PathEscape(user), ownerType: "NORMAL",
 			perms:    []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoRead},
 			newPerms: []accesstokens.Permission{accesstokens.ProjectWrite, accesstokens.RepoWrite},
 			list: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error) {
@@ -168,7 +168,7 @@ func fiScopesFor(user, project, repo string) []fiScope {
 			},
 		},
 		{
-			name: "project", scope: accesstokenstest.ProjectScope(project), rel: "/projects/" + url.PathEscape(project), ownerType: "SERVICE",
+			name: "project", scope: accesstokenstest.ProjectScopeString(project), rel: "/projects/" + url.PathEscape(project), ownerType: "SERVICE",
 			perms:    []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoWrite},
 			newPerms: []accesstokens.Permission{accesstokens.ProjectAdmin, accesstokens.RepoAdmin},
 			list: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error) {
@@ -191,7 +191,7 @@ func fiScopesFor(user, project, repo string) []fiScope {
 			},
 		},
 		{
-			name: "repo", scope: accesstokenstest.RepoScope(project, repo),
+			name: "repo", scope: accesstokenstest.RepoScopeString(project, repo),
 			rel: "/projects/" + url.PathEscape(project) + "/repos/" + url.PathEscape(repo), ownerType: "SERVICE",
 			perms:    []accesstokens.Permission{accesstokens.RepoRead},
 			newPerms: []accesstokens.Permission{accesstokens.RepoAdmin},
@@ -394,10 +394,10 @@ func fiNewWorld(t *testing.T) *fiWorld {
 	t.Helper()
 	srv := fiNewServer(t)
 	w := &fiWorld{srv: srv}
-	w.aliceTokenID, _ = srv.IssueToken(accesstokenstest.UserScope(accesstokenstest.DemoAlice), "laptop", 0, "REPO_READ")
-	w.projectID, w.projectToken = srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), "deploy", 0, "PROJECT_ADMIN", "REPO_ADMIN")
-	w.repoID, _ = srv.IssueToken(accesstokenstest.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), "ci", 0, "REPO_READ")
-	_, w.personalToken = srv.IssueToken(accesstokenstest.UserScope(accesstokenstest.DemoAlice), "script", 0, "PROJECT_READ", "REPO_READ")
+	w.aliceTokenID, _ = srv.MintToken(accesstokenstest.UserScopeString(accesstokenstest.DemoAlice), "laptop", 0, "REPO_READ")
+	w.projectID, w.projectToken = srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "deploy", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+	w.repoID, _ = srv.MintToken(accesstokenstest.RepoScopeString(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), "ci", 0, "REPO_READ")
+	_, w.personalToken = srv.MintToken(accesstokenstest.UserScopeString(accesstokenstest.DemoAlice), "script", 0, "PROJECT_READ", "REPO_READ")
 	w.clients = map[string]*accesstokens.Client{
 		"alice":                   fiBasic(t, srv, accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword),
 		"bob":                     fiBasic(t, srv, accesstokenstest.DemoBob, accesstokenstest.DemoBobPassword),

@@ -67,10 +67,10 @@ func TestAuthentication(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t)
 			s := setup{srv: srv}
-			_, s.alice = srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
-			_, s.bob = srv.IssueToken(accesstokenstest.UserScope("bob"), "b", 0, "REPO_READ")
-			_, s.project = srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "PROJECT_ADMIN", "REPO_ADMIN")
-			_, s.repo = srv.IssueToken(accesstokenstest.RepoScope("PRJ", "repo"), "r", 0, "REPO_ADMIN")
+			_, s.alice = srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
+			_, s.bob = srv.MintToken(accesstokenstest.UserScopeString("bob"), "b", 0, "REPO_READ")
+			_, s.project = srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+			_, s.repo = srv.MintToken(accesstokenstest.RepoScopeString("PRJ", "repo"), "r", 0, "REPO_ADMIN")
 
 			res := call(t, srv, http.MethodGet, tt.path, tt.cred(s), "")
 			require.Equal(t, tt.want, res.status, "%s", res.body)
@@ -105,7 +105,7 @@ func TestTokensCannotManageTokensOrCallAdmin(t *testing.T) {
 				t.Parallel()
 				srv := newServer(t)
 				srv.AddUser("root", "root", true)
-				id, secret := srv.IssueToken(accesstokenstest.UserScope("root"), "t", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+				id, secret := srv.MintToken(accesstokenstest.UserScopeString("root"), "t", 0, "PROJECT_ADMIN", "REPO_ADMIN")
 				c := bearer(secret)
 				if kind == "basic" {
 					c = basic("root", secret)
@@ -132,7 +132,7 @@ func TestTokensCannotManageTokensOrCallAdmin(t *testing.T) {
 func TestPersonalTokenReadsItsOwnersTokens(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	id, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "t", 0, "REPO_READ")
+	id, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "t", 0, "REPO_READ")
 	for _, c := range []cred{bearer(secret), basic("alice", secret)} {
 		res := call(t, srv, http.MethodGet, "/users/alice", c, "")
 		require.Equal(t, http.StatusOK, res.status)
@@ -216,7 +216,7 @@ func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, pinned)
-			_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 2, "REPO_READ")
+			_, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "ci", 2, "REPO_READ")
 			srv.Advance(time.Hour)
 			res := callAt(t, srv.Client(), srv.URL+tt.path, tt.method, bearer(secret), "")
 			require.Equal(t, tt.want, res.status, "%s", res.body)
@@ -228,7 +228,7 @@ func TestTokenUseOnAnyRouteSetsLastAuthenticated(t *testing.T) {
 	t.Run("not by a fault answering instead, an unknown secret or an expired token", func(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t)
-		_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 1, "REPO_READ")
+		_, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "ci", 1, "REPO_READ")
 		srv.InjectFault(accesstokenstest.Fault{Status: http.StatusServiceUnavailable})
 		require.Equal(t, http.StatusServiceUnavailable,
 			call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
@@ -283,9 +283,9 @@ func TestWhoMayDoWhat(t *testing.T) {
 				srv := newServer(t)
 				srv.AddUser("carol", "carol", false)
 				srv.GrantRepoAdmin(accesstokenstest.DemoProject, accesstokenstest.DemoRepo, "carol")
-				userID, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
-				projectID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "REPO_READ")
-				repoID, _ := srv.IssueToken(accesstokenstest.RepoScope("PRJ", "repo"), "r", 0, "REPO_READ")
+				userID, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
+				projectID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "REPO_READ")
+				repoID, _ := srv.MintToken(accesstokenstest.RepoScopeString("PRJ", "repo"), "r", 0, "REPO_READ")
 				path := strings.NewReplacer("{me}", who, "{user}", userID, "{project}", projectID, "{repo}", repoID).
 					Replace(op.path)
 

@@ -18,7 +18,7 @@ func BenchmarkListPage(b *testing.B) {
 	for _, stored := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("tokens=%d", stored), func(b *testing.B) {
 			f := accesstokenstest.NewFake()
-			f.SeedTokens(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), stored)
+			f.SeedTokens(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), stored)
 			req := httptest.NewRequest(http.MethodGet, accesstokenstest.APIPath+"/projects/PRJ?start=500&limit=25", nil)
 			req.SetBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword)
 			serveRepeatedly(b, f, req)
@@ -30,7 +30,7 @@ func BenchmarkListPage(b *testing.B) {
 func BenchmarkListPageParallelHTTP(b *testing.B) {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.UserScope(accesstokenstest.DemoAlice), 10_000)
+	srv.SeedTokens(accesstokenstest.UserScopeString(accesstokenstest.DemoAlice), 10_000)
 	url := srv.URL + accesstokenstest.APIPath + "/users/alice?limit=25"
 	hc := srv.Client()
 	b.ReportAllocs()
@@ -106,7 +106,7 @@ func serveRepeatedly(b *testing.B, f *accesstokenstest.Fake, req *http.Request) 
 func BenchmarkHugeQueryOfSecretPrefixes(b *testing.B) {
 	f := accesstokenstest.NewFake()
 	for range 250_000 {
-		f.IssueToken(accesstokenstest.UserScope(accesstokenstest.DemoBob), "ci", 0, "REPO_READ")
+		f.MintToken(accesstokenstest.UserScopeString(accesstokenstest.DemoBob), "ci", 0, "REPO_READ")
 	}
 	target := accesstokenstest.APIPath + "/users/alice?q=" + strings.Repeat("BBDC-", 200_000)
 	b.ReportAllocs()

@@ -32,7 +32,7 @@ const ControlPath = "/_fake"
 //	DELETE /_fake/requests   Fake.ResetRequests (204)
 //	GET    /_fake/tokens     every token, as Fake.Tokens (never a secret)
 //	POST   /_fake/tokens     {"scope":"user:alice","name":"ci","expiryDays":0,"permissions":["REPO_READ"]}, as
-//	                         Fake.IssueToken; answers {"id","token"} (the only place a secret is shown)
+//	                         Fake.MintToken; answers {"id","token"} (the only place a secret is shown)
 //	POST   /_fake/reset      Fake.Reset: back to the seeded world (204)
 func WithControlAPI() Option { return func(c *config) { c.control = true } }
 

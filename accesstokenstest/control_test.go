@@ -105,7 +105,7 @@ func TestControlFaultsRequestsTokensAndReset(t *testing.T) {
 func TestControlAPIRefusesMethodsItDoesNotServe(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, accesstokenstest.WithControlAPI(), pinned)
-	srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "keep", 0, "PROJECT_READ")
+	srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "keep", 0, "PROJECT_READ")
 	tests := []struct{ method, path, allow string }{
 		{"T", "/clock", "GET, POST"}, // a substring of "GET, POST"
 		{"OS", "/reset", "POST"},

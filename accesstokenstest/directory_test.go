@@ -61,9 +61,9 @@ func TestWhoSeesWhat(t *testing.T) {
 		}
 	})
 	t.Run("a token acts as its owner, and never as an admin", func(t *testing.T) {
-		_, secret := srv.IssueToken(accesstokenstest.ProjectScope("OPS"), "ci", 0, "PROJECT_READ")
+		_, secret := srv.MintToken(accesstokenstest.ProjectScopeString("OPS"), "ci", 0, "PROJECT_READ")
 		assert.Equal(t, []string{"OPS"}, field(values(t, core(t, srv, "/projects", bearer(secret))), "key"))
-		_, adminSecret := srv.IssueToken(accesstokenstest.UserScope("admin"), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+		_, adminSecret := srv.MintToken(accesstokenstest.UserScopeString("admin"), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
 		assert.Equal(t, http.StatusUnauthorized, core(t, srv, "/admin/users", bearer(adminSecret)).status)
 	})
 }
@@ -114,7 +114,7 @@ func TestPersonalRepositoriesAreListedAndServeTokens(t *testing.T) {
 
 	path := "/projects/~BOB/repos/scratch"
 	id, _ := create(t, srv, path, asBob, repoReadBody)
-	assert.Equal(t, accesstokenstest.RepoScope("~BOB", "scratch"), srv.Tokens()[0].Scope)
+	assert.Equal(t, accesstokenstest.RepoScopeString("~BOB", "scratch"), srv.Tokens()[0].Scope)
 	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, path+"/"+id, asAdmin, "").status, "system admin")
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, path, asAlice, "").status, "someone else")
 	assert.Equal(t, []string{"scratch"}, field(values(t, core(t, srv, "/projects/~BOB/repos", asBob)), "slug"))
@@ -151,7 +151,7 @@ func TestUserLists(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, res.status)
 
 	// A deactivated user cannot authenticate, by password or token.
-	_, secret := srv.IssueToken(accesstokenstest.UserScope("carol"), "old", 0, "REPO_READ")
+	_, secret := srv.MintToken(accesstokenstest.UserScopeString("carol"), "old", 0, "REPO_READ")
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", basic("carol", "carol-pw-1"), "").status)
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", bearer(secret), "").status)
 	toks := srv.Tokens()
@@ -187,10 +187,10 @@ func TestCoreListsPage(t *testing.T) {
 func TestCoreRightsMatrix(t *testing.T) {
 	t.Parallel()
 	srv := dirServer(t)
-	_, projectToken := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "PROJECT_READ")
-	_, repoToken := srv.IssueToken(accesstokenstest.RepoScope("OPS", "infra"), "r", 0, "REPO_READ")
-	_, aliceToken := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
-	_, bobToken := srv.IssueToken(accesstokenstest.UserScope("bob"), "b", 0, "REPO_READ")
+	_, projectToken := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "PROJECT_READ")
+	_, repoToken := srv.MintToken(accesstokenstest.RepoScopeString("OPS", "infra"), "r", 0, "REPO_READ")
+	_, aliceToken := srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
+	_, bobToken := srv.MintToken(accesstokenstest.UserScopeString("bob"), "b", 0, "REPO_READ")
 	type want struct {
 		projects, repos, prjRepos []string
 		prjReposStatus            int

@@ -6,9 +6,10 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestAuthenticationIsCheckedBeforeTheMethod(t *testing.T) {

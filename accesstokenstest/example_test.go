@@ -122,7 +122,7 @@ func ExampleFake_Advance() {
 	ctx := context.Background()
 
 	// A personal token of alice's that expires in one day.
-	_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "short-lived", 1, "REPO_READ")
+	_, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "short-lived", 1, "REPO_READ")
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(secret))
 	if err != nil {
 		log.Fatal(err)

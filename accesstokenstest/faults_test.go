@@ -132,7 +132,7 @@ func TestFaultAfterHandlingChangesStateThenFails(t *testing.T) {
 	t.Run("dropped connection", func(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t)
-		id, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "old", 0, "REPO_READ")
+		id, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "old", 0, "REPO_READ")
 		srv.InjectFault(accesstokenstest.Fault{Method: "DELETE", DropConnection: true, AfterHandling: true})
 		_, err := send(noKeepAlive(), srv.URL+accesstokenstest.APIPath+"/users/alice/"+id, "DELETE", asAlice, "")
 		require.Error(t, err)

@@ -55,7 +55,7 @@ func (f *Fake) infoLocked(t *token) TokenInfo {
 }
 
 // MintedSecrets returns the secrets the fake has handed out (in create responses and from
-// [Fake.IssueToken]) that it still remembers, oldest first: those of every live token and of the
+// [Fake.MintToken]) that it still remembers, oldest first: those of every live token and of the
 // last [RetiredSecrets] deleted ones. Search logs and errors for them.
 func (f *Fake) MintedSecrets() []string {
 	f.mu.Lock()

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestClockAndIntrospection(t *testing.T) {
@@ -23,7 +24,7 @@ func TestClockAndIntrospection(t *testing.T) {
 	assert.Panics(t, func() { srv.Advance(-time.Second) })
 
 	create(t, srv, "/projects/PRJ", asAlice, `{"name":"p","permissions":["PROJECT_READ","REPO_WRITE"],"expiryDays":10}`)
-	srv.SeedTokens(accesstokenstest.RepoScope("PRJ", "repo"), 2)
+	srv.SeedTokens(accesstokenstest.RepoScopeString("PRJ", "repo"), 2)
 	toks := srv.Tokens()
 	require.Len(t, toks, 3)
 	assert.Equal(t, "project:PRJ", toks[0].Scope)

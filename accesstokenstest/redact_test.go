@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted: a request whose query is about 1 MB
@@ -23,7 +24,7 @@ import (
 func TestHugeQueryOfSecretPrefixesIsCheapWithManyTokensMinted(t *testing.T) {
 	srv := newServer(t)
 	for range 250_000 {
-		srv.IssueToken(accesstokenstest.UserScope("bob"), "ci", 0, "REPO_READ")
+		srv.MintToken(accesstokenstest.UserScopeString("bob"), "ci", 0, "REPO_READ")
 	}
 	query := "q=" + strings.Repeat("BBDC-", 200_000) // 1,000,002 bytes
 	hc := &http.Client{Timeout: 30 * time.Second}
@@ -55,7 +56,7 @@ func TestRedactionLooksSecretsUp(t *testing.T) {
 	srv := newServer(t)
 	var secrets []string
 	for range 250_000 {
-		_, s := srv.IssueToken(accesstokenstest.UserScope("bob"), "ci", 0, "REPO_READ")
+		_, s := srv.MintToken(accesstokenstest.UserScopeString("bob"), "ci", 0, "REPO_READ")
 		secrets = append(secrets, s)
 	}
 	first, last := secrets[0], secrets[len(secrets)-1]

@@ -9,9 +9,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestRecordedRequestsNeverHoldCredentials(t *testing.T) {

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestDotSegmentsAreRejectedNotReadAsATokenID(t *testing.T) {
@@ -69,7 +70,7 @@ func TestEncodedSlashStaysInsideOneSegment(t *testing.T) {
 	res := call(t, srv, http.MethodPut, "/users/svc%2Fci", basic("svc/ci", "pw"), readBody)
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 	assert.Equal(t, "svc/ci", res.object(t)["user"].(map[string]any)["name"])
-	assert.Equal(t, accesstokenstest.UserScope("svc/ci"), srv.Tokens()[0].Scope)
+	assert.Equal(t, accesstokenstest.UserScopeString("svc/ci"), srv.Tokens()[0].Scope)
 
 	res = call(t, srv, http.MethodGet, "/users/svc/ci", basic("svc/ci", "pw"), "")
 	assert.Equal(t, http.StatusNotFound, res.status, "an unescaped slash is two segments")

@@ -8,16 +8,35 @@ import (
 	"strings"
 )
 
-// Scope strings name where a token lives, in [TokenInfo.Scope] and [Fake.SeedTokens].
+// Scope strings name where a token lives, in [TokenInfo.Scope], [Fake.SeedTokens] and
+// [Fake.MintToken]. They are plain strings, written as the accesstokens SDK's Scope.String writes
+// them; the fake does not use the SDK's types.
 
-// UserScope returns the scope string of a user's personal tokens: "user:<slug>".
-func UserScope(userSlug string) string { return "user:" + userSlug }
+// UserScopeString returns the scope string of a user's personal tokens: "user:<slug>".
+func UserScopeString(userSlug string) string { return "user:" + userSlug }
 
-// ProjectScope returns the scope string of a project's tokens: "project:<key>".
-func ProjectScope(projectKey string) string { return "project:" + projectKey }
+// ProjectScopeString returns the scope string of a project's tokens: "project:<key>".
+func ProjectScopeString(projectKey string) string { return "project:" + projectKey }
 
-// RepoScope returns the scope string of a repository's tokens: "repo:<key>/<slug>".
-func RepoScope(projectKey, repoSlug string) string { return "repo:" + projectKey + "/" + repoSlug }
+// RepoScopeString returns the scope string of a repository's tokens: "repo:<key>/<slug>".
+func RepoScopeString(projectKey, repoSlug string) string {
+	return "repo:" + projectKey + "/" + repoSlug
+}
+
+// UserScope returns the scope string of a user's personal tokens.
+//
+// Deprecated: use [UserScopeString]; this name is the SDK's, whose UserScope returns a Scope.
+func UserScope(userSlug string) string { return UserScopeString(userSlug) }
+
+// ProjectScope returns the scope string of a project's tokens.
+//
+// Deprecated: use [ProjectScopeString]; this name is the SDK's, whose ProjectScope returns a Scope.
+func ProjectScope(projectKey string) string { return ProjectScopeString(projectKey) }
+
+// RepoScope returns the scope string of a repository's tokens.
+//
+// Deprecated: use [RepoScopeString]; this name is the SDK's, whose RepoScope returns a Scope.
+func RepoScope(projectKey, repoSlug string) string { return RepoScopeString(projectKey, repoSlug) }
 
 // PersonalProjectKey returns the key of a user's personal project: "~" and the slug in upper case,
 // as Bitbucket writes it ("~ALICE").
@@ -104,19 +123,19 @@ func (f *Fake) resolveLocked(rt route) (scopeRef, *apiError) {
 		if u == nil {
 			return scopeRef{}, notFound(ExceptionNoSuchUser, fmt.Sprintf("User %s does not exist.", rt.userSlug))
 		}
-		return scopeRef{kind: scopeUser, key: UserScope(u.slug), user: u}, nil
+		return scopeRef{kind: scopeUser, key: UserScopeString(u.slug), user: u}, nil
 	}
 	p := f.projects[rt.projectKey]
 	if p == nil {
 		return scopeRef{}, notFound(ExceptionNoSuchProject, fmt.Sprintf("Project %s does not exist.", rt.projectKey))
 	}
 	if rt.kind == scopeProject {
-		return scopeRef{kind: scopeProject, key: ProjectScope(p.key), project: p}, nil
+		return scopeRef{kind: scopeProject, key: ProjectScopeString(p.key), project: p}, nil
 	}
 	rp := p.repos[rt.repoSlug]
 	if rp == nil {
 		return scopeRef{}, notFound(ExceptionNoSuchRepository,
 			fmt.Sprintf("Repository %s/%s does not exist.", p.key, rt.repoSlug))
 	}
-	return scopeRef{kind: scopeRepo, key: RepoScope(p.key, rp.slug), project: p, repo: rp}, nil
+	return scopeRef{kind: scopeRepo, key: RepoScopeString(p.key, rp.slug), project: p, repo: rp}, nil
 }

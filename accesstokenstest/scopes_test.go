@@ -6,9 +6,10 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestUnknownThingsAre404WithTheirException(t *testing.T) {
@@ -41,4 +42,24 @@ func TestUnknownThingsAre404WithTheirException(t *testing.T) {
 			assert.NotEmpty(t, e["message"])
 		})
 	}
+}
+
+// TestDeprecatedScopeHelpersWriteWhatTheNewNamesWrite: the old names, kept for one release, are
+// the new ones under the SDK's names.
+func TestDeprecatedScopeHelpersWriteWhatTheNewNamesWrite(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "user:alice", accesstokenstest.UserScopeString("alice"))
+	assert.Equal(t, "project:PRJ", accesstokenstest.ProjectScopeString("PRJ"))
+	assert.Equal(t, "repo:PRJ/repo", accesstokenstest.RepoScopeString("PRJ", "repo"))
+	assert.Equal(t, accesstokenstest.UserScopeString("alice"), accesstokenstest.UserScope("alice"))             //nolint:staticcheck // the deprecated name is what is tested
+	assert.Equal(t, accesstokenstest.ProjectScopeString("PRJ"), accesstokenstest.ProjectScope("PRJ"))           //nolint:staticcheck // as above
+	assert.Equal(t, accesstokenstest.RepoScopeString("PRJ", "repo"), accesstokenstest.RepoScope("PRJ", "repo")) //nolint:staticcheck // as above
+
+	f := accesstokenstest.NewFake()
+	id, secret := f.IssueToken(accesstokenstest.ProjectScopeString("PRJ"), "old name", 0, "PROJECT_READ") //nolint:staticcheck // as above
+	toks := f.Tokens()
+	require.Len(t, toks, 1)
+	assert.Equal(t, id, toks[0].ID)
+	assert.Equal(t, "old name", toks[0].Name)
+	assert.Equal(t, []string{secret}, f.MintedSecrets())
 }

@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestHeadAnswersLikeGetWithoutABody(t *testing.T) {

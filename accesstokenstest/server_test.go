@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // TestMalformedRequestsGetTheEnvelope: requests that Go's server refuses before any handler

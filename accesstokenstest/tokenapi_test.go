@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 var tokenIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
@@ -124,7 +125,7 @@ func TestPagingEnvelope(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, tt.opts...)
-			srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), tt.seed)
+			srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), tt.seed)
 			res := call(t, srv, http.MethodGet, "/projects/PRJ"+tt.query, asAlice, "")
 			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 			page := res.object(t)
@@ -160,7 +161,7 @@ func TestPagingRejectsBadParameters(t *testing.T) {
 func TestTokenIsOnlyFoundInItsOwnScope(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	id, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
+	id, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
 	for _, path := range []string{"/projects/PRJ/" + id, "/projects/PRJ/repos/repo/" + id, "/users/bob/" + id} {
 		res := call(t, srv, http.MethodGet, path, asAdmin, "")
 		assert.Equal(t, http.StatusNotFound, res.status, path)

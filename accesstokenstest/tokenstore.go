@@ -31,14 +31,24 @@ func (f *Fake) SeedTokens(scope string, n int) {
 	}
 }
 
-// IssueToken creates a token without HTTP, rights, validation or the token limit, and returns its
-// id and secret (which MintedSecrets then lists). expiryDays 0 means no expiry. Use it to get, say,
-// a project token for Bearer tests in one line. It panics if the scope does not exist.
-func (f *Fake) IssueToken(scope, name string, expiryDays int, permissions ...string) (id, secret string) {
+// MintToken creates a token without HTTP, rights, validation or the token limit, and returns its
+// id and secret (which [Fake.MintedSecrets] then lists). scope is a scope string such as
+// "project:PRJ" (see [ProjectScopeString]); permissions are the wire's names, such as "REPO_READ";
+// expiryDays 0 means no expiry. Use it to get, say, a project token for Bearer tests in one line.
+// It panics if the scope does not exist, or if expiryDays is negative or would put the expiry
+// past 9999-12-31.
+func (f *Fake) MintToken(scope, name string, expiryDays int, permissions ...string) (id, secret string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.issueLocked(f.mustScopeLocked(scope), name, expiryDays, permissions)
 	return t.id, t.secret
+}
+
+// IssueToken creates a token without HTTP, as [Fake.MintToken] does.
+//
+// Deprecated: use [Fake.MintToken]; its name says it takes the wire's strings, not the SDK's types.
+func (f *Fake) IssueToken(scope, name string, expiryDays int, permissions ...string) (id, secret string) {
+	return f.MintToken(scope, name, expiryDays, permissions...)
 }
 
 func (f *Fake) issueLocked(sc scopeRef, name string, expiryDays int, permissions []string) *token {

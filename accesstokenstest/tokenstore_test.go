@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 // TestCreateDeleteCyclesKeepMemoryFlat runs 25k create+delete cycles of a personal token through
@@ -123,7 +124,7 @@ func TestListsAreNewestFirst(t *testing.T) {
 func TestSparsePositionsPunishStartPlusSize(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, accesstokenstest.WithSparsePositions())
-	srv.SeedTokens(accesstokenstest.UserScope("bob"), 10)
+	srv.SeedTokens(accesstokenstest.UserScopeString("bob"), 10)
 
 	first := call(t, srv, http.MethodGet, "/users/bob?limit=4", asBob, "").object(t)
 	assert.Equal(t, fmt.Sprint(4*accesstokenstest.SparseStride), fmt.Sprint(first["nextPageStart"]),

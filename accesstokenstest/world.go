@@ -189,17 +189,17 @@ func (f *Fake) generateLocked(w World) {
 			t.lastAuth = s.lastAuth
 		}
 	}
-	gen(scopeRef{kind: scopeUser, key: UserScope(DemoAdmin), user: f.users[DemoAdmin]})
+	gen(scopeRef{kind: scopeUser, key: UserScopeString(DemoAdmin), user: f.users[DemoAdmin]})
 	for _, u := range users {
-		gen(scopeRef{kind: scopeUser, key: UserScope(u.slug), user: u})
+		gen(scopeRef{kind: scopeUser, key: UserScopeString(u.slug), user: u})
 	}
 	for i := range w.Projects {
 		key, _ := worldProject(i)
 		p := f.projects[key]
-		gen(scopeRef{kind: scopeProject, key: ProjectScope(key), project: p})
+		gen(scopeRef{kind: scopeProject, key: ProjectScopeString(key), project: p})
 	}
 	for _, rp := range repos {
-		gen(scopeRef{kind: scopeRepo, key: RepoScope(rp.project.key, rp.slug), project: rp.project, repo: rp})
+		gen(scopeRef{kind: scopeRepo, key: RepoScopeString(rp.project.key, rp.slug), project: rp.project, repo: rp})
 	}
 }
 
