@@ -1,9 +1,10 @@
+// Tests of serve: the server the flags describe, its timeouts and its stop.
+
 package main
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,63 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// startServe runs serve in-process on a free port and returns its base URL; the server stops
-// when the test ends.
-func startServe(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, &stderr)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	lines := bufio.NewReader(pr)
-	first, err := lines.ReadString('\n')
-	require.NoError(t, err, "stderr: %s", stderr.String())
-	go func() { _, _ = io.Copy(io.Discard, lines) }()
-	return strings.TrimSpace(first)
-}
-
-func getJSON(t *testing.T, url, user, password string, v any) int {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(t, err)
-	if user != "" {
-		req.SetBasicAuth(user, password)
-	}
-	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	if v != nil && resp.StatusCode == http.StatusOK {
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-	}
-	return resp.StatusCode
-}
-
-func TestHelpExitsZeroWithTheUsage(t *testing.T) {
-	t.Parallel()
-	for _, arg := range []string{"-h", "-help", "--help"} {
-		var stdout, stderr strings.Builder
-		require.NoError(t, run([]string{arg}, &stdout, &stderr), arg)
-		assert.Contains(t, stdout.String(), "Usage: accesstokens-fake", arg)
-		for _, flag := range []string{"-world", "-rate-limit", "-clock", "-control", "-read-timeout"} {
-			assert.Contains(t, stdout.String(), flag, arg)
-		}
-		assert.Empty(t, stderr.String(), arg)
-	}
-}
 
 func TestWorldClockRateLimitAndControlFlags(t *testing.T) {
 	t.Parallel()
@@ -118,35 +62,6 @@ func TestGeneratedWorldFlag(t *testing.T) {
 	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/repos?archived=ALL&limit=1000", "admin", "admin", &page))
 	assert.Equal(t, 20*3+1, page.Size, "60 repositories and one personal one")
 	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"/_fake/clock", "", "", nil), "the control API is off by default")
-}
-
-func TestNewFlagsRejectBadValues(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-world", "big"}, "-world"},
-		{[]string{"-world", "1x2x3"}, "-world"},
-		{[]string{"-world", "1x2x-3x4"}, "-world"},
-		{[]string{"-world", "demo", "-empty"}, "-empty"},
-		{[]string{"-rate-limit", "60"}, "-rate-limit"},
-		{[]string{"-rate-limit", "0:5"}, "-rate-limit"},
-		{[]string{"-clock", "yesterday"}, "-clock"},
-		{[]string{"-history", "0"}, "-history"},
-		{[]string{"-read-timeout", "0s"}, "-read-timeout"},
-		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
-		{[]string{"extra"}, "extra"},
-	}
-	for _, tt := range tests {
-		var stdout, stderr lockedBuffer
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tt.args...), &stdout, &stderr)
-		cancel()
-		require.Error(t, err, "%v", tt.args)
-		assert.Contains(t, err.Error(), tt.want, "%v", tt.args)
-		assert.Empty(t, stdout.String(), "%v: no URL is printed", tt.args)
-	}
 }
 
 // TestSlowBodiesCannotPinTheServer opens 1,000 connections that send headers and never finish
