@@ -193,11 +193,11 @@ func (f *Fake) issueFromControl(body []byte) response {
 	if err := decodeStrict(body, &req); err != nil {
 		return errorResponse(badRequest("", "The body is not a token to issue: "+err.Error()+"."))
 	}
-	if req.ExpiryDays < 0 {
-		return errorResponse(badRequest("expiryDays", "The expiry must not be negative."))
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if e := checkExpiryDays(req.ExpiryDays, f.clock.now()); e != nil {
+		return errorResponse(e)
+	}
 	sc, ok := f.parseScopeLocked(req.Scope)
 	if !ok {
 		return errorResponse(badRequest("scope", fmt.Sprintf("No scope %q: use user:SLUG, project:KEY or repo:KEY/SLUG.", req.Scope)))

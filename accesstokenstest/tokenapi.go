@@ -61,7 +61,7 @@ func (f *Fake) createLocked(sc scopeRef, body []byte, base string) response {
 		e = validatePermissions(tb.permissions, sc.kind)
 	}
 	if e == nil {
-		e = validateExpiry(tb.expiryDays, f.policy)
+		e = validateExpiry(tb.expiryDays, f.policy, f.clock.now())
 	}
 	if e == nil && f.cfg.tokenLimit > 0 && len(f.scopes[sc.key]) >= f.cfg.tokenLimit {
 		e = badRequest("", sc.describe()+" already has the maximum number of tokens.")

@@ -51,8 +51,13 @@ func (f *Fake) IssueToken(scope, name string, expiryDays int, permissions ...str
 	return f.MintToken(scope, name, expiryDays, permissions...)
 }
 
+// issueLocked is MintToken under the lock. It panics on an expiry checkExpiryDays refuses; the
+// control API checks it first.
 func (f *Fake) issueLocked(sc scopeRef, name string, expiryDays int, permissions []string) *token {
 	now := f.clock.now()
+	if e := checkExpiryDays(expiryDays, now); e != nil {
+		panic("accesstokenstest: MintToken: " + e.message)
+	}
 	return f.addTokenLocked(sc, name, append([]string(nil), permissions...), now, expiryAfter(now, expiryDays), true)
 }
 

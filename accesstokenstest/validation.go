@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -122,10 +123,13 @@ func validatePermissions(perms []string, kind scopeKind) *apiError {
 	return nil
 }
 
-// validateExpiry checks expiryDays on create against the admin policy (0 = none).
-func validateExpiry(days *int, policy int) *apiError {
-	if days != nil && *days < 0 {
-		return badRequest("expiryDays", "The expiry must not be negative.")
+// validateExpiry checks expiryDays on create at now, on its own (see checkExpiryDays) and against
+// the admin policy (0 = none).
+func validateExpiry(days *int, policy int, now time.Time) *apiError {
+	if days != nil {
+		if e := checkExpiryDays(*days, now); e != nil {
+			return e
+		}
 	}
 	if policy > 0 {
 		if days == nil || *days == 0 {
@@ -141,3 +145,22 @@ func validateExpiry(days *int, policy int) *apiError {
 // MaxNameLength is the longest token name (in characters) the fake accepts, as Bitbucket's
 // database column; a longer one is 400 with context "name".
 const MaxNameLength = 255
+
+// checkExpiryDays refuses a negative expiry, and one that would end after 9999-12-31, the last
+// day RFC 3339 dates (and so JSON date libraries) can write: a token with such an expiry could
+// be created but never listed by a client that reads its dates.
+func checkExpiryDays(days int, now time.Time) *apiError {
+	if days < 0 {
+		return badRequest("expiryDays", "The expiry must not be negative.")
+	}
+	if most := maxExpiryDays(now); days > most {
+		return badRequest("expiryDays", fmt.Sprintf(
+			"The expiry must end by 9999-12-31: at most %d days from now, not %d.", most, days))
+	}
+	return nil
+}
+
+// maxExpiryDays is the most days a token created at now may last: whole days up to latestTime.
+func maxExpiryDays(now time.Time) int {
+	return int((latestTime.UnixMilli() - now.UnixMilli()) / (24 * 60 * 60 * 1000))
+}

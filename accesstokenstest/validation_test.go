@@ -3,9 +3,12 @@
 package accesstokenstest_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,6 +45,9 @@ func TestCreateValidation(t *testing.T) {
 		{"repo below project: ADMIN/READ", project, `{"name":"x","permissions":["PROJECT_ADMIN","REPO_READ"]}`, "permissions"},
 		{"negative expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":-1}`, "expiryDays"},
 		{"fractional expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":1.5}`, "expiryDays"},
+		{"expiry as a string", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":"30"}`, "expiryDays"},
+		{"expiry past 9999-12-31", project, `{"name":"x","permissions":["PROJECT_READ"],"expiryDays":3000000}`, "expiryDays"},
+		{"expiry beyond 32 bits", repo, `{"name":"x","permissions":["REPO_READ"],"expiryDays":1e12}`, "expiryDays"},
 		{"malformed JSON", user, `{"name":"x",`, nil},
 		{"not an object", user, `["x"]`, nil},
 	}
@@ -265,4 +271,44 @@ func TestNamesAreCappedAt255Characters(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.status)
 	assert.Equal(t, "name", res.firstError(t)["context"])
 	assert.Equal(t, ok, srv.Tokens()[0].Name)
+}
+
+// TestCreateRefusesAnExpiryPast9999: the longest expiry a create may ask for ends on
+// 9999-12-31, the last day JSON dates can show; one day more is a 400 that names the bound, and
+// the Go and control API shortcuts refuse it too. The fake used to accept 3,000,000 days and
+// then answer with a date no client could read.
+func TestCreateRefusesAnExpiryPast9999(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, pinned, accesstokenstest.WithControlAPI())
+	now := srv.Now()
+	most := 0
+	for now.AddDate(0, 0, most+1).Year() < 10_000 {
+		most++
+	}
+	require.Greater(t, most, 2_900_000)
+
+	body := func(days int) string {
+		return fmt.Sprintf(`{"name":"long","permissions":["REPO_READ"],"expiryDays":%d}`, days)
+	}
+	res := call(t, srv, http.MethodPut, "/projects/PRJ/repos/repo", asAlice, body(most+1))
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	e := res.firstError(t)
+	assert.Equal(t, "expiryDays", e["context"])
+	assert.Contains(t, e["message"], "9999-12-31")
+	assert.Contains(t, e["message"], strconv.Itoa(most))
+	assert.Empty(t, srv.Tokens())
+
+	res = call(t, srv, http.MethodPut, "/projects/PRJ/repos/repo", asAlice, body(most))
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	expiry := time.UnixMilli(num(t, res.object(t)["expiryDate"])).UTC()
+	assert.Equal(t, 9999, expiry.Year())
+	assert.Equal(t, now.AddDate(0, 0, most), expiry)
+
+	assert.PanicsWithValue(t, "accesstokenstest: MintToken: "+e["message"].(string), func() {
+		srv.MintToken(accesstokenstest.UserScopeString("alice"), "long", most+1, "REPO_READ")
+	})
+	res = ctl(t, srv, http.MethodPost, "/tokens", fmt.Sprintf(`{"scope":"user:alice","name":"long","expiryDays":%d,"permissions":["REPO_READ"]}`, most+1))
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	assert.Equal(t, "expiryDays", res.firstError(t)["context"])
+	assert.Len(t, srv.Tokens(), 1)
 }
