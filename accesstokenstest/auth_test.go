@@ -3,6 +3,7 @@
 package accesstokenstest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,7 +83,60 @@ func TestAuthentication(t *testing.T) {
 			assert.Equal(t, tt.credential, reqs[0].Credential)
 			assert.Equal(t, tt.user, reqs[0].User)
 			assert.Equal(t, tt.want, reqs[0].Status)
+
+			// Whoever authenticated is named on the answer, as Bitbucket does, with their id.
+			if tt.user == "" {
+				assert.NotContains(t, res.header, "X-Ausername")
+				assert.NotContains(t, res.header, "X-Auserid")
+				return
+			}
+			assert.Equal(t, []string{tt.user}, res.header.Values("X-AUSERNAME"))
+			assert.Equal(t, []string{userID(t, srv, tt.user)}, res.header.Values("X-AUSERID"))
 		})
+	}
+}
+
+// userID is a user's id as the admin user list shows it.
+func userID(t *testing.T, srv *accesstokenstest.Server, name string) string {
+	t.Helper()
+	for _, u := range values(t, core(t, srv, "/admin/users?limit=1000", asAdmin)) {
+		if u["name"] == name {
+			return u["id"].(json.Number).String()
+		}
+	}
+	t.Fatalf("no user %q", name)
+	return ""
+}
+
+// TestAnswersNameTheUserWhateverTheOutcome: X-AUSERNAME and X-AUSERID come with every answer to
+// a request that authenticated (a 404 route, a 405, a refusal, a core read), and with none that
+// did not (application-properties without credentials, a wrong password).
+func TestAnswersNameTheUserWhateverTheOutcome(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	tests := []struct {
+		name, method, url string
+		as                cred
+		status            int
+		user              string
+	}{
+		{"route that does not exist", http.MethodGet, accesstokenstest.APIPath + "/nope", asBob, 404, "bob"},
+		{"method not allowed", http.MethodPatch, accesstokenstest.APIPath + "/users/bob", asBob, 405, "bob"},
+		{"refused", http.MethodGet, accesstokenstest.APIPath + "/admin", asBob, 401, "bob"},
+		{"core read", http.MethodGet, accesstokenstest.CoreAPIPath + "/projects", asAlice, 200, "alice"},
+		{"HEAD", http.MethodHead, accesstokenstest.APIPath + "/users/alice", asAlice, 200, "alice"},
+		{"no credentials", http.MethodGet, accesstokenstest.CoreAPIPath + "/application-properties", nil, 200, ""},
+		{"wrong password", http.MethodGet, accesstokenstest.CoreAPIPath + "/projects", basic("alice", "x"), 401, ""},
+	}
+	for _, tt := range tests {
+		res := callAt(t, srv.Client(), srv.URL+tt.url, tt.method, tt.as, "")
+		require.Equal(t, tt.status, res.status, "%s: %s", tt.name, res.body)
+		if tt.user == "" {
+			assert.Empty(t, res.header.Get("X-AUSERNAME"), tt.name)
+			continue
+		}
+		assert.Equal(t, tt.user, res.header.Get("X-AUSERNAME"), tt.name)
+		assert.Equal(t, userID(t, srv, tt.user), res.header.Get("X-AUSERID"), tt.name)
 	}
 }
 

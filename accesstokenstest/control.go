@@ -72,7 +72,7 @@ type wireIssue struct {
 
 // serveControl answers a request of the control API.
 func (f *Fake) serveControl(w http.ResponseWriter, r *http.Request, rest string) {
-	writeResponse(w, r, f.control(r, rest))
+	f.writeResponse(w, r, f.control(r, rest))
 }
 
 func (f *Fake) control(r *http.Request, rest string) response {

@@ -103,7 +103,7 @@ func (f *Fake) wait(r *http.Request, d time.Duration) bool {
 }
 
 // writeFault answers with a fault's status, headers and body.
-func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
+func (f *Fake) writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	body, ct := []byte(fl.Body), fl.ContentType
 	if fl.Body == "" {
 		body, _ = json.Marshal((&apiError{status: fl.Status, message: http.StatusText(fl.Status),
@@ -120,6 +120,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	f.dateTheAnswer(w)
 	w.WriteHeader(fl.Status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

@@ -51,7 +51,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answer := func(resp response, a authResult) {
 		rec.Credential, rec.User, rec.Status = a.kind, a.userName(), resp.status
 		f.record(rec)
-		writeResponse(w, r, resp)
+		nameTheUser(w, a)
+		f.writeResponse(w, r, resp)
 	}
 	if len(rawPath)+len(r.URL.RawQuery) > MaxRequestTarget {
 		answer(errorResponse(&apiError{status: http.StatusRequestURITooLong,
@@ -86,7 +87,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				exception: ExceptionInjectedFault}
 			rec.Status = e.status
 			f.record(rec)
-			writeResponse(w, r, errorResponse(e))
+			f.writeResponse(w, r, errorResponse(e))
 		default: // the client went away
 			f.record(rec)
 		}
@@ -108,10 +109,28 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = fl.Status
 	f.record(rec)
-	writeFault(w, r, fl)
+	f.writeFault(w, r, fl)
 }
 
-func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
+// nameTheUser says who authenticated, as Bitbucket does on every answer to an authenticated
+// request: X-AUSERNAME (a user's name, or a bot's such as "access-token-user/2/14") and X-AUSERID.
+// They are set as written, not in Go's canonical case.
+func nameTheUser(w http.ResponseWriter, a authResult) {
+	if a.user == nil {
+		return
+	}
+	w.Header()["X-AUSERNAME"] = []string{a.user.name}
+	w.Header()["X-AUSERID"] = []string{strconv.Itoa(a.user.id)}
+}
+
+// dateTheAnswer sets the Date header from the fake clock, so that a client that judges expiry by
+// the server's time sees the fake's.
+func (f *Fake) dateTheAnswer(w http.ResponseWriter) {
+	w.Header().Set("Date", f.Now().UTC().Format(http.TimeFormat))
+}
+
+// writeResponse writes an answer: its headers, dated by the fake clock, and its JSON body.
+func (f *Fake) writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 	var b []byte
 	if resp.body != nil {
 		buf := encodeBuffers.Get().(*bytes.Buffer)
@@ -120,7 +139,7 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 		if err := json.NewEncoder(buf).Encode(resp.body); err != nil {
 			// Only our own wire types get here; a date JSON cannot show (before year 0 or after
 			// 9999, in the control API's RFC 3339) is the one way they fail.
-			writeResponse(w, r, errorResponse(&apiError{status: http.StatusInternalServerError,
+			f.writeResponse(w, r, errorResponse(&apiError{status: http.StatusInternalServerError,
 				message: "The fake could not encode its answer: " + err.Error() + "."}))
 			return
 		}
@@ -129,6 +148,7 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 	for k, v := range resp.header {
 		w.Header()[k] = v
 	}
+	f.dateTheAnswer(w)
 	if resp.body == nil {
 		w.WriteHeader(resp.status)
 		return
