@@ -11,14 +11,6 @@ import (
 	"strings"
 )
 
-// What GET /rest/api/latest/application-properties answers.
-const (
-	ServerVersion     = "8.19.1"
-	ServerBuildNumber = "8019001"
-	ServerBuildDate   = "1705913585952"
-	ServerDisplayName = "Bitbucket"
-)
-
 // directory holds the sorted listings of the core REST API, so that a page costs O(limit) for a
 // caller who sees everything. It is rebuilt after any change to users, projects or repositories.
 type directory struct {
@@ -74,11 +66,9 @@ func (f *Fake) directoryLocked() *directory {
 
 // coreLocked answers a read of the core REST API; the caller has authenticated (except for
 // application-properties, which needs nothing).
-func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, base string) response {
+func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, wc wireContext) response {
 	if op == opAppProperties {
-		return response{status: http.StatusOK, body: wireAppProperties{
-			Version: ServerVersion, BuildNumber: ServerBuildNumber, BuildDate: ServerBuildDate, DisplayName: ServerDisplayName,
-		}}
+		return response{status: http.StatusOK, body: f.appProperties()}
 	}
 	start, limit, e := f.pageParams(q)
 	if e != nil {
@@ -92,13 +82,13 @@ func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, ba
 		if e != nil {
 			return errorResponse(e)
 		}
-		return pageResponse(d.projects, keep, start, limit, func(p *project) wireProject { return p.wire(base) })
+		return pageResponse(d.projects, keep, start, limit, func(p *project) wireProject { return p.wire(wc) })
 	case opRepos:
 		set, keep, e := repoFilter(d, u, q)
 		if e != nil {
 			return errorResponse(e)
 		}
-		return pageResponse(set, keep, start, limit, func(rp *repo) wireRepo { return rp.wire(base) })
+		return pageResponse(set, keep, start, limit, func(rp *repo) wireRepo { return rp.wire(wc) })
 	case opProjectRepos:
 		p := f.projects[rt.projectKey]
 		if p == nil {
@@ -113,14 +103,14 @@ func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, ba
 		}
 		sort.Slice(repos, func(i, j int) bool { return repos[i].slug < repos[j].slug })
 		return pageResponse(repos, func(rp *repo) bool { return canReadRepo(u, rp) }, start, limit,
-			func(rp *repo) wireRepo { return rp.wire(base) })
+			func(rp *repo) wireRepo { return rp.wire(wc) })
 	case opAdminUsers:
 		if a.token != nil || !u.sysAdmin {
 			return errorResponse(notPermitted())
 		}
-		return pageResponse(d.users, userFilter(q), start, limit, func(u *user) wireAdminUser { return u.wireAdmin(base) })
+		return pageResponse(d.users, userFilter(q), start, limit, func(u *user) wireAdminUser { return u.wireAdmin(wc) })
 	default: // opUsers
-		return pageResponse(d.activeUsers, userFilter(q), start, limit, func(u *user) wireUser { return u.wire(base) })
+		return pageResponse(d.activeUsers, userFilter(q), start, limit, func(u *user) wireUser { return u.wire(wc) })
 	}
 }
 

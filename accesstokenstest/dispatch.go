@@ -33,6 +33,7 @@ func (f *Fake) process(in incoming) (response, authResult) {
 	if which != noAPI {
 		parts, _ := splitPath(rel) // the whole path's form is checked above
 		rt, ok = parseRoute(which, parts)
+		ok = ok && !(rt.admin && f.cfg.withoutPolicy)
 	}
 	if !ok {
 		return errorResponse(&apiError{status: http.StatusNotFound, message: "No resource at " + r.URL.EscapedPath()}), a
@@ -62,12 +63,9 @@ func (f *Fake) process(in incoming) (response, authResult) {
 	if err != nil {
 		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The query string is not valid: " + err.Error() + "."}), a
 	}
-	base := "http://" + r.Host + f.cfg.contextPath
-	if r.TLS != nil {
-		base = "https://" + r.Host + f.cfg.contextPath
-	}
+	wc := f.wireContext(baseURL(r, f.cfg.contextPath))
 	if rt.api == coreAPI {
-		return f.coreLocked(op, rt, a, q, base), a
+		return f.coreLocked(op, rt, a, q, wc), a
 	}
 	if op == opCreate || op == opUpdate || op == opAdminSet {
 		if e := checkBody(r.Header.Get("Content-Type"), in.body, in.tooLarge); e != nil {
@@ -94,7 +92,7 @@ func (f *Fake) process(in incoming) (response, authResult) {
 	} else if !mayManage(a.user, sc, op) {
 		return errorResponse(notPermitted()), a
 	}
-	return f.tokenOpLocked(op, sc, rt.tokenID, q, in.body, base), a
+	return f.tokenOpLocked(op, sc, rt.tokenID, q, in.body, wc), a
 }
 
 // checkBody rejects bodies Jersey would not read as JSON.

@@ -47,7 +47,8 @@ type Fake struct {
 	nextUserID  int
 	nextProject int
 	nextRepo    int
-	nextToken   int64
+	nextToken   int64  // the last 8.x token id minted
+	nextSeq     uint64 // the creation order of the next token
 	rnd         *rand.Rand
 
 	faultMu sync.Mutex
@@ -60,7 +61,8 @@ type Fake struct {
 // NewFake returns a Fake seeded with the demo world (see the package documentation), or the world
 // [WithWorld] describes, not listening anywhere. Serve it with [NewServer] or any [http.Server].
 func NewFake(opts ...Option) *Fake {
-	cfg := config{defaultLimit: DefaultPageLimit, maxLimit: DefaultMaxPageLimit, keepLast: DefaultRequestHistory}
+	cfg := config{defaultLimit: DefaultPageLimit, maxLimit: DefaultMaxPageLimit, keepLast: DefaultRequestHistory,
+		version: defaultServerVersion}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -91,6 +93,7 @@ func (f *Fake) seedLocked() {
 	// Ids start below 10^11 and grow by at most 1000 per token, so they keep a leading zero
 	// for tens of millions of tokens, like the real "075905477751".
 	f.nextToken = 1_000_000_000 + f.rnd.Int64N(9_000_000_000)
+	f.nextSeq = 0
 	switch {
 	case f.cfg.world != nil:
 		f.generateLocked(*f.cfg.world)

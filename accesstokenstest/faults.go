@@ -107,7 +107,7 @@ func (f *Fake) writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	body, ct := []byte(fl.Body), fl.ContentType
 	if fl.Body == "" {
 		body, _ = json.Marshal((&apiError{status: fl.Status, message: http.StatusText(fl.Status),
-			exception: ExceptionInjectedFault}).body())
+			exception: ExceptionInjectedFault}).body(f.wireContext("")))
 		if ct == "" {
 			ct = jsonContentType
 		}

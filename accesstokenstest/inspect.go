@@ -33,12 +33,15 @@ func (f *Fake) TokenCount() int {
 func (f *Fake) Tokens() []TokenInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]TokenInfo, 0, len(f.tokens))
+	toks := make([]*token, 0, len(f.tokens))
 	for _, t := range f.tokens {
-		out = append(out, f.infoLocked(t))
+		toks = append(toks, t)
 	}
-	// Ids grow with creation, and all have 12 digits.
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(toks, func(i, j int) bool { return toks[i].seq < toks[j].seq })
+	out := make([]TokenInfo, len(toks))
+	for i, t := range toks {
+		out[i] = f.infoLocked(t)
+	}
 	return out
 }
 
@@ -62,10 +65,10 @@ func (f *Fake) MintedSecrets() []string {
 	defer f.mu.Unlock()
 	all := make([]mintedSecret, 0, len(f.bySecret)+len(f.retired))
 	for s, t := range f.bySecret {
-		all = append(all, mintedSecret{id: t.id, secret: s})
+		all = append(all, mintedSecret{seq: t.seq, secret: s})
 	}
 	all = append(all, f.retired...)
-	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
 	out := make([]string, len(all))
 	for i, m := range all {
 		out[i] = m.secret

@@ -33,16 +33,18 @@ type project struct {
 }
 
 type repo struct {
-	id       int
-	slug     string
-	name     string
-	archived bool
-	project  *project
-	admins   map[string]bool // user names
-	bot      *user
+	id          int
+	slug        string
+	name        string
+	description string // "" for none (left out of the JSON)
+	archived    bool
+	project     *project
+	admins      map[string]bool // user names
+	bot         *user
 }
 
 type token struct {
+	seq      uint64 // creation order: ids need not grow with time (see WithServerVersion)
 	id       string
 	name     string
 	secret   string // "" for seeded and generated tokens, which cannot authenticate
@@ -80,8 +82,11 @@ func (s stamp) time() *time.Time {
 	return &t
 }
 
-// mintedSecret is a secret the fake handed out, with the id of its token (ids grow with time).
-type mintedSecret struct{ id, secret string }
+// mintedSecret is a secret the fake handed out, with its token's creation order.
+type mintedSecret struct {
+	seq    uint64
+	secret string
+}
 
 func (t *token) expired(now time.Time) bool {
 	return t.expiry != 0 && now.UnixMilli() >= int64(t.expiry)

@@ -21,6 +21,11 @@ type config struct {
 	keepLast     int // 0: keep every request
 	rateLimit    *RateLimit
 	control      bool
+	version      serverVersion
+	// unprefixedSecrets mints secrets without "BBDC-" (WithUnprefixedSecrets).
+	unprefixedSecrets bool
+	// withoutPolicy answers 404 on /admin (WithoutExpiryPolicyEndpoint).
+	withoutPolicy bool
 }
 
 // Option configures a Fake (and so a Server).

@@ -58,3 +58,10 @@ func (f *Fake) policyBodyLocked() wirePolicy {
 type wirePolicy struct {
 	MaxExpiryDays *int `json:"maxExpiryDays,omitempty"`
 }
+
+// WithoutExpiryPolicyEndpoint makes /rest/access-tokens/latest/admin (and under 1.0) answer 404
+// to every method, as a route the server does not serve: Atlassian's 9.2 and 9.4 specifications
+// no longer list it, and whether those servers still serve it is not known. An expiry policy set
+// with [Fake.SetExpiryPolicy] still applies to creates (on such servers it lives in the
+// administration pages).
+func WithoutExpiryPolicyEndpoint() Option { return func(c *config) { c.withoutPolicy = true } }

@@ -74,7 +74,7 @@ func (f *Fake) ResetRequests() {
 
 func (f *Fake) record(rec Request) {
 	if len(rec.RawPath)+len(rec.Query) > MaxRequestTarget {
-		rec.RawPath, rec.Query = shorten(rec.RawPath), shorten(rec.Query)
+		rec.RawPath, rec.Query = shorten(rec.RawPath, f.cfg.unprefixedSecrets), shorten(rec.Query, f.cfg.unprefixedSecrets)
 	}
 	f.mu.Lock()
 	rec.RawPath = f.redactLocked(rec.RawPath, false)
@@ -94,15 +94,28 @@ func (f *Fake) record(rec Request) {
 }
 
 // shorten keeps the start of an over-long path or query. The cut may split a secret, so anything
-// from the last "BBDC" on (written plainly or with escapes) is dropped as well.
-func shorten(s string) string {
+// from the last "BBDC" on (written plainly or with escapes) is dropped as well; with unprefixed
+// secrets, the run of base64 characters the cut ends in.
+func shorten(s string, unprefixed bool) string {
 	if len(s) <= recordedPrefix {
 		return s
 	}
 	s = s[:recordedPrefix]
 	v := decode(s, false)
-	if i := strings.LastIndex(v.text, "BBDC"); i >= 0 {
-		s = s[:v.offset(i)]
+	cut := strings.LastIndex(v.text, "BBDC")
+	if unprefixed {
+		cut = len(v.text)
+		for cut > 0 && isBase64(v.text[cut-1]) {
+			cut--
+		}
+	}
+	if cut >= 0 {
+		s = s[:v.offset(cut)]
 	}
 	return s + Truncated
+}
+
+// isBase64 reports whether c is a character of standard base64, padding included.
+func isBase64(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '='
 }

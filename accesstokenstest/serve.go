@@ -26,7 +26,7 @@ type response struct {
 }
 
 func errorResponse(e *apiError) response {
-	return response{status: e.status, body: e.body(), header: e.header}
+	return response{status: e.status, body: e, header: e.header}
 }
 
 // incoming is what ServeHTTP read of a request before handling it.
@@ -132,6 +132,10 @@ func (f *Fake) dateTheAnswer(w http.ResponseWriter) {
 // writeResponse writes an answer: its headers, dated by the fake clock, and its JSON body.
 func (f *Fake) writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 	var b []byte
+	if e, ok := resp.body.(*apiError); ok {
+		// Errors are written here, where the version decides how their nulls look.
+		resp.body = e.body(f.wireContext(""))
+	}
 	if resp.body != nil {
 		buf := encodeBuffers.Get().(*bytes.Buffer)
 		defer encodeBuffers.Put(buf)

@@ -134,7 +134,7 @@ func envelopeFor(p []byte) ([]byte, bool) {
 		return nil, false
 	}
 	detail := strings.TrimPrefix(string(text), string(statusLine[:4]))
-	body, _ := json.Marshal((&apiError{status: code, message: "The request could not be read: " + detail + "."}).body())
+	body, _ := json.Marshal((&apiError{status: code, message: "The request could not be read: " + detail + "."}).body(wireContext{}))
 	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		code, http.StatusText(code), jsonContentType, len(body), body), true
 }

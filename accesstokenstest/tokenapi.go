@@ -9,12 +9,12 @@ import (
 	"strconv"
 )
 
-func (f *Fake) tokenOpLocked(op operation, sc scopeRef, id string, q url.Values, body []byte, base string) response {
+func (f *Fake) tokenOpLocked(op operation, sc scopeRef, id string, q url.Values, body []byte, wc wireContext) response {
 	if op == opList {
-		return f.listLocked(sc, q, base)
+		return f.listLocked(sc, q, wc)
 	}
 	if op == opCreate {
-		return f.createLocked(sc, body, base)
+		return f.createLocked(sc, body, wc)
 	}
 	t := f.tokens[id]
 	if t == nil || t.scope != sc.key {
@@ -22,7 +22,7 @@ func (f *Fake) tokenOpLocked(op operation, sc scopeRef, id string, q url.Values,
 	}
 	switch op {
 	case opGet:
-		return response{status: http.StatusOK, body: t.wire(base)}
+		return response{status: http.StatusOK, body: t.wire(wc)}
 	case opUpdate:
 		tb, e := parseTokenBody(body)
 		if e != nil {
@@ -45,14 +45,14 @@ func (f *Fake) tokenOpLocked(op operation, sc scopeRef, id string, q url.Values,
 		if tb.permissions != nil {
 			t.perms = tb.permissions
 		}
-		return response{status: http.StatusOK, body: t.wire(base)}
+		return response{status: http.StatusOK, body: t.wire(wc)}
 	default: // opDelete
 		f.removeTokenLocked(t)
 		return response{status: http.StatusNoContent}
 	}
 }
 
-func (f *Fake) createLocked(sc scopeRef, body []byte, base string) response {
+func (f *Fake) createLocked(sc scopeRef, body []byte, wc wireContext) response {
 	tb, e := parseTokenBody(body)
 	if e == nil {
 		e = validateName(tb.name)
@@ -75,12 +75,12 @@ func (f *Fake) createLocked(sc scopeRef, body []byte, base string) response {
 	}
 	now := f.clock.now()
 	t := f.addTokenLocked(sc, *tb.name, tb.permissions, now, expiryAfter(now, days), true)
-	w := t.wire(base)
+	w := t.wire(wc)
 	w.Token = t.secret
 	return response{status: http.StatusOK, body: w}
 }
 
-func (f *Fake) listLocked(sc scopeRef, q url.Values, base string) response {
+func (f *Fake) listLocked(sc scopeRef, q url.Values, wc wireContext) response {
 	start, e := queryInt(q, "start", 0)
 	if e != nil {
 		return errorResponse(e)
@@ -96,7 +96,7 @@ func (f *Fake) listLocked(sc scopeRef, q url.Values, base string) response {
 	vals, next, last := f.pageLocked(sc.key, start, limit)
 	page := wirePage[wireToken]{Size: len(vals), Limit: limit, IsLastPage: last, Start: start, Values: make([]wireToken, 0, len(vals))}
 	for _, t := range vals {
-		page.Values = append(page.Values, t.wire(base))
+		page.Values = append(page.Values, t.wire(wc))
 	}
 	if !last {
 		page.NextPageStart = &next

@@ -4,11 +4,10 @@
 package accesstokenstest
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -72,13 +71,13 @@ func expiryAfter(created time.Time, days int) stamp {
 // addTokenLocked stores a new token, newest at the end of its scope's slice. Tokens must be added
 // in order of creation (created never before the newest of the scope).
 func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry stamp, withSecret bool) *token {
-	f.nextToken += 1 + f.rnd.Int64N(1000)
+	f.nextSeq++
 	t := &token{
-		id: fmt.Sprintf("%012d", f.nextToken), name: name, scope: sc.key, kind: sc.kind,
+		seq: f.nextSeq, id: f.newTokenIDLocked(), name: name, scope: sc.key, kind: sc.kind,
 		owner: sc.owner(), perms: perms, created: created, expiry: expiry,
 	}
 	if withSecret {
-		t.secret = newSecret(t.id)
+		t.secret = newSecret(t.id, !f.cfg.unprefixedSecrets)
 		f.bySecret[t.secret] = t
 		if !slices.Contains(f.secretLens, len(t.secret)) {
 			f.secretLens = append(f.secretLens, len(t.secret))
@@ -89,20 +88,30 @@ func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created 
 	return t
 }
 
-// newSecret makes a secret in the newer server format: "BBDC-" + base64("<id>:" + 20 random bytes).
-func newSecret(id string) string {
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
+// newTokenIDLocked mints an id no live token has. 8.x ids have 12 digits and grow, keeping their
+// leading zeros ("075905477751"); 9.x ids have 10 to 12 digits, no leading zero, in no order.
+func (f *Fake) newTokenIDLocked() string {
+	if !f.cfg.version.mintsShortIDs() {
+		f.nextToken += 1 + f.rnd.Int64N(1000)
+		return fmt.Sprintf("%012d", f.nextToken)
 	}
-	return secretPrefix + base64.StdEncoding.EncodeToString(append([]byte(id+":"), raw...))
+	for {
+		lowest := int64(1_000_000_000) // 10 digits
+		for range f.rnd.IntN(3) {
+			lowest *= 10
+		}
+		id := strconv.FormatInt(lowest+f.rnd.Int64N(9*lowest), 10)
+		if f.tokens[id] == nil {
+			return id
+		}
+	}
 }
 
-// removeTokenLocked deletes a token; its scope slice stays sorted by id. Its secret joins the
-// ring of recently retired ones, pushing the oldest out.
+// removeTokenLocked deletes a token; its scope slice stays in creation order. Its secret joins
+// the ring of recently retired ones, pushing the oldest out.
 func (f *Fake) removeTokenLocked(t *token) {
 	list := f.scopes[t.scope]
-	i := sort.Search(len(list), func(i int) bool { return list[i].id >= t.id })
+	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= t.seq })
 	if i < len(list) && list[i] == t {
 		list = append(list[:i], list[i+1:]...)
 		list[:len(list)+1][len(list)] = nil // let the deleted token go
@@ -111,7 +120,7 @@ func (f *Fake) removeTokenLocked(t *token) {
 	delete(f.tokens, t.id)
 	if t.secret != "" {
 		delete(f.bySecret, t.secret)
-		f.retireLocked(mintedSecret{id: t.id, secret: t.secret})
+		f.retireLocked(mintedSecret{seq: t.seq, secret: t.secret})
 	}
 }
 

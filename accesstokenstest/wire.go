@@ -4,12 +4,43 @@ package accesstokenstest
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 )
 
 // Wire types: what Bitbucket sends. Kept separate from the root package on purpose.
+
+// wireContext is what a record needs to be written: the base URL of its links, and whether
+// fields that are null are left out (9.x and later) rather than sent as null (8.x).
+type wireContext struct {
+	base          string
+	leaveNullsOut bool
+}
+
+// wireContext is how this fake writes records whose links start at base.
+func (f *Fake) wireContext(base string) wireContext {
+	return wireContext{base: base, leaveNullsOut: f.cfg.version.leavesNullsOut()}
+}
+
+// baseURL is the server's base URL as the request reached it, context path included.
+func baseURL(r *http.Request, contextPath string) string {
+	if r.TLS != nil {
+		return "https://" + r.Host + contextPath
+	}
+	return "http://" + r.Host + contextPath
+}
+
+// nullOr is the value of an optional field: nil, which omitempty leaves out, when nulls are left
+// out; otherwise a nil *string, which JSON writes as null. Only an interface field lets one field
+// be a string, null or absent.
+func (wc wireContext) nullOr() any {
+	if wc.leaveNullsOut {
+		return nil
+	}
+	return (*string)(nil)
+}
 
 type wireHref struct {
 	Href string `json:"href"`
@@ -21,7 +52,7 @@ type wireLinks struct {
 
 type wireUser struct {
 	Name         string    `json:"name"`
-	EmailAddress *string   `json:"emailAddress"`
+	EmailAddress any       `json:"emailAddress,omitempty"` // *string: a string, null on 8.x, or absent (nil) on 9.x
 	Active       bool      `json:"active"`
 	DisplayName  string    `json:"displayName"`
 	ID           int       `json:"id"`
@@ -51,35 +82,36 @@ type wirePage[T any] struct {
 }
 
 type wireError struct {
-	Context       *string `json:"context"`
-	Message       string  `json:"message"`
-	ExceptionName *string `json:"exceptionName"`
+	Context       any    `json:"context,omitempty"` // *string: a field name, null on 8.x, or absent (nil) on 9.x
+	Message       string `json:"message"`
+	ExceptionName any    `json:"exceptionName,omitempty"` // as Context
 }
 
 type wireErrors struct {
 	Errors []wireError `json:"errors"`
 }
 
-func (u *user) wire(base string) wireUser {
+// wire writes a user; a bot (SERVICE) has no email address. The email is never changed once a
+// user exists, so pointing at it is safe after the lock is released.
+func (u *user) wire(wc wireContext) wireUser {
 	w := wireUser{
 		ID: u.id, Name: u.name, Slug: u.slug, DisplayName: u.displayName, Active: !u.inactive, Type: "NORMAL",
 	}
 	dir := "/users/"
 	if u.service {
-		w.Type, dir = "SERVICE", "/bots/"
+		w.Type, dir, w.EmailAddress = "SERVICE", "/bots/", wc.nullOr()
 	} else {
-		email := u.email
-		w.EmailAddress = &email
+		w.EmailAddress = &u.email
 	}
-	w.Links.Self = []wireHref{{Href: base + dir + u.slug}}
+	w.Links.Self = []wireHref{{Href: wc.base + dir + u.slug}}
 	return w
 }
 
-func (t *token) wire(base string) wireToken {
+func (t *token) wire(wc wireContext) wireToken {
 	return wireToken{
 		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: t.expiry.json(),
 		LastAuthenticated: t.lastAuth.json(), Permissions: append([]string(nil), t.perms...),
-		User: t.owner.wire(base),
+		User: t.owner.wire(wc),
 	}
 }
 
@@ -115,6 +147,7 @@ type wireRepo struct {
 	Slug          string      `json:"slug"`
 	ID            int         `json:"id"`
 	Name          string      `json:"name"`
+	Description   string      `json:"description,omitempty"`
 	HierarchyID   string      `json:"hierarchyId"`
 	ScmID         string      `json:"scmId"`
 	State         string      `json:"state"`
@@ -135,31 +168,31 @@ type wireAdminUser struct {
 	MutableGroups               bool   `json:"mutableGroups"`
 }
 
-func (p *project) wire(base string) wireProject {
+func (p *project) wire(wc wireContext) wireProject {
 	w := wireProject{Key: p.key, ID: p.id, Name: p.name, Description: p.description, Type: "NORMAL"}
-	href := base + "/projects/" + url.PathEscape(p.key)
+	href := wc.base + "/projects/" + url.PathEscape(p.key)
 	if p.owner != nil {
-		o := p.owner.wire(base)
-		w.Type, w.Owner, href = "PERSONAL", &o, base+"/users/"+url.PathEscape(p.owner.slug)
+		o := p.owner.wire(wc)
+		w.Type, w.Owner, href = "PERSONAL", &o, wc.base+"/users/"+url.PathEscape(p.owner.slug)
 	}
 	w.Links.Self = []wireHref{{Href: href}}
 	return w
 }
 
-func (rp *repo) wire(base string) wireRepo {
+func (rp *repo) wire(wc wireContext) wireRepo {
 	w := wireRepo{
-		Slug: rp.slug, ID: rp.id, Name: rp.name, HierarchyID: fmt.Sprintf("%020x", rp.id), ScmID: "git",
+		Slug: rp.slug, ID: rp.id, Name: rp.name, Description: rp.description, HierarchyID: fmt.Sprintf("%020x", rp.id), ScmID: "git",
 		State: "AVAILABLE", StatusMessage: "Available", Forkable: true, Archived: rp.archived,
-		Project: rp.project.wire(base),
+		Project: rp.project.wire(wc),
 	}
 	w.Links.Self = []wireHref{{Href: strings.TrimSuffix(w.Project.Links.Self[0].Href, "/") + "/repos/" +
 		url.PathEscape(rp.slug) + "/browse"}}
 	return w
 }
 
-func (u *user) wireAdmin(base string) wireAdminUser {
+func (u *user) wireAdmin(wc wireContext) wireAdminUser {
 	return wireAdminUser{
-		wireUser: u.wire(base), DirectoryName: "Bitbucket Internal Directory", Deletable: !u.service,
+		wireUser: u.wire(wc), DirectoryName: "Bitbucket Internal Directory", Deletable: !u.service,
 		LastAuthenticationTimestamp: millis(u.lastLogin), MutableDetails: !u.service, MutableGroups: !u.service,
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 func TestUserTokenJSONHasTheRealShape(t *testing.T) {
@@ -66,5 +68,31 @@ func TestProjectAndRepoTokensAreOwnedByServiceBots(t *testing.T) {
 			self := owner["links"].(map[string]any)["self"].([]any)[0].(map[string]any)["href"]
 			assert.Equal(t, srv.URL+"/bots/"+tt.slug, self)
 		})
+	}
+}
+
+// TestRepositoriesAndAdminUsersCarryWhatServersSend: a repository has state, scmId, forkable,
+// public and, when it has one, description; an admin user list entry has directoryName.
+func TestRepositoriesAndAdminUsersCarryWhatServersSend(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithWorld(accesstokenstest.World{Projects: 1, ReposPerProject: 1, Users: 1, Seed: 1}))
+	srv.AddRepo("PLAT", "bare")
+	repos := values(t, core(t, srv, "/repos?archived=ALL", asAdmin))
+	require.Len(t, repos, 3, "api, bare, and alice's personal scratch")
+	for _, r := range repos {
+		for _, key := range []string{"slug", "id", "name", "hierarchyId", "scmId", "state", "statusMessage", "forkable", "public", "archived", "project", "links"} {
+			assert.Contains(t, r, key, r["slug"])
+		}
+		assert.Equal(t, "git", r["scmId"])
+		assert.Equal(t, "AVAILABLE", r["state"])
+		assert.Equal(t, true, r["forkable"])
+		assert.Equal(t, false, r["public"])
+	}
+	require.Equal(t, []string{"api", "bare", "scratch"}, field(repos, "slug"))
+	assert.Equal(t, "Generated repository api of PLAT", repos[0]["description"])
+	assert.NotContains(t, repos[1], "description", "a repository without one leaves it out")
+
+	for _, u := range values(t, core(t, srv, "/admin/users", asAdmin)) {
+		assert.Equal(t, "Bitbucket Internal Directory", u["directoryName"], u["name"])
 	}
 }

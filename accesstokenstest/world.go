@@ -159,6 +159,7 @@ func (f *Fake) generateLocked(w World) {
 		}
 		for j := range w.ReposPerProject {
 			rp := f.addRepoLocked(p, worldRepoSlug(j))
+			rp.description = "Generated repository " + rp.slug + " of " + key
 			if len(users) > 0 && j%4 == 1 {
 				rp.admins[users[(i*7+j)%len(users)].name] = true
 			}
