@@ -4,6 +4,8 @@ package accesstokenstest
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,14 +45,31 @@ type Fault struct {
 	AfterHandling  bool          // apply Status or DropConnection after the fake handled the request
 }
 
-// InjectFault queues a fault; see [Fault].
+// InjectFault queues a fault; see [Fault]. It panics if Status is neither 0 nor from 200 to 599:
+// a 1xx would be sent as an interim answer, followed by the fake's own.
 func (f *Fake) InjectFault(fl Fault) {
+	if !faultStatusAnswers(fl.Status) {
+		panic(fmt.Sprintf("accesstokenstest: InjectFault: status %d is not from 200 to 599", fl.Status))
+	}
+	f.injectFaultWithin(fl, math.MaxInt)
+}
+
+// faultStatusAnswers says whether a fault's Status is one it can answer with: none (0), or a
+// final status, 200 to 599.
+func faultStatusAnswers(status int) bool { return status == 0 || (status >= 200 && status <= 599) }
+
+// injectFaultWithin queues a fault unless limit faults are queued already.
+func (f *Fake) injectFaultWithin(fl Fault, limit int) bool {
 	if fl.Times < 1 {
 		fl.Times = 1
 	}
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
+	if len(f.faults) >= limit {
+		return false
+	}
 	f.faults = append(f.faults, &fl)
+	return true
 }
 
 // ClearFaults removes every queued fault.
@@ -140,12 +159,15 @@ func dropConnection(w http.ResponseWriter) {
 }
 
 // PendingFaults returns how many more requests the queued faults will hit (the sum of their
-// remaining Times): 0 once every injected fault has been used up.
+// remaining Times, at most math.MaxInt): 0 once every injected fault has been used up.
 func (f *Fake) PendingFaults() int {
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
 	n := 0
 	for _, fl := range f.faults {
+		if fl.Times > math.MaxInt-n {
+			return math.MaxInt
+		}
 		n += fl.Times
 	}
 	return n

@@ -239,7 +239,16 @@ func dirServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.
 // ctl calls the control API, with no credentials, as a test in another language would.
 func ctl(t testing.TB, srv *accesstokenstest.Server, method, path, body string) result {
 	t.Helper()
-	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, nil, body)
+	var sendsJSON cred
+	if method == http.MethodPost || method == http.MethodDelete {
+		sendsJSON = contentType("application/json")
+	}
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, sendsJSON, body)
+}
+
+// contentType sets a request's Content-Type (send sets application/json when there is a body).
+func contentType(ct string) cred {
+	return func(r *http.Request) { r.Header.Set("Content-Type", ct) }
 }
 
 // noKeepAlive is a client whose failed requests are not silently resent on a fresh connection.

@@ -80,6 +80,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Requests held by injected delays are answered (503) as soon as the shutdown starts, so
 	// that it does not wait for them.
 	srv.RegisterOnShutdown(fake.Close)
+	if warning := controlReachableWarning(s.control, ln.Addr()); warning != "" {
+		logger.Print(warning) // before the URL, so that whoever reads the URL can see it
+	}
 	base := fmt.Sprintf("http://%s%s", ln.Addr().String(), normalizedContextPath(s.contextPath))
 	fmt.Fprintln(stdout, base)
 	if s.control {
@@ -102,6 +105,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// controlReachableWarning is what to say when the control API, which needs no credentials,
+// listens where other hosts can reach it; "" when it is off or on a loopback address.
+func controlReachableWarning(control bool, addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); !control || (ok && tcp.IP.IsLoopback()) {
+		return ""
+	}
+	return fmt.Sprintf("warning: -control serves the control API without credentials on %s, which other hosts "+
+		"can reach: anyone there can mint tokens, move the clock and reset the world. Listen on 127.0.0.1 "+
+		"(-addr 127.0.0.1:PORT) unless that is what you want.", addr)
 }
 
 // shutdownGrace is how long a stop waits for requests in flight (injected delays end at once)

@@ -5,6 +5,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
+	"net"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -82,4 +84,50 @@ func TestFakeStopsCleanlyOnSignalRightAfterPrintingItsURL(t *testing.T) {
 		cancel()
 		require.NoError(t, err, "run %d: SIGTERM right after %q must stop it with exit 0", i, strings.TrimSpace(first))
 	}
+}
+
+// TestControlOnAnAddressOtherHostsReachIsWarnedAbout: the control API needs no credentials, so
+// -control on an address other than loopback says so on stderr; it used to start silently.
+func TestControlOnAnAddressOtherHostsReachIsWarnedAbout(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		addr    string
+		control bool
+		warned  bool
+	}{
+		{"0.0.0.0:7990", true, true},
+		{"[::]:7990", true, true},
+		{"192.168.1.20:7990", true, true},
+		{"127.0.0.1:7990", true, false},
+		{"[::1]:7990", true, false},
+		{"0.0.0.0:7990", false, false},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+		require.NoError(t, err)
+		warning := controlReachableWarning(tt.control, addr)
+		if !tt.warned {
+			assert.Empty(t, warning, "%+v", tt)
+			continue
+		}
+		assert.Contains(t, warning, "warning: -control", tt.addr)
+		assert.Contains(t, warning, "other hosts", tt.addr)
+		assert.Contains(t, warning, "127.0.0.1", tt.addr)
+	}
+
+	// On loopback, as every test here serves, nothing is said.
+	var stderr lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-control", "-quiet"}, pw, &stderr)
+		pw.Close()
+	}()
+	_, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	require.NoError(t, <-done)
+	assert.NotContains(t, stderr.String(), "warning")
+	assert.Contains(t, stderr.String(), "control API at")
 }
