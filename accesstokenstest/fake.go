@@ -27,7 +27,7 @@ type Fake struct {
 	cfg     config
 	closing chan struct{}
 	closed  sync.Once
-	limiter *rateLimiter // nil: no rate limit
+	limiter *rateLimiter
 
 	mu          sync.Mutex // guards the world below
 	clock       clock
@@ -67,9 +67,7 @@ func NewFake(opts ...Option) *Fake {
 		o(&cfg)
 	}
 	f := &Fake{cfg: cfg, closing: make(chan struct{})}
-	if cfg.rateLimit != nil {
-		f.limiter = newRateLimiter(*cfg.rateLimit)
-	}
+	f.limiter = newRateLimiter(cfg.rateLimit, cfg.nodes)
 	f.mu.Lock()
 	f.seedLocked()
 	f.mu.Unlock()
@@ -117,9 +115,7 @@ func (f *Fake) Reset() {
 	f.mu.Unlock()
 	f.ClearFaults()
 	f.ResetRequests()
-	if f.limiter != nil {
-		f.limiter.reset()
-	}
+	f.limiter.reset(f.cfg.rateLimit)
 }
 
 // Close ends every injected Delay, now and for good: the requests delays hold, and any a fault

@@ -9,19 +9,21 @@ import (
 )
 
 type config struct {
-	defaultLimit int
-	maxLimit     int
-	tokenLimit   int
-	sparse       bool
-	empty        bool
-	world        *World
-	pinnedAt     *time.Time
-	contextPath  string
-	requestLog   func(Request)
-	keepLast     int // 0: keep every request
-	rateLimit    *RateLimit
-	control      bool
-	version      serverVersion
+	defaultLimit     int
+	maxLimit         int
+	tokenLimit       int
+	sparse           bool
+	empty            bool
+	world            *World
+	pinnedAt         *time.Time
+	contextPath      string
+	requestLog       func(Request)
+	keepLast         int        // 0: keep every request
+	rateLimit        *RateLimit // nil: off until an admin turns it on
+	nodes            int        // cluster nodes, each with its own buckets (0 or 1: one server)
+	rateLimitHeaders bool
+	control          bool
+	version          serverVersion
 	// unprefixedSecrets mints secrets without "BBDC-" (WithUnprefixedSecrets).
 	unprefixedSecrets bool
 	// withoutPolicy answers 404 on /admin (WithoutExpiryPolicyEndpoint).

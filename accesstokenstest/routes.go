@@ -33,14 +33,29 @@ const (
 	opAdminGet
 	opAdminSet
 	opAdminDelete
-	// The core REST API (/rest/api/latest), read only.
+	// The core REST API (/rest/api/latest): reads for an inventory.
 	opAppProperties
 	opProjects
 	opProjectRepos
 	opRepos
 	opAdminUsers
 	opUsers
+	// The core REST API: the rate limit's settings, for system administrators.
+	opRateLimitGet
+	opRateLimitSet
+	opUserRateLimitGet
+	opUserRateLimitSet
+	opUserRateLimitDelete
 )
+
+// takesBody says whether an operation reads a JSON body (and so checks its content type).
+func (op operation) takesBody() bool {
+	switch op {
+	case opCreate, opUpdate, opAdminSet, opRateLimitSet, opUserRateLimitSet:
+		return true
+	}
+	return false
+}
 
 // api says which REST API a path belongs to.
 type api int
@@ -130,7 +145,13 @@ func parseCoreRoute(parts []string) (route, bool) {
 		rt.core = opAdminUsers
 	case "users":
 		rt.core = opUsers
+	case "admin/rate-limit/settings":
+		rt.core = opRateLimitGet
 	default:
+		if len(parts) == 5 && strings.Join(parts[:4], "/") == "admin/rate-limit/settings/users" {
+			rt.core, rt.userSlug = opUserRateLimitGet, parts[4]
+			return rt, true
+		}
 		if len(parts) != 3 || parts[0] != "projects" || parts[2] != "repos" {
 			return route{}, false
 		}
@@ -148,6 +169,11 @@ func (rt route) operation(method string) (operation, string, bool) {
 	var ops map[string]operation
 	var allow string
 	switch {
+	case rt.core == opRateLimitGet:
+		ops, allow = map[string]operation{"GET": opRateLimitGet, "PUT": opRateLimitSet}, "GET, HEAD, PUT"
+	case rt.core == opUserRateLimitGet:
+		ops, allow = map[string]operation{"GET": opUserRateLimitGet, "PUT": opUserRateLimitSet,
+			"DELETE": opUserRateLimitDelete}, "GET, HEAD, PUT, DELETE"
 	case rt.api == coreAPI:
 		ops, allow = map[string]operation{"GET": rt.core}, "GET, HEAD"
 	case rt.admin:
