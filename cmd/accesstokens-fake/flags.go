@@ -30,8 +30,11 @@ type settings struct {
 	addr, contextPath                    string
 	empty, sparse, quiet, control        bool
 	pageLimit, maxPageLimit, tokenLimit  int
-	history                              int
+	history, nodes                       int
 	world, rateLimit, clock              string
+	serverVersion                        string
+	unprefixedSecrets, noPolicyEndpoint  bool
+	rateLimitHeaders                     bool
 	worldSeed                            int64
 	readHeaderTimeout, readTimeout, idle time.Duration
 }
@@ -48,7 +51,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*settings, error) {
 	fs.IntVar(&s.maxPageLimit, "max-page-limit", accesstokenstest.DefaultMaxPageLimit, "largest page size applied")
 	fs.IntVar(&s.tokenLimit, "token-limit", 0, "maximum tokens per user, project or repository (0: unlimited)")
 	fs.BoolVar(&s.sparse, "sparse", false, "make page positions non-contiguous, to catch clients that compute start+size")
-	fs.StringVar(&s.rateLimit, "rate-limit", "", "per-user token buckets as `BURST:REFILL_PER_S`, e.g. 60:5 (Bitbucket's defaults); off when empty")
+	fs.StringVar(&s.rateLimit, "rate-limit", "", "per-user token buckets as `BURST:REFILL_PER_S`, e.g. 60:5 (Bitbucket's defaults); off when empty,\nuntil a system administrator turns it on (PUT /rest/api/latest/admin/rate-limit/settings)")
+	fs.IntVar(&s.nodes, "nodes", 1, "cluster nodes, each with its own rate-limit bucket per user; requests go to them in turn")
+	fs.BoolVar(&s.rateLimitHeaders, "rate-limit-headers", false, "send X-RateLimit-Limit, -Remaining, -Interval-Seconds and -FillRate on rate-limited answers\n(whether Bitbucket sends them is not known)")
+	fs.StringVar(&s.serverVersion, "server-version", accesstokenstest.ServerVersion, "Bitbucket `version` to answer as: 9.0 and later leave null fields out and mint\ntoken ids of 10-12 digits without leading zeros")
+	fs.BoolVar(&s.unprefixedSecrets, "unprefixed-secrets", false, "mint secrets without the BBDC- prefix (plain base64 of \"<id>:\" and 20 bytes)")
+	fs.BoolVar(&s.noPolicyEndpoint, "no-policy-endpoint", false, "answer 404 on /rest/access-tokens/latest/admin, as servers without the expiry-policy endpoint")
 	fs.StringVar(&s.clock, "clock", "", "pin the fake clock at this `RFC3339` time (default: the real time)")
 	fs.BoolVar(&s.control, "control", false, "serve the control API under /_fake/ (clock, faults, requests, tokens, reset)")
 	fs.IntVar(&s.history, "history", accesstokenstest.DefaultRequestHistory, "how many recent requests to keep for /_fake/requests")
@@ -80,6 +88,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*settings, error) {
 	if s.history < 1 {
 		return nil, fmt.Errorf("-history must be at least 1, got %d", s.history)
 	}
+	if s.nodes < 1 {
+		return nil, fmt.Errorf("-nodes must be at least 1, got %d", s.nodes)
+	}
+	if err := accesstokenstest.CheckServerVersion(s.serverVersion); err != nil {
+		return nil, fmt.Errorf("-server-version: %w", err)
+	}
 	for name, d := range map[string]time.Duration{"-read-header-timeout": s.readHeaderTimeout, "-read-timeout": s.readTimeout, "-idle-timeout": s.idle} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be more than 0, got %s", name, d)
@@ -96,6 +110,17 @@ func (s *settings) options(logger *log.Logger) ([]accesstokenstest.Option, error
 		accesstokenstest.WithMaxPageLimit(s.maxPageLimit),
 		accesstokenstest.WithTokenLimit(s.tokenLimit),
 		accesstokenstest.WithRequestHistory(s.history), // keep memory bounded
+		accesstokenstest.WithClusterNodes(s.nodes),
+		accesstokenstest.WithServerVersion(s.serverVersion),
+	}
+	if s.rateLimitHeaders {
+		opts = append(opts, accesstokenstest.WithRateLimitHeaders())
+	}
+	if s.unprefixedSecrets {
+		opts = append(opts, accesstokenstest.WithUnprefixedSecrets())
+	}
+	if s.noPolicyEndpoint {
+		opts = append(opts, accesstokenstest.WithoutExpiryPolicyEndpoint())
 	}
 	if s.empty && s.world != "" {
 		return nil, errors.New("-empty and -world cannot be used together")

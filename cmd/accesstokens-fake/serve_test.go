@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -245,4 +246,43 @@ func TestStopClosesConnectionsThatHoldItUp(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// TestVersionClusterAndSecretFlags: -server-version, -nodes, -rate-limit-headers,
+// -unprefixed-secrets and -no-policy-endpoint reach the fake.
+func TestVersionClusterAndSecretFlags(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-control", "-server-version", "9.4.0", "-nodes", "2", "-rate-limit", "2:0.001",
+		"-rate-limit-headers", "-unprefixed-secrets", "-no-policy-endpoint")
+
+	var props struct{ Version, BuildNumber string }
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/application-properties", "", "", &props))
+	assert.Equal(t, "9.4.0", props.Version)
+	assert.Equal(t, "9004000", props.BuildNumber)
+
+	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"/rest/access-tokens/latest/admin", "admin", "admin", nil))
+
+	// Two nodes of two: four requests, then a 429 that says what the bucket holds.
+	for i := range 4 {
+		require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/users", "alice", "alice", nil), "request %d", i)
+	}
+	req, err := http.NewRequest(http.MethodGet, base+"/rest/api/latest/users", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("alice", "alice")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "2", resp.Header.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
+
+	resp, err = http.Post(base+"/_fake/tokens", "application/json",
+		strings.NewReader(`{"scope":"project:PRJ","name":"ci","permissions":["PROJECT_READ"]}`))
+	require.NoError(t, err)
+	var minted struct{ ID, Token string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&minted))
+	_ = resp.Body.Close()
+	assert.Regexp(t, `^[1-9][0-9]{9,11}$`, minted.ID)
+	assert.NotContains(t, minted.Token, "BBDC-")
+	assert.Len(t, minted.Token, 44)
 }
