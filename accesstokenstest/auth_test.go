@@ -4,6 +4,7 @@ package accesstokenstest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -196,25 +197,51 @@ func TestPersonalTokenReadsItsOwnersTokens(t *testing.T) {
 	}
 }
 
+// TestExpiredTokenStopsAuthenticating: a token of any scope authenticates until the millisecond
+// of its expiry by the fake clock (a project or repository token is then refused as not
+// permitted on alice's tokens, having authenticated), and fails authentication from then on,
+// while it is still listed.
 func TestExpiredTokenStopsAuthenticating(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, pinned) // the real clock would move past the millisecond this test aims at
-	_, secret := create(t, srv, "/users/alice", asAlice, `{"name":"x","permissions":["REPO_READ"],"expiryDays":2}`)
-	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)
+	for _, sc := range []struct {
+		path, perms string
+		whileValid  int
+	}{
+		{"/users/alice", `["REPO_READ"]`, http.StatusOK},
+		{"/projects/PRJ", `["PROJECT_READ"]`, http.StatusUnauthorized},
+		{"/projects/PRJ/repos/repo", `["REPO_READ"]`, http.StatusUnauthorized},
+	} {
+		t.Run(sc.path, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, pinned) // the real clock would move past the millisecond this test aims at
+			_, secret := create(t, srv, sc.path, asAlice, `{"name":"x","permissions":`+sc.perms+`,"expiryDays":2}`)
+			useIt := func() result { return call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "") }
+			res := useIt()
+			require.Equal(t, sc.whileValid, res.status)
+			reqs := srv.Requests()
+			assert.Equal(t, accesstokenstest.CredentialBearer, reqs[len(reqs)-1].Credential)
 
-	srv.Advance(48*time.Hour - time.Millisecond)
-	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status,
-		"still valid a millisecond before expiry")
+			srv.Advance(48*time.Hour - time.Millisecond)
+			require.Equal(t, sc.whileValid, useIt().status, "still valid a millisecond before expiry")
 
-	srv.Advance(time.Millisecond)
-	for _, c := range []cred{bearer(secret), basic("alice", secret)} {
-		res := call(t, srv, http.MethodGet, "/users/alice", c, "")
-		require.Equal(t, http.StatusUnauthorized, res.status)
-		assert.Equal(t, accesstokenstest.ExceptionAuthentication, res.firstError(t)["exceptionName"])
+			srv.Advance(time.Millisecond)
+			creds := []cred{bearer(secret)}
+			if sc.path == "/users/alice" {
+				creds = append(creds, basic("alice", secret))
+			}
+			for _, c := range creds {
+				res := call(t, srv, http.MethodGet, "/users/alice", c, "")
+				require.Equal(t, http.StatusUnauthorized, res.status)
+				assert.Equal(t, accesstokenstest.ExceptionAuthentication, res.firstError(t)["exceptionName"])
+			}
+			reqs = srv.Requests()
+			assert.Equal(t, accesstokenstest.CredentialInvalid, reqs[len(reqs)-1].Credential)
+			// The expired token is still listed, with its expiry.
+			res = call(t, srv, http.MethodGet, sc.path, asAlice, "")
+			assert.Len(t, ids(t, res.object(t)), 1)
+			assert.Equal(t, srv.Now().UnixMilli(), num(t, res.object(t)["values"].([]any)[0].(map[string]any)["expiryDate"]))
+		})
 	}
-	// The expired token is still listed.
-	res := call(t, srv, http.MethodGet, "/users/alice", asAlice, "")
-	assert.Len(t, ids(t, res.object(t)), 1)
 }
 
 func TestDeletedTokenStopsAuthenticating(t *testing.T) {
@@ -330,27 +357,85 @@ func TestWhoMayDoWhat(t *testing.T) {
 		{"set policy", "PUT", "/admin", `{"maxExpiryDays":7}`, want{"admin": ok, "alice": no, "carol": no, "bob": no}},
 		{"delete policy", "DELETE", "/admin", "", want{"admin": gone, "alice": no, "carol": no, "bob": no}},
 	}
+	// Tokens may only read their own owner's personal tokens, and only a personal token can; a
+	// wrong password is refused before anything is looked at.
+	tokenReads := map[string]bool{"list alice's": true, "get alice's": true}
+	type who struct {
+		name, me  string // me: the user {me} stands for
+		cred      func(w world) cred
+		want      func(op string, byPassword want) int
+		exception string // of a refusal
+	}
+	byPassword := func(name string) who {
+		return who{name, name, func(world) cred { return basic(name, name) },
+			func(_ string, w want) int { return w[name] }, accesstokenstest.ExceptionAuthorisation}
+	}
+	personalToken := func(op string, _ want) int {
+		if tokenReads[op] {
+			return ok
+		}
+		return no
+	}
+	whos := []who{
+		byPassword("admin"), byPassword("alice"), byPassword("carol"), byPassword("bob"),
+		{"alice's token as Bearer", "alice", func(w world) cred { return bearer(w.aliceSecret) }, personalToken, accesstokenstest.ExceptionAuthorisation},
+		{"alice's token as Basic", "alice", func(w world) cred { return basic("alice", w.aliceSecret) }, personalToken, accesstokenstest.ExceptionAuthorisation},
+		{"project token as Bearer", "alice", func(w world) cred { return bearer(w.projectSecret) },
+			func(string, want) int { return no }, accesstokenstest.ExceptionAuthorisation},
+		{"alice with a wrong password", "alice", func(world) cred { return basic("alice", "not-alice") },
+			func(string, want) int { return no }, accesstokenstest.ExceptionAuthentication},
+	}
 	for _, op := range ops {
-		for _, who := range []string{"admin", "alice", "carol", "bob"} {
-			t.Run(op.name+"/"+who, func(t *testing.T) {
+		for _, who := range whos {
+			t.Run(op.name+"/"+who.name, func(t *testing.T) {
 				t.Parallel()
-				srv := newServer(t)
-				srv.AddUser("carol", "carol", false)
-				srv.GrantRepoAdmin(accesstokenstest.DemoProject, accesstokenstest.DemoRepo, "carol")
-				userID, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
-				projectID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "REPO_READ")
-				repoID, _ := srv.MintToken(accesstokenstest.RepoScopeString("PRJ", "repo"), "r", 0, "REPO_READ")
-				path := strings.NewReplacer("{me}", who, "{user}", userID, "{project}", projectID, "{repo}", repoID).
+				w := newRightsWorld(t)
+				path := strings.NewReplacer("{me}", who.me, "{user}", w.userID, "{project}", w.projectID, "{repo}", w.repoID).
 					Replace(op.path)
+				before := stateOf(w.srv)
 
-				res := call(t, srv, op.method, path, basic(who, who), op.body)
-				require.Equal(t, op.want[who], res.status, "%s %s as %s: %s", op.method, path, who, res.body)
+				res := call(t, w.srv, op.method, path, who.cred(w), op.body)
+				wantStatus := who.want(op.name, op.want)
+				require.Equal(t, wantStatus, res.status, "%s %s as %s: %s", op.method, path, who.name, res.body)
 				if res.status == no {
 					e := res.firstError(t)
-					assert.Equal(t, accesstokenstest.ExceptionAuthorisation, e["exceptionName"])
+					assert.Equal(t, who.exception, e["exceptionName"])
 					assert.Nil(t, e["context"])
+					assert.Equal(t, before, stateOf(w.srv), "a refused request changed the fake")
 				}
 			})
 		}
 	}
+}
+
+// world is what a rights case starts from: the demo world with carol, repository admin of
+// PRJ/repo, and a token in each scope.
+type world struct {
+	srv                        *accesstokenstest.Server
+	userID, projectID, repoID  string // a token of alice's, of PRJ and of PRJ/repo
+	aliceSecret, projectSecret string // secrets of another of alice's tokens and of a PRJ token
+}
+
+func newRightsWorld(t *testing.T) world {
+	t.Helper()
+	w := world{srv: newServer(t)}
+	w.srv.AddUser("carol", "carol", false)
+	w.srv.GrantRepoAdmin(accesstokenstest.DemoProject, accesstokenstest.DemoRepo, "carol")
+	w.userID, _ = w.srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
+	w.projectID, _ = w.srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "REPO_READ")
+	w.repoID, _ = w.srv.MintToken(accesstokenstest.RepoScopeString("PRJ", "repo"), "r", 0, "REPO_READ")
+	_, w.aliceSecret = w.srv.MintToken(accesstokenstest.UserScopeString("alice"), "script", 0, "PROJECT_READ", "REPO_READ")
+	_, w.projectSecret = w.srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "deploy", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+	return w
+}
+
+// stateOf is what a refused request must leave alone: every token's id, scope, name and
+// permissions, and the expiry policy.
+func stateOf(srv *accesstokenstest.Server) string {
+	var b strings.Builder
+	for _, tok := range srv.Tokens() {
+		fmt.Fprintf(&b, "%s %s %q %v\n", tok.ID, tok.Scope, tok.Name, tok.Permissions)
+	}
+	fmt.Fprintf(&b, "policy %d\n", srv.ExpiryPolicy())
+	return b.String()
 }

@@ -108,17 +108,22 @@ func TestExpiryPolicyIsEnforcedOnCreate(t *testing.T) {
 		{"shorter", `,"expiryDays":1`, http.StatusOK},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newServer(t)
-			res := call(t, srv, http.MethodPut, "/admin", asAdmin, `{"maxExpiryDays":30}`)
-			require.Equal(t, http.StatusOK, res.status)
-			res = call(t, srv, http.MethodPut, "/projects/PRJ", asAlice, `{"name":"x","permissions":["REPO_READ"]`+tt.expiry+`}`)
-			require.Equal(t, tt.want, res.status, "%s", res.body)
-			if tt.want == http.StatusBadRequest {
-				assert.Equal(t, "expiryDays", res.firstError(t)["context"])
-			}
-		})
+		for _, path := range []string{"/users/alice", "/projects/PRJ", "/projects/PRJ/repos/repo"} {
+			t.Run(tt.name+path, func(t *testing.T) {
+				t.Parallel()
+				srv := newServer(t)
+				res := call(t, srv, http.MethodPut, "/admin", asAdmin, `{"maxExpiryDays":30}`)
+				require.Equal(t, http.StatusOK, res.status)
+				res = call(t, srv, http.MethodPut, path, asAlice, `{"name":"x","permissions":["REPO_READ"]`+tt.expiry+`}`)
+				require.Equal(t, tt.want, res.status, "%s", res.body)
+				if tt.want == http.StatusBadRequest {
+					e := res.firstError(t)
+					assert.Equal(t, "expiryDays", e["context"])
+					assert.Contains(t, e["message"], "30", "the message names the limit")
+					assert.Empty(t, srv.Tokens(), "a refused create stores nothing")
+				}
+			})
+		}
 	}
 	t.Run("existing tokens keep no expiry and deleting the policy lifts it", func(t *testing.T) {
 		t.Parallel()
@@ -136,10 +141,14 @@ func TestExpiryPolicyIsEnforcedOnCreate(t *testing.T) {
 func TestTokenLimitPerOwner(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, accesstokenstest.WithTokenLimit(2))
-	for _, path := range []string{"/users/alice", "/projects/PRJ"} {
-		create(t, srv, path, asAlice, readBody)
-		create(t, srv, path, asAlice, readBody)
-		res := call(t, srv, http.MethodPut, path, asAlice, readBody)
+	for _, path := range []string{"/users/alice", "/projects/PRJ", "/projects/PRJ/repos/repo"} {
+		body := readBody
+		if strings.Contains(path, "/repos/") {
+			body = repoReadBody
+		}
+		create(t, srv, path, asAlice, body)
+		create(t, srv, path, asAlice, body)
+		res := call(t, srv, http.MethodPut, path, asAlice, body)
 		require.Equal(t, http.StatusBadRequest, res.status)
 		e := res.firstError(t)
 		assert.Contains(t, e["message"], "already has the maximum number of tokens")
@@ -147,7 +156,8 @@ func TestTokenLimitPerOwner(t *testing.T) {
 	}
 	// Other owners are counted separately, and deleting frees a place.
 	create(t, srv, "/users/bob", asBob, readBody)
-	create(t, srv, "/projects/PRJ/repos/repo", asAlice, repoReadBody)
+	srv.AddRepo("PRJ", "other")
+	create(t, srv, "/projects/PRJ/repos/other", asAlice, repoReadBody)
 	first := srv.Tokens()[0]
 	require.Equal(t, http.StatusNoContent, call(t, srv, http.MethodDelete, "/users/alice/"+first.ID, asAlice, "").status)
 	create(t, srv, "/users/alice", asAlice, readBody)

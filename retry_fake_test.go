@@ -1,3 +1,6 @@
+// Tests of retry.go against the fake: the fault matrix, every method with each kind of failure, and
+// concurrent creates under random faults.
+
 package accesstokens_test
 
 import (
