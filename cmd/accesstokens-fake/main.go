@@ -5,13 +5,16 @@
 //
 //	go run ./cmd/accesstokens-fake -addr 127.0.0.1:7990
 //	go run ./cmd/accesstokens-fake -world 1000x10x2000x3 -control -rate-limit 60:5
+//	go run ./cmd/accesstokens-fake -server-version 9.4.0 -nodes 2 -rate-limit 60:5 -rate-limit-headers
 //
 // The first line on standard output is the base URL (http://HOST:PORT plus
 // the context path); each request is then logged as one line on standard
 // error. SIGINT or SIGTERM stops it cleanly (exit 0), even when sent as soon
 // as that line is read: requests held by injected delays are answered 503, and
 // connections still open 2 s later are closed. -h prints the flags (exit 0).
-// Flag values the fake cannot use are reported with exit status 1.
+// Flag values the fake cannot use are reported with exit status 1. With
+// -control on an address other hosts can reach, a warning goes to standard
+// error: the control API needs no credentials.
 package main
 
 import (
