@@ -107,7 +107,8 @@ func (f *Fake) seedLocked() {
 
 // Reset puts the fake back as [NewFake] made it: the seeded world (demo or generated, with the
 // same ids), the clock as at start (the real time again, or the pinned time), no expiry policy,
-// no faults, no recorded requests, full rate-limit buckets. Everything added or changed since,
+// no faults, no recorded requests, the rate limit's settings as the options made them and full
+// buckets. Everything added or changed since,
 // through HTTP or through the Go methods, is gone.
 func (f *Fake) Reset() {
 	f.mu.Lock()

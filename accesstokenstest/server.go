@@ -81,7 +81,9 @@ func (s *Server) Close() {
 // the answers Go's server writes by itself, before any handler runs, to requests it cannot read
 // (400 for a malformed request line or a bad %-escape in the path, 431 for headers over
 // MaxHeaderBytes, 501 for an unknown transfer encoding) carry Bitbucket's JSON error envelope
-// instead of Go's plain text. Everything else passes untouched. Over TLS it has no effect.
+// instead of Go's plain text, in 8.x's shape (a null context and exception name, whatever
+// [WithServerVersion] says: the listener knows no Fake). Everything else passes untouched. Over
+// TLS it has no effect.
 func EnvelopeListener(ln net.Listener) net.Listener { return envelopeListener{ln} }
 
 type envelopeListener struct{ net.Listener }
