@@ -48,7 +48,7 @@ func (f *Fake) Tokens() []TokenInfo {
 func (f *Fake) infoLocked(t *token) TokenInfo {
 	info := TokenInfo{
 		ID: t.id, Name: t.name, Scope: t.scope, Owner: t.owner.name, OwnerSlug: t.owner.slug,
-		OwnerActive: !t.owner.inactive, Permissions: append([]string(nil), t.perms...), Created: t.created,
+		OwnerActive: !t.owner.inactive, Permissions: append([]string(nil), t.perms...), Created: t.created.at(),
 		Expiry: t.expiry.time(), LastAuthenticated: t.lastAuth.time(),
 	}
 	if rp := t.owner.botOfRepo; rp != nil {

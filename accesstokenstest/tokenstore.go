@@ -71,6 +71,11 @@ func expiryAfter(created time.Time, days int) stamp {
 // addTokenLocked stores a new token, newest at the end of its scope's slice. Tokens must be added
 // in order of creation (created never before the newest of the scope).
 func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry stamp, withSecret bool) *token {
+	return f.addTokenAtLocked(sc, name, perms, stampOf(created), expiry, withSecret)
+}
+
+// addTokenAtLocked is addTokenLocked with the creation date as a stamp.
+func (f *Fake) addTokenAtLocked(sc scopeRef, name string, perms []string, created, expiry stamp, withSecret bool) *token {
 	f.nextSeq++
 	t := &token{
 		seq: f.nextSeq, id: f.newTokenIDLocked(), name: name, scope: sc.key, kind: sc.kind,

@@ -109,7 +109,7 @@ func (u *user) wire(wc wireContext) wireUser {
 
 func (t *token) wire(wc wireContext) wireToken {
 	return wireToken{
-		ID: t.id, Name: t.name, CreatedDate: t.created.UnixMilli(), ExpiryDate: t.expiry.json(),
+		ID: t.id, Name: t.name, CreatedDate: int64(t.created), ExpiryDate: t.expiry.json(),
 		LastAuthenticated: t.lastAuth.json(), Permissions: append([]string(nil), t.perms...),
 		User: t.owner.wire(wc),
 	}

@@ -184,9 +184,9 @@ func (f *Fake) generateLocked(w World) {
 			specs[i].name = fmt.Sprintf("%s-%d", worldTokenNames[rnd.IntN(len(worldTokenNames))], i+1)
 			k++
 		}
-		sort.Slice(specs, func(i, j int) bool { return specs[i].created.Before(specs[j].created) })
+		sort.Slice(specs, func(i, j int) bool { return specs[i].created < specs[j].created })
 		for _, s := range specs {
-			t := f.addTokenLocked(sc, s.name, s.perms, s.created, s.expiry, false)
+			t := f.addTokenAtLocked(sc, s.name, s.perms, s.created, s.expiry, false)
 			t.lastAuth = s.lastAuth
 		}
 	}
@@ -210,7 +210,7 @@ func worldToken(rnd *rand.Rand, now time.Time, kind scopeKind, k int) *token {
 	ageDays := 100 + rnd.IntN(600)
 	created := now.Add(-time.Duration(ageDays)*day - time.Minute - time.Duration(rnd.Int64N(int64(12*time.Hour))))
 	created = created.Truncate(time.Millisecond)
-	t := &token{created: created}
+	t := &token{created: stampOf(created)}
 	switch k % 4 {
 	case 0: // expired 1 to 90 days ago
 		t.expiry = expiryAfter(created, ageDays-1-rnd.IntN(90))
