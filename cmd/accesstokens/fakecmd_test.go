@@ -33,7 +33,8 @@ import (
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
 //	fake project KEY | fake repo KEY SLUG
-//	fake token [-as VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
+//	fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
+//	                                    (-secret: its secret)
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
@@ -216,15 +217,19 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 func fakeToken(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake token", flag.ContinueOnError)
 	as := fs.String("as", "", "environment variable to hold the id")
+	secretVar := fs.String("secret", "", "environment variable to hold the secret")
 	expiry := fs.Int("expiry", 0, "expiry in days (0: never)")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() < 3 {
-		ts.Fatalf("usage: fake token [-as VAR] [-expiry DAYS] SCOPE NAME PERM...")
+		ts.Fatalf("usage: fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...")
 	}
 	id, secret := st.fake.IssueToken(fs.Arg(0), fs.Arg(1), *expiry, fs.Args()[2:]...)
 	st.secrets[id] = secret
 	if *as != "" {
 		ts.Setenv(*as, id)
+	}
+	if *secretVar != "" {
+		ts.Setenv(*secretVar, secret)
 	}
 }
 
