@@ -33,11 +33,12 @@ type secretDest struct {
 	force bool
 	out   io.Writer // stdout
 
-	target    string   // the file replaced at commit: path, or with --force the file a symlink points to
-	claimed   bool     // open created target (empty) to claim the name
-	temp      *os.File // the secret's file until commit, beside target
-	secret    string   // held for stdout until commit
+	target    string      // the file replaced at commit: path, or with --force the file a symlink points to
+	claimed   os.FileInfo // the empty file open created at target to claim the name, if it did
+	temp      *os.File    // the secret's file until commit, beside target
+	secret    string      // held for stdout until commit
 	committed bool
+	kept      string // the temporary file keep left holding the secret
 }
 
 // describe says where the secret goes, for messages (never the secret).
@@ -75,8 +76,13 @@ func (d *secretDest) open() error {
 		if err != nil {
 			return usageError("--secret-to %q: %v", d.path, unwrapPathError(err))
 		}
+		info, err := f.Stat()
 		_ = f.Close()
-		d.target, d.claimed = d.path, true
+		if err != nil {
+			_ = os.Remove(d.path)
+			return usageError("--secret-to %q: %v", d.path, unwrapPathError(err))
+		}
+		d.target, d.claimed = d.path, info
 	}
 	temp, err := os.CreateTemp(filepath.Dir(d.target), "."+filepath.Base(d.target)+".new-*")
 	if err != nil {
@@ -182,7 +188,8 @@ func (d *secretDest) discard() {
 		_ = d.temp.Close()
 		_ = os.Remove(d.temp.Name())
 	}
-	if d.claimed {
+	// The claim, only while it is still the empty file open made.
+	if info, err := os.Lstat(d.target); err == nil && d.claimed != nil && os.SameFile(info, d.claimed) {
 		_ = os.Remove(d.target)
 	}
 }
@@ -192,7 +199,7 @@ func (d *secretDest) discard() {
 func (d *secretDest) keep() {
 	if d.temp != nil {
 		_ = d.temp.Close()
-		d.temp = nil
+		d.kept, d.temp = d.temp.Name(), nil
 	}
 }
 
