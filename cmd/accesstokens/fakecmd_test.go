@@ -38,7 +38,7 @@ import (
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault METHOD PATH STATUS [TIMES]  answer matching requests with STATUS
+//	fake fault [-body BODY] METHOD PATH STATUS [TIMES]  answer matching requests with STATUS (and BODY, JSON if it starts with {)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -248,8 +248,12 @@ func fakeUse(ts *testscript.TestScript, st *fakeState, id string) {
 }
 
 func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
+	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
+	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
+	ts.Check(fs.Parse(args))
+	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -258,7 +262,11 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 		times, err = strconv.Atoi(args[3])
 		ts.Check(err)
 	}
-	st.fake.InjectFault(accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times})
+	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body}
+	if strings.HasPrefix(*body, "{") {
+		fl.ContentType = "application/json"
+	}
+	st.fake.InjectFault(fl)
 }
 
 // parseAge reads "200d", "12h" or any time.ParseDuration string.
