@@ -105,8 +105,9 @@ func parseExecArgs(cmd *cobra.Command, opts *ExecOptions, args, perms []string) 
 	if err := checkExpiryDays(opts.ExpiryDays); err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("name") {
-		opts.Name, opts.DefaultName = defaultExecName(time.Now()), true
+	opts.DefaultName = !cmd.Flags().Changed("name")
+	if opts.DefaultName {
+		opts.Name = defaultExecName(time.Now())
 	} else if strings.TrimSpace(opts.Name) == "" {
 		return usageError("--name: must not be empty")
 	}
