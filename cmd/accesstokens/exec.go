@@ -59,9 +59,10 @@ CMD runs in a process group of its own, with stdout and stderr shared and stdin
 shared unless it is a terminal. Ctrl-C and SIGTERM reach the command, which passes
 them on to CMD's whole group; a second one kills the group. When CMD ends, whatever
 it left running in its group is killed, then the token is revoked.`,
-		Example: `  accesstokens exec repo:PRJ/app --perm repo_read -- git clone https://bitbucket.example.com/scm/prj/app.git
-  accesstokens exec project:PRJ --perm repo_write --name ci-release -- ./release.sh
-  accesstokens exec project:PRJ --perm repo_read --demo -- sh -c 'echo "token $ACCESSTOKENS_TOKEN_ID"'`,
+		Example: `  accesstokens exec project:PRJ --perm repo_write --name ci-release -- ./release.sh
+  accesstokens exec repo:PRJ/app --perm repo_read -- \
+    sh -c 'git -c http.extraHeader="Authorization: Bearer $BITBUCKET_TOKEN" clone https://bitbucket.example.com/scm/prj/app.git'
+  accesstokens exec repo:PLAT/api --perm repo_read --demo -- sh -c 'echo "token $ACCESSTOKENS_TOKEN_ID"'`,
 		ValidArgsFunction: completeScopeFirst,
 		Args:              cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

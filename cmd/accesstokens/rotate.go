@@ -264,14 +264,15 @@ func reportOldToken(opts *RotateOptions, rot *accesstokens.Rotation, err error) 
 // reportNotInPlace says where each secret is when CMD got the new one and
 // --secret-to did not: both tokens were kept.
 func reportNotInPlace(opts *RotateOptions, h *handOver, rot *accesstokens.Rotation) error {
-	w := opts.IO.ErrOut
-	where := "no file: printing it to stdout failed"
-	if h.dest.kept != "" {
-		where = h.dest.kept + " (mode 0600)"
+	w, revokeOld := opts.IO.ErrOut, fmt.Sprintf("'accesstokens revoke %s %s'", opts.Scope, rot.Old.ID)
+	if h.dest.kept == "" { // stdout
+		fmt.Fprintf(w, "New token %s %s exists in %s; --exec stored its secret, but printing it to stdout failed.\n", rot.New.ID, quoted(rot.New.Name), opts.Scope)
+		fmt.Fprintf(w, "Old token %s kept: once the new token is in use, revoke the old one with %s.\n", rot.Old.ID, revokeOld)
+	} else {
+		fmt.Fprintf(w, "New token %s %s exists in %s; --exec stored its secret; it is also in %s (mode 0600).\n", rot.New.ID, quoted(rot.New.Name), opts.Scope, h.dest.kept)
+		fmt.Fprintf(w, "Old token %s kept: %s still holds its secret. Put the new secret there, then revoke the old token with %s.\n",
+			rot.Old.ID, h.dest.describe(), revokeOld)
 	}
-	fmt.Fprintf(w, "New token %s %s exists in %s; --exec stored its secret; it is also in %s.\n", rot.New.ID, quoted(rot.New.Name), opts.Scope, where)
-	fmt.Fprintf(w, "Old token %s kept: %s still holds its secret. Put the new secret there, then revoke the old token with 'accesstokens revoke %s %s'.\n",
-		rot.Old.ID, h.dest.describe(), opts.Scope, rot.Old.ID)
 	return fmt.Errorf("rotating token %s of %s: --exec got the new secret, but %w; tokens that exist: %s (old), %s (new)",
 		rot.Old.ID, opts.Scope, h.notInPlace, rot.Old.ID, rot.New.ID)
 }
