@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -166,8 +167,8 @@ func runExecCmd(ctx context.Context, opts *ExecOptions) error {
 	if err != nil {
 		return err
 	}
-	code := exitInterrupted
-	if r.interrupted != nil {
+	var code int
+	if r.interrupted != nil { // during the create: CMD is not run
 		code = 128 + signalNumber(r.interrupted)
 	} else if code, err = r.runCMD(tok); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "accesstokens: CMD %q did not start: %v\n", opts.Argv[0], unwrapExecError(err))
@@ -195,7 +196,7 @@ func (r *execRun) runCMD(tok *accesstokens.RawAccessToken) (int, error) {
 		return slices.Contains(execCredentialVars, name)
 	})
 	env = append(env, "BITBUCKET_TOKEN="+tok.Token.Reveal(), "ACCESSTOKENS_TOKEN_ID="+tok.ID, "ACCESSTOKENS_SCOPE="+r.opts.Scope.String())
-	c, err := startChild(childSpec{argv: r.opts.Argv, env: env, stdin: cmdStdin(r.opts.IO), stdout: r.opts.IO.Out, stderr: r.opts.IO.ErrOut})
+	c, err := startChild(childSpec{argv: r.opts.Argv, env: env, stdin: cmdStdin(r.opts.IO.In), stdout: r.opts.IO.Out, stderr: r.opts.IO.ErrOut})
 	if err != nil {
 		return 0, err
 	}
@@ -217,14 +218,14 @@ func (r *execRun) runCMD(tok *accesstokens.RawAccessToken) (int, error) {
 	}
 }
 
-// cmdStdin is the command's stdin for CMD, unless it is a terminal: CMD runs
-// outside the terminal's foreground group and cannot read from it.
-func cmdStdin(io *IOStreams) *os.File {
-	f, ok := io.In.(*os.File)
-	if !ok || term.IsTerminal(int(f.Fd())) {
+// cmdStdin is the command's stdin for CMD, unless it is a terminal (CMD
+// runs outside the terminal's foreground group and cannot read from it):
+// then CMD gets none.
+func cmdStdin(in io.Reader) io.Reader {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return f
+	return in
 }
 
 func (r *execRun) notice(format string, args ...any) {
