@@ -23,6 +23,9 @@ type AuditOptions struct {
 	FailOn      []audit.Finding
 	Format      string
 	Concurrency int
+	// Report, when set, receives the tokens instead of a report in Format:
+	// revoke --where collects its plan this way.
+	Report audit.Writer
 }
 
 // NewCmdAudit wires `accesstokens audit`.
@@ -49,7 +52,8 @@ time under --rate, and classify each one. A token can carry several findings:
   inactive-owner  a personal token whose owner is deactivated
 
 -o table (default), json (one document), jsonl (one TOKEN per line as read, then
-a summary line; memory stays flat for any number of tokens) or csv.
+a summary line; memory stays flat for any number of tokens), csv, or openmetrics
+(expiry and last use as Prometheus metrics, for node_exporter's textfile collector).
 
 A scope that cannot be read is reported on stderr and in the output, and makes the
 exit code 1: the inventory is incomplete. --fail-on makes the exit code 3 when a
@@ -71,7 +75,7 @@ token has one of the named findings (1 still wins).`,
 					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
 				}
 			}
-			if err := checkFormat(opts.Format); err != nil {
+			if err := checkFormat(opts.Format); err != nil && opts.Format != openMetricsFormat {
 				return err
 			}
 			if opts.Concurrency < 1 {
@@ -111,9 +115,15 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	}
 	bar := newProgress(opts.IO, len(targets))
 	out, flush := bar.stdout(opts.IO)
-	w, err := audit.NewWriter(opts.Format, out, meta)
-	if err != nil {
-		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+	w := opts.Report
+	switch {
+	case w != nil:
+	case opts.Format == openMetricsFormat:
+		w = newOpenMetricsWriter(out)
+	default:
+		if w, err = audit.NewWriter(opts.Format, out, meta); err != nil {
+			return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+		}
 	}
 	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
 		Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update,

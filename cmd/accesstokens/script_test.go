@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 //	interrupt …                 signal a command while a request is held (see cmdInterrupt)
 //	perm MODE FILE              FILE's permission bits must be MODE (octal, e.g. 0600)
 //	capture VAR REGEXP          $VAR = the first group of REGEXP in the last stdout
+//	mkfifo, noreader, signal    named pipes and signals for a CMD's process group (see cmdSignal)
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -51,6 +52,9 @@ func TestScripts(t *testing.T) {
 			"interrupt": cmdInterrupt,
 			"perm":      cmdPerm,
 			"capture":   cmdCapture,
+			"mkfifo":    cmdMkfifo,
+			"noreader":  cmdNoReader,
+			"signal":    cmdSignal,
 		},
 	})
 }
