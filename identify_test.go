@@ -77,18 +77,25 @@ func TestSecretTokenIDIsFalseForValuesOfAnotherShape(t *testing.T) {
 
 func TestSecretTokenIDOfASecretTheFakeMadeIsItsToken(t *testing.T) {
 	t.Parallel()
-	srv := accesstokenstest.NewServer()
-	t.Cleanup(srv.Close)
-	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword))
-	require.NoError(t, err)
+	for name, opts := range map[string][]accesstokenstest.Option{
+		"8.x ids":                nil,
+		"9.x ids":                {accesstokenstest.WithServerVersion("9.4.3")},
+		"secrets without BBDC-":  {accesstokenstest.WithUnprefixedSecrets()},
+		"9.x ids, without BBDC-": {accesstokenstest.WithServerVersion("9.4.3"), accesstokenstest.WithUnprefixedSecrets()},
+	} {
+		srv := accesstokenstest.NewServer(opts...)
+		t.Cleanup(srv.Close)
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword))
+		require.NoError(t, err)
 
-	created, err := c.Tokens.Create(context.Background(), accesstokens.ProjectScope(accesstokenstest.DemoProject),
-		accesstokens.CreateTokenRequest{Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
-	require.NoError(t, err)
+		created, err := c.Tokens.Create(context.Background(), accesstokens.ProjectScope(accesstokenstest.DemoProject),
+			accesstokens.CreateTokenRequest{Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead}})
+		require.NoError(t, err, name)
 
-	id, ok := created.Token.TokenID()
-	assert.True(t, ok)
-	assert.Equal(t, created.ID, id)
+		id, ok := created.Token.TokenID()
+		assert.True(t, ok, name)
+		assert.Equal(t, created.ID, id, name)
+	}
 }
 
 func TestParseBotUserReadsNamesAndSlugs(t *testing.T) {
@@ -134,7 +141,7 @@ func TestParseBotUserRefusesOtherNames(t *testing.T) {
 
 func TestParseBotUserOfTheFakesBotsNamesTheirProjectAndRepository(t *testing.T) {
 	t.Parallel()
-	srv := accesstokenstest.NewServer()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithServerVersion("9.4.3"))
 	t.Cleanup(srv.Close)
 	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(accesstokenstest.DemoAlice, accesstokenstest.DemoAlicePassword))
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
 var pdProject = accesstokens.Project{ID: 1084, Key: "PD", Name: "Netic Platform Development", Type: "NORMAL"}
@@ -147,4 +148,27 @@ func TestProjectsAndRepositoriesMarshalToBitbucketsFieldNames(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"id":1,"slug":"r","name":"R","project":{"id":2,"key":"K","name":"P","type":"NORMAL"},"archived":false,
 		"state":"AVAILABLE","scmId":"git","forkable":true,"public":true}`, string(b))
+}
+
+func TestTheFakesDirectoryAnswersFillTheNewFields(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithServerVersion("9.4.3"))
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	info, err := c.Directory.ServerInfo(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "9.4.3", info.Version)
+	assert.False(t, info.BuildDate.IsZero(), "buildDate read")
+	for u, err := range c.Directory.Users(ctx) {
+		require.NoError(t, err)
+		assert.NotEmpty(t, u.DirectoryName, u.Slug)
+	}
+	for r, err := range c.Directory.Repositories(ctx) {
+		require.NoError(t, err)
+		assert.Equal(t, "AVAILABLE", r.State, r.Slug)
+		assert.Equal(t, "git", r.ScmID, r.Slug)
+	}
 }
