@@ -58,7 +58,7 @@ func ExampleTokensService_fake() {
 		name string
 		days int
 	}{{"nightly", 1}, {"weekly", 7}, {"monthly", 30}, {"forever", 0}} {
-		srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), tok.name, tok.days, "PROJECT_READ")
+		srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), tok.name, tok.days, "PROJECT_READ")
 	}
 	srv.Advance(8 * 24 * time.Hour) // the fake's clock: nightly and weekly have expired
 
@@ -283,7 +283,7 @@ func TestRevokeExpiredSameAnswerFromFakeMockAndStub(t *testing.T) {
 				require.NoError(t, err)
 				byID := map[string]string{}
 				for _, lt := range lifetimes {
-					id, _ := srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), lt.name, lt.days, "PROJECT_READ")
+					id, _ := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), lt.name, lt.days, "PROJECT_READ")
 					byID[id] = lt.name
 				}
 				srv.Advance(30 * 24 * time.Hour)
@@ -353,7 +353,7 @@ func TestRevokeExpiredRevokesNothingWhenTheWalkBreaks(t *testing.T) {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithDefaultPageLimit(2))
 	t.Cleanup(srv.Close)
 	for range 4 {
-		srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), "short", 1, "PROJECT_READ")
+		srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "short", 1, "PROJECT_READ")
 	}
 	srv.Advance(48 * time.Hour) // all four have expired
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithRetry(accesstokens.RetryPolicy{}),
