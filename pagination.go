@@ -89,7 +89,7 @@ func listPage[T any, W any, PW interface {
 	if _, err := c.callAPI(ctx, api, http.MethodGet, segs, rawQuery, nil, callIdempotent, &wire); err != nil {
 		return nil, err
 	}
-	return page, invalidTokens(wire.invalid)
+	return page, errorOfInvalid(wire.invalid)
 }
 
 // valuesAllowed is how many values a page asked for with rawQuery may hold:

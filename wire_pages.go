@@ -186,7 +186,7 @@ func (p *Page[T]) UnmarshalJSON(b []byte) error {
 	if err := r.decodeAnswer(b); err != nil {
 		return fmt.Errorf("accesstokens: %w", err)
 	}
-	return invalidTokens(r.invalid)
+	return errorOfInvalid(r.invalid)
 }
 
 // pageOut is a page written in Bitbucket's JSON.

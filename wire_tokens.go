@@ -88,9 +88,9 @@ func (e *invalidTokensError) Unwrap() []error {
 	return out
 }
 
-// invalidTokens is the error for a page's unreadable tokens: nil for none,
+// errorOfInvalid is the error for a page's unreadable tokens: nil for none,
 // the *InvalidTokenError itself for one.
-func invalidTokens(errs []*InvalidTokenError) error {
+func errorOfInvalid(errs []*InvalidTokenError) error {
 	switch len(errs) {
 	case 0:
 		return nil
