@@ -7,9 +7,10 @@ import (
 	"strconv"
 )
 
-// ExpiryPolicy is the server-wide rule for token expiry.
+// ExpiryPolicy is the server-wide rule for token expiry. Its JSON is the
+// /admin endpoint's: {"maxExpiryDays": N}, or {} when expiry is not required.
 type ExpiryPolicy struct {
-	MaxExpiryDays int // 0: expiry is not required
+	MaxExpiryDays int `json:"maxExpiryDays,omitempty"` // 0: expiry is not required
 }
 
 // AdminService reads and changes the server-wide token expiry policy. It needs

@@ -13,33 +13,46 @@ import (
 // inventory walks (there is no endpoint that lists every token of a server),
 // from Bitbucket's core REST API, {baseURL}/rest/api/<version>.
 
-// Project is a Bitbucket project as the core REST API lists it.
+// Project is a Bitbucket project as the core REST API lists it. Its JSON is
+// Bitbucket's (other fields the server sends are not kept).
 type Project struct {
-	ID   int
-	Key  string
-	Name string
-	Type string // "NORMAL" or "PERSONAL"
+	ID   int    `json:"id"`
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Type string `json:"type"` // "NORMAL" or "PERSONAL"
 }
 
-// Repository is a Bitbucket repository as the core REST API lists it.
+// Repository is a Bitbucket repository as the core REST API lists it. Its
+// JSON is Bitbucket's (other fields the server sends are not kept).
 type Repository struct {
-	ID       int
-	Slug     string
-	Name     string
-	Project  Project
-	Archived bool
+	ID          int     `json:"id"`
+	Slug        string  `json:"slug"`
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"` // "" when the repository has none
+	Project     Project `json:"project"`
+	Archived    bool    `json:"archived"` // absent before Bitbucket 8.0: not archived
+	State       string  `json:"state"`    // "AVAILABLE", "INITIALISING", "INITIALISATION_FAILED" or "OFFLINE"
+	ScmID       string  `json:"scmId"`    // "git"
+	Forkable    bool    `json:"forkable"`
+	Public      bool    `json:"public"` // readable by anyone, anonymous users included when the server allows them
 }
 
-// DirectoryUser is a user as the admin user list shows it.
+// DirectoryUser is a user as the admin user list shows it. Its JSON is
+// Bitbucket's: LastAuthentication is "lastAuthenticationTimestamp", in epoch
+// milliseconds (see its MarshalJSON and UnmarshalJSON).
 type DirectoryUser struct {
 	User
+	DirectoryName      string     // the user directory that holds the user, e.g. "Bitbucket Internal Directory"; "" in the plain user list
 	LastAuthentication *time.Time // nil: never, or not reported
 }
 
-// ServerInfo is what application-properties says about the server.
+// ServerInfo is what application-properties says about the server. Its
+// JSON is Bitbucket's: BuildDate is "buildDate", a string of epoch
+// milliseconds (see its MarshalJSON and UnmarshalJSON).
 type ServerInfo struct {
 	Version     string
 	BuildNumber string
+	BuildDate   time.Time // when the server's release was built; zero when absent or unreadable
 	DisplayName string
 }
 
@@ -203,67 +216,4 @@ func directoryAll[T any, W any, PW interface {
 		}
 		return listPage[T, W, PW](ctx, c, coreAPI, segs, q)
 	})
-}
-
-// Wire forms.
-
-type serverInfoJSON struct {
-	Version     string `json:"version"`
-	BuildNumber string `json:"buildNumber"`
-	DisplayName string `json:"displayName"`
-}
-
-type projectJSON struct {
-	ID   int    `json:"id"`
-	Key  string `json:"key"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-}
-
-func (p *projectJSON) check() error {
-	if p.Key == "" {
-		return errors.New(`no "key" in the project`)
-	}
-	return nil
-}
-
-func (p *projectJSON) convert() Project { return Project(*p) }
-
-type repositoryJSON struct {
-	ID       int         `json:"id"`
-	Slug     string      `json:"slug"`
-	Name     string      `json:"name"`
-	Archived bool        `json:"archived"` // absent before Bitbucket 8.0: not archived
-	Project  projectJSON `json:"project"`
-}
-
-func (r *repositoryJSON) check() error {
-	if r.Slug == "" {
-		return errors.New(`no "slug" in the repository`)
-	}
-	if err := r.Project.check(); err != nil {
-		return errors.New(`no "key" in the repository's project`)
-	}
-	return nil
-}
-
-func (r *repositoryJSON) convert() Repository {
-	return Repository{ID: r.ID, Slug: r.Slug, Name: r.Name, Project: r.Project.convert(), Archived: r.Archived}
-}
-
-// directoryUserJSON is a user of either list; only the admin list has the timestamp.
-type directoryUserJSON struct {
-	User
-	LastAuthenticationTimestamp jsonTime `json:"lastAuthenticationTimestamp"`
-}
-
-func (u *directoryUserJSON) check() error {
-	if u.Slug == "" {
-		return errors.New(`no "slug" in the user`)
-	}
-	return nil
-}
-
-func (u *directoryUserJSON) convert() DirectoryUser {
-	return DirectoryUser{User: u.User, LastAuthentication: u.LastAuthenticationTimestamp.ptr()}
 }

@@ -101,7 +101,7 @@ func TestDirectoryRepositoriesIncludeArchivedOnes(t *testing.T) {
 	require.NoError(t, err)
 	prj := accesstokens.Project{ID: 1, Key: "PRJ", Name: "Demo project", Type: "NORMAL"}
 	assert.Equal(t, []accesstokens.Repository{
-		{ID: 11, Slug: "my-repo", Name: "My repo", Project: prj},
+		{ID: 11, Slug: "my-repo", Name: "My repo", Project: prj, State: "AVAILABLE", ScmID: "git", Forkable: true},
 		{ID: 12, Slug: "old", Name: "Old", Project: prj, Archived: true},
 		{ID: 13, Slug: "pre-8", Name: "From a 7.x server", Project: accesstokens.Project{ID: 9, Key: "~BOB", Name: "Bob", Type: "PERSONAL"}},
 	}, repos)
@@ -275,7 +275,7 @@ func TestDirectoryServerInfoNeedsNoCredentials(t *testing.T) {
 	require.NoError(t, err)
 	info, err := c.Directory.ServerInfo(testContext(t))
 	require.NoError(t, err)
-	assert.Equal(t, &accesstokens.ServerInfo{Version: "8.19.1", BuildNumber: "8019001", DisplayName: "Bitbucket"}, info)
+	assert.Equal(t, &accesstokens.ServerInfo{Version: "8.19.1", BuildNumber: "8019001", BuildDate: time.UnixMilli(1705913585952).UTC(), DisplayName: "Bitbucket"}, info)
 }
 
 func TestDirectoryServerInfoRefusesAnAnswerThatIsNotBitbucket(t *testing.T) {

@@ -58,7 +58,7 @@ func ExampleTokensService_fake() {
 		name string
 		days int
 	}{{"nightly", 1}, {"weekly", 7}, {"monthly", 30}, {"forever", 0}} {
-		srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), tok.name, tok.days, "PROJECT_READ")
+		srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), tok.name, tok.days, "PROJECT_READ")
 	}
 	srv.Advance(8 * 24 * time.Hour) // the fake's clock: nightly and weekly have expired
 
@@ -148,28 +148,32 @@ func ExampleTokensService_stub() {
 }
 
 // Rotate works over any TokensService, so a mock shows the calls it makes and
-// their order: the new token is made like the old one, the secret is
-// delivered, and only then is the old token revoked.
+// their order: the old token is read, the scope listed, the new token made
+// like the old one and its secret delivered, and only then is the old token
+// revoked. A strict mock expects each call once, in that order;
+// accesstokensmock.ExpectRotate sets the same four expectations in one call.
 func ExampleRotate_mock() {
 	t := &exampleT{} // in a test: t is the test's *testing.T
 	scope := accesstokens.ProjectScope("PRJ")
 	old := tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 30)
 
 	tokens := accesstokensmock.NewMockTokensService(t)
-	tokens.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
-	// Rotate lists the scope, to find a token whose create answer was lost.
-	tokens.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
-	tokens.EXPECT().Create(mock.Anything, scope, accesstokens.CreateTokenRequest{
+	read := tokens.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil)
+	// Rotate always lists the scope before it creates: a token whose create
+	// answer is lost is then told from those that were there before.
+	list := tokens.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old))
+	create := tokens.EXPECT().Create(mock.Anything, scope, accesstokens.CreateTokenRequest{
 		Name: "ci", Permissions: old.Permissions, ExpiryDays: 30, // like the old one
 	}).Run(func(context.Context, accesstokens.Scope, accesstokens.CreateTokenRequest) {
 		fmt.Println("create")
 	}).Return(&accesstokens.RawAccessToken{
 		AccessToken: tokenWithLifetime("8", time.Date(2026, 1, 25, 0, 0, 0, 0, time.UTC), 30),
 		Token:       newSecret("BBDC-new-secret"),
-	}, nil).Once()
-	tokens.EXPECT().Delete(mock.Anything, scope, "7").Run(func(_ context.Context, _ accesstokens.Scope, id string) {
+	}, nil)
+	revoke := tokens.EXPECT().Delete(mock.Anything, scope, "7").Run(func(_ context.Context, _ accesstokens.Scope, id string) {
 		fmt.Println("revoke", id)
-	}).Return(nil).Once()
+	}).Return(nil)
+	mock.InOrder(read.Once(), list.Once(), create.Once(), revoke.Once())
 
 	rot, err := accesstokens.Rotate(context.Background(), tokens, scope, "7", accesstokens.RotateOptions{
 		Deliver: func(_ context.Context, tok *accesstokens.RawAccessToken) error {
@@ -279,7 +283,7 @@ func TestRevokeExpiredSameAnswerFromFakeMockAndStub(t *testing.T) {
 				require.NoError(t, err)
 				byID := map[string]string{}
 				for _, lt := range lifetimes {
-					id, _ := srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), lt.name, lt.days, "PROJECT_READ")
+					id, _ := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), lt.name, lt.days, "PROJECT_READ")
 					byID[id] = lt.name
 				}
 				srv.Advance(30 * 24 * time.Hour)
@@ -349,7 +353,7 @@ func TestRevokeExpiredRevokesNothingWhenTheWalkBreaks(t *testing.T) {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithDefaultPageLimit(2))
 	t.Cleanup(srv.Close)
 	for range 4 {
-		srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), "short", 1, "PROJECT_READ")
+		srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "short", 1, "PROJECT_READ")
 	}
 	srv.Advance(48 * time.Hour) // all four have expired
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithRetry(accesstokens.RetryPolicy{}),
@@ -398,19 +402,16 @@ func (f *failNextPage) All(ctx context.Context, scope accesstokens.Scope, opts *
 }
 
 // newRotateMock is a MockTokensService holding old, a 30-day token "7" in
-// scope, whose Create answers with fresh, token "8".
-func newRotateMock(t *testing.T, scope accesstokens.Scope) (m *accesstokensmock.MockTokensService, old accesstokens.AccessToken, fresh *accesstokens.RawAccessToken) {
-	old = tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 30)
+// scope, whose Create answers with fresh, token "8". It expects what every
+// Rotate does before it creates: read the old token, then list the scope.
+func newRotateMock(t *testing.T, scope accesstokens.Scope) (m *accesstokensmock.MockTokensService, start *accesstokensmock.RotateCalls, fresh *accesstokens.RawAccessToken) {
+	old := tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 30)
 	fresh = &accesstokens.RawAccessToken{
 		AccessToken: tokenWithLifetime("8", time.Date(2026, 1, 25, 0, 0, 0, 0, time.UTC), 30),
 		Token:       newSecret("BBDC-new-secret"),
 	}
 	m = accesstokensmock.NewMockTokensService(t)
-	// Rotate reads the old token, and may read a token back after a failed
-	// Delete, or list the scope to find a token whose create answer was lost.
-	m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil)
-	m.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
-	return m, old, fresh
+	return m, accesstokensmock.ExpectRotateStart(m, scope, old), fresh
 }
 
 // TestRotateOverMockMakesTheNewTokenLikeTheOld: what Rotate asks Create for,
@@ -437,12 +438,9 @@ func TestRotateOverMockMakesTheNewTokenLikeTheOld(t *testing.T) {
 			scope := accesstokens.ProjectScope("PRJ")
 			old := tokenWithLifetime("7", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), tt.lifetime)
 			m := accesstokensmock.NewMockTokensService(t)
-			m.EXPECT().Get(mock.Anything, scope, "7").Return(&old, nil).Once()
-			m.EXPECT().All(mock.Anything, scope, mock.Anything).Return(accesstokensmock.Seq(old)).Maybe()
-			m.EXPECT().Create(mock.Anything, scope, tt.want).Return(&accesstokens.RawAccessToken{
+			accesstokensmock.ExpectRotate(m, scope, old, tt.want, &accesstokens.RawAccessToken{
 				AccessToken: accesstokens.AccessToken{ID: "8", Name: tt.want.Name}, Token: newSecret("BBDC-new-secret"),
-			}, nil).Once()
-			m.EXPECT().Delete(mock.Anything, scope, "7").Return(nil).Once()
+			})
 
 			rot, err := accesstokens.Rotate(context.Background(), m, scope, "7", tt.opts)
 
@@ -458,9 +456,10 @@ func TestRotateOverMockMakesTheNewTokenLikeTheOld(t *testing.T) {
 func TestRotateOverMockDeliverFails(t *testing.T) {
 	t.Parallel()
 	scope := accesstokens.ProjectScope("PRJ")
-	m, _, fresh := newRotateMock(t, scope)
-	m.EXPECT().Create(mock.Anything, scope, mock.Anything).Return(fresh, nil).Once()
-	m.EXPECT().Delete(mock.Anything, scope, "8").Return(nil).Once()
+	m, start, fresh := newRotateMock(t, scope)
+	create := m.EXPECT().Create(mock.Anything, scope, mock.Anything).Return(fresh, nil)
+	revokeNew := m.EXPECT().Delete(mock.Anything, scope, "8").Return(nil)
+	mock.InOrder(start.All.Call, create.Once(), revokeNew.Once())
 	vaultDown := errors.New("vault: sealed")
 
 	rot, err := accesstokens.Rotate(context.Background(), m, scope, "7", accesstokens.RotateOptions{
@@ -480,9 +479,12 @@ func TestRotateOverMockDeliverFails(t *testing.T) {
 func TestRotateOverMockOldRevokeFails(t *testing.T) {
 	t.Parallel()
 	scope := accesstokens.ProjectScope("PRJ")
-	m, old, fresh := newRotateMock(t, scope)
-	m.EXPECT().Create(mock.Anything, scope, mock.Anything).Return(fresh, nil).Once()
-	m.EXPECT().Delete(mock.Anything, scope, "7").Return(accesstokensmock.NewError(500, "database unavailable")).Once()
+	m, start, fresh := newRotateMock(t, scope)
+	create := m.EXPECT().Create(mock.Anything, scope, mock.Anything).Return(fresh, nil)
+	revokeOld := m.EXPECT().Delete(mock.Anything, scope, "7").Return(accesstokensmock.NewError(500, "database unavailable"))
+	// The failed revoke is checked by reading the old token back.
+	readBack := m.EXPECT().Get(mock.Anything, scope, "7").Return(&accesstokens.AccessToken{ID: "7", Name: "ci"}, nil)
+	mock.InOrder(start.All.Call, create.Once(), revokeOld.Once(), readBack.Once())
 
 	rot, err := accesstokens.Rotate(context.Background(), m, scope, "7", accesstokens.RotateOptions{})
 
@@ -491,7 +493,7 @@ func TestRotateOverMockOldRevokeFails(t *testing.T) {
 	require.NotNil(t, rot.New)
 	assert.Equal(t, "8", rot.New.ID)
 	assert.Equal(t, "BBDC-new-secret", rot.New.Token.Reveal())
-	assert.Equal(t, old.ID, rot.Old.ID)
+	assert.Equal(t, "7", rot.Old.ID)
 	assert.False(t, rot.OldRevoked)
 }
 

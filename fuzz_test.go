@@ -106,7 +106,7 @@ func FuzzPage(f *testing.F) {
 		c := cannedClient(t, cannedBody{status: http.StatusOK, contentType: fuzzJSON, body: body})
 
 		page, err := c.RepoTokens.List(context.Background(), "PRJ", "repo", nil)
-		if err != nil {
+		if err != nil && accesstokens.InvalidTokens(err) == nil { // a page with unreadable tokens comes back with them
 			require.Nil(t, page)
 			return
 		}

@@ -2,10 +2,13 @@ package accesstokens
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/google/go-querystring/query"
 )
@@ -19,7 +22,8 @@ type ListOptions struct {
 	Limit int `url:"limit,omitempty"` // 0: the server's default (25); the server caps it
 }
 
-// Page is one page of a Bitbucket paged answer.
+// Page is one page of a Bitbucket paged answer. It reads and writes
+// Bitbucket's JSON envelope with encoding/json (see its UnmarshalJSON).
 type Page[T any] struct {
 	Values        []T
 	Size          int  // number of Values in this page (not a total)
@@ -31,20 +35,13 @@ type Page[T any] struct {
 	// hasNextPageStart records whether the server sent nextPageStart at all:
 	// a zero NextPageStart and a missing one mean different things to All.
 	hasNextPageStart bool
+	// invalid holds, by index in Values, the tokens that could not be read
+	// in full, so that All yields each with its error; nil when none.
+	invalid map[int]*InvalidTokenError
 }
 
-// pageJSON is the wire envelope of a page; isLastPage is a pointer so that a
-// body without it (not a page at all) is caught instead of read as a page.
-type pageJSON[W any] struct {
-	Values        []W   `json:"values"`
-	Size          int   `json:"size"`
-	Start         int   `json:"start"`
-	Limit         int   `json:"limit"`
-	IsLastPage    *bool `json:"isLastPage"`
-	NextPageStart *int  `json:"nextPageStart"`
-}
-
-// wireItem is a wire form that converts into its public type.
+// wireItem is a value as the client reads it from a page: check says
+// whether it is what the endpoint returns, convert makes the public value.
 type wireItem[T any] interface {
 	check() error
 	convert() T
@@ -81,41 +78,72 @@ func encodeQuery(v any) (string, error) {
 }
 
 // listPage fetches one page below segs of api, with its query already
-// encoded, and converts its values.
+// encoded, and converts its values. The page comes back with an error, too,
+// when some of its tokens could not be read in full (see InvalidTokenError).
 func listPage[T any, W any, PW interface {
 	*W
 	wireItem[T]
 }](ctx context.Context, c *Client, api restAPI, segs []string, rawQuery string) (*Page[T], error) {
-	var wire pageJSON[W]
+	page := &Page[T]{}
+	wire := pageJSON[T]{page: page, maxValues: valuesAllowed(rawQuery), next: readItem[T, W, PW]}
 	if _, err := c.callAPI(ctx, api, http.MethodGet, segs, rawQuery, nil, callIdempotent, &wire); err != nil {
 		return nil, err
 	}
-	if wire.IsLastPage == nil {
-		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: errors.New(`no "isLastPage": not a page`)}
-	}
-	page := &Page[T]{
-		Values:     make([]T, len(wire.Values)),
-		Size:       wire.Size,
-		Start:      wire.Start,
-		Limit:      wire.Limit,
-		IsLastPage: *wire.IsLastPage,
-	}
-	if wire.NextPageStart != nil {
-		page.NextPageStart = *wire.NextPageStart
-		page.hasNextPageStart = true
-	}
-	for i := range wire.Values {
-		item := PW(&wire.Values[i])
-		if err := item.check(); err != nil {
-			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: fmt.Errorf("value %d: %w", i, err)}
-		}
-		page.Values[i] = item.convert()
-	}
-	return page, nil
+	return page, errorOfInvalid(wire.invalid)
 }
 
+// valuesAllowed is how many values a page asked for with rawQuery may hold:
+// its limit, or MaxPageValues when it asks for none.
+func valuesAllowed(rawQuery string) int {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return MaxPageValues
+	}
+	if limit, err := strconv.Atoi(q.Get("limit")); err == nil && limit > 0 {
+		return limit
+	}
+	return MaxPageValues
+}
+
+// readItem reads the next value of a page through its wire form W. A token
+// that could not be read in full is kept, with its error.
+func readItem[T any, W any, PW interface {
+	*W
+	wireItem[T]
+}](dec *json.Decoder) (T, *InvalidTokenError, error) {
+	var w W
+	var zero T
+	if err := dec.Decode(&w); err != nil {
+		return zero, nil, err
+	}
+	item := PW(&w)
+	if err := item.check(); err != nil {
+		var inv *InvalidTokenError
+		if errors.As(err, &inv) {
+			return item.convert(), inv, nil
+		}
+		return zero, nil, err
+	}
+	return item.convert(), nil, nil
+}
+
+// The bounds of a walk. Far beyond any real server (Atlassian's largest
+// load profile has about 52,000 repositories and 25,000 users; a scope holds
+// at most the few hundred tokens an admin allows), they stop a server whose
+// paging never ends, however it moves forward.
+const (
+	MaxWalkPages = 100_000   // pages one All (or Directory list) asks for at most
+	MaxWalkItems = 1_000_000 // values one All (or Directory list) yields at most
+)
+
+// ErrWalkTooLong is what a walk (All, or a Directory list) yields when it
+// stops at MaxWalkPages or MaxWalkItems.
+var ErrWalkTooLong = errors.New("accesstokens: the walk was stopped: the server's paging does not end")
+
 // allItems walks pages from opts.Start, following nextPageStart, holding one
-// page at a time. It copies opts, so the caller's value never changes.
+// page at a time. It copies opts, so the caller's value never changes. A
+// token that could not be read in full is yielded with its
+// *InvalidTokenError, and the walk goes on; any other error ends it.
 func allItems[T any](ctx context.Context, opts *ListOptions, fetch func(context.Context, *ListOptions) (*Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var o ListOptions
@@ -123,14 +151,28 @@ func allItems[T any](ctx context.Context, opts *ListOptions, fetch func(context.
 			o = *opts
 		}
 		var zero T
-		for {
+		items := 0
+		for pages := 1; ; pages++ {
+			if pages > MaxWalkPages {
+				yield(zero, fmt.Errorf("%w (%d pages asked for, the most a walk asks for)", ErrWalkTooLong, MaxWalkPages))
+				return
+			}
 			page, err := fetch(ctx, &o)
-			if err != nil {
+			if err != nil && (page == nil || page.invalid == nil) {
 				yield(zero, err)
 				return
 			}
-			for _, v := range page.Values {
-				if !yield(v, nil) {
+			for i, v := range page.Values {
+				if items == MaxWalkItems {
+					yield(zero, fmt.Errorf("%w (%d values yielded, the most a walk yields)", ErrWalkTooLong, MaxWalkItems))
+					return
+				}
+				items++
+				var verr error
+				if inv := page.invalid[i]; inv != nil {
+					verr = inv
+				}
+				if !yield(v, verr) {
 					return
 				}
 			}

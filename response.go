@@ -201,7 +201,7 @@ func (st *callState) decode(resp *http.Response, out any) error {
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
 		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(blankEchoText(ct, st.t.echoes), 60), st.successExcerpt(body, st.t.echoes)))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := unmarshalAnswer(body, out); err != nil {
 		return fail("JSON answer", err)
 	}
 	if c, ok := out.(interface{ check() error }); ok {

@@ -172,8 +172,8 @@ func validateRotate(ctx context.Context, tokens TokensService, scope Scope, toke
 			return 0, err
 		}
 	}
-	if opts.ExpiryDays < 0 {
-		return 0, invalidArg("ExpiryDays", "must not be negative, got %d", opts.ExpiryDays)
+	if err := checkExpiryDays(opts.ExpiryDays); err != nil {
+		return 0, err
 	}
 	return kind, nil
 }

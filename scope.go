@@ -178,8 +178,14 @@ func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]strin
 // Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type TokensService interface {
 	// List returns one page of the scope's tokens.
+	// A page with a token that cannot be read in full comes back with
+	// an error that errors.As finds as *InvalidTokenError (InvalidTokens
+	// lists them all); a page with more values than were asked for is an error.
 	List(ctx context.Context, scope Scope, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every token of the scope, fetching page after page.
+	// A token that cannot be read in full is yielded with its
+	// *InvalidTokenError, and the walk goes on; any other error ends it, as
+	// does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
 	All(ctx context.Context, scope Scope, opts *ListOptions) iter.Seq2[AccessToken, error]
 	// Create makes a token in the scope; only this answer holds the secret.
 	Create(ctx context.Context, scope Scope, req CreateTokenRequest) (*RawAccessToken, error)

@@ -28,32 +28,42 @@ const (
 )
 
 // AccessToken is a token as the server describes it, without its secret.
+// It reads and writes Bitbucket's JSON with encoding/json (dates in epoch
+// milliseconds; see its MarshalJSON and UnmarshalJSON).
+//
+// A struct that embeds AccessToken gets those two methods too, as one that
+// embeds time.Time does: give it its own, or its other fields are neither
+// written nor read.
 type AccessToken struct {
-	ID                string       `json:"id"` // a string of digits; leading zeros matter
-	Name              string       `json:"name"`
-	CreatedDate       time.Time    `json:"createdDate"`
-	ExpiryDate        *time.Time   `json:"expiryDate,omitempty"`        // nil: never expires
-	LastAuthenticated *time.Time   `json:"lastAuthenticated,omitempty"` // nil: never used
-	Permissions       []Permission `json:"permissions"`
-	User              *User        `json:"user,omitempty"` // owner; a SERVICE user for project and repository tokens
+	ID                string // a string of digits; leading zeros matter
+	Name              string
+	CreatedDate       time.Time
+	ExpiryDate        *time.Time // nil: never expires
+	LastAuthenticated *time.Time // nil: never used
+	Permissions       []Permission
+	User              *User // owner; a SERVICE user for project and repository tokens
 }
 
 // User is a token's owner: a person (Type "NORMAL") or, for project and
-// repository tokens, Bitbucket's bot user (Type "SERVICE").
+// repository tokens, Bitbucket's bot user (Type "SERVICE"). Its JSON is
+// Bitbucket's; EmailAddress is left out when empty, as servers leave out a
+// bot user's (or send null).
 type User struct {
 	ID           int    `json:"id"`
 	Name         string `json:"name"`
 	Slug         string `json:"slug"`
 	DisplayName  string `json:"displayName"`
-	EmailAddress string `json:"emailAddress"`
+	EmailAddress string `json:"emailAddress,omitempty"`
 	Active       bool   `json:"active"`
 	Type         string `json:"type"` // "NORMAL" or "SERVICE"
 }
 
-// RawAccessToken is what Create returns: the only time the server shows the secret.
+// RawAccessToken is what Create returns: the only time the server shows the
+// secret. Its JSON is the create answer's; written back, "token" holds the
+// redaction marker, never the secret.
 type RawAccessToken struct {
 	AccessToken
-	Token Secret `json:"token"`
+	Token Secret
 }
 
 // CreateTokenRequest describes a token to create.
@@ -75,10 +85,16 @@ type UpdateTokenRequest struct {
 // Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type UserTokensService interface {
 	// List returns one page of userSlug's personal tokens (GET /users/{userSlug}).
+	// A page with a token that cannot be read in full comes back with
+	// an error that errors.As finds as *InvalidTokenError (InvalidTokens
+	// lists them all); a page with more values than were asked for is an error.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
 	List(ctx context.Context, userSlug string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every personal token of userSlug, fetching page after page.
+	// A token that cannot be read in full is yielded with its
+	// *InvalidTokenError, and the walk goes on; any other error ends it, as
+	// does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
 	All(ctx context.Context, userSlug string, opts *ListOptions) iter.Seq2[AccessToken, error]
@@ -105,10 +121,16 @@ type UserTokensService interface {
 // Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type ProjectTokensService interface {
 	// List returns one page of the project's tokens (GET /projects/{projectKey}).
+	// A page with a token that cannot be read in full comes back with
+	// an error that errors.As finds as *InvalidTokenError (InvalidTokens
+	// lists them all); a page with more values than were asked for is an error.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
 	List(ctx context.Context, projectKey string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every token of the project, fetching page after page.
+	// A token that cannot be read in full is yielded with its
+	// *InvalidTokenError, and the walk goes on; any other error ends it, as
+	// does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
 	All(ctx context.Context, projectKey string, opts *ListOptions) iter.Seq2[AccessToken, error]
@@ -136,10 +158,16 @@ type ProjectTokensService interface {
 // Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type RepoTokensService interface {
 	// List returns one page of the repository's tokens (GET /projects/{projectKey}/repos/{repoSlug}).
+	// A page with a token that cannot be read in full comes back with
+	// an error that errors.As finds as *InvalidTokenError (InvalidTokens
+	// lists them all); a page with more values than were asked for is an error.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	List(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) (*Page[AccessToken], error)
 	// All iterates over every token of the repository, fetching page after page.
+	// A token that cannot be read in full is yielded with its
+	// *InvalidTokenError, and the walk goes on; any other error ends it, as
+	// does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	All(ctx context.Context, projectKey, repoSlug string, opts *ListOptions) iter.Seq2[AccessToken, error]
@@ -350,49 +378,4 @@ func (r repoTokens) Update(ctx context.Context, projectKey, repoSlug, tokenID st
 // Delete implements RepoTokensService.
 func (r repoTokens) Delete(ctx context.Context, projectKey, repoSlug, tokenID string) error {
 	return r.s.delete(ctx, repoScope, RepoScope(projectKey, repoSlug), tokenID)
-}
-
-// Wire forms.
-
-type createBody struct {
-	Name        string       `json:"name"`
-	Permissions []Permission `json:"permissions"`
-	ExpiryDays  int          `json:"expiryDays,omitempty"`
-}
-
-type updateBody struct {
-	Name        *string      `json:"name,omitempty"`
-	Permissions []Permission `json:"permissions,omitempty"`
-}
-
-// tokenJSON is a token as Bitbucket sends it: dates in epoch milliseconds.
-type tokenJSON struct {
-	ID                string       `json:"id"`
-	Name              string       `json:"name"`
-	CreatedDate       jsonTime     `json:"createdDate"`
-	ExpiryDate        jsonTime     `json:"expiryDate"`
-	LastAuthenticated jsonTime     `json:"lastAuthenticated"`
-	Permissions       []Permission `json:"permissions"`
-	User              *User        `json:"user"`
-	Token             Secret       `json:"token"`
-}
-
-func (t *tokenJSON) check() error {
-	if t.ID == "" {
-		return errors.New(`no "id" in the token`)
-	}
-	return nil
-}
-
-// convert turns the wire form into an AccessToken (listPage uses it too).
-func (t *tokenJSON) convert() AccessToken {
-	return AccessToken{
-		ID:                t.ID,
-		Name:              t.Name,
-		CreatedDate:       t.CreatedDate.t,
-		ExpiryDate:        t.ExpiryDate.ptr(),
-		LastAuthenticated: t.LastAuthenticated.ptr(),
-		Permissions:       t.Permissions,
-		User:              t.User,
-	}
 }

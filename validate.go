@@ -28,8 +28,24 @@ func validateCreate(kind scopeKind, req CreateTokenRequest) error {
 	if err := validatePermissions(kind, req.Permissions); err != nil {
 		return err
 	}
-	if req.ExpiryDays < 0 {
-		return invalidArg("ExpiryDays", "must not be negative, got %d", req.ExpiryDays)
+	return checkExpiryDays(req.ExpiryDays)
+}
+
+// MaxExpiryDays is the longest expiry, in days, a create may ask for: 36,500,
+// about 100 years. A token that lives longer does not expire in any way that
+// matters, and past about 2.9 million days its expiry date falls after the
+// year 9999, which no client can read back (a server that accepted such a
+// create made a token nobody could list). For a token that never expires,
+// leave ExpiryDays 0.
+const MaxExpiryDays = 36500
+
+// checkExpiryDays refuses a negative expiry and one longer than MaxExpiryDays.
+func checkExpiryDays(days int) error {
+	switch {
+	case days < 0:
+		return invalidArg("ExpiryDays", "must not be negative, got %d", days)
+	case days > MaxExpiryDays:
+		return invalidArg("ExpiryDays", "must be at most %d (MaxExpiryDays, about 100 years), got %d: a longer expiry is no expiry (0: never expires)", MaxExpiryDays, days)
 	}
 	return nil
 }

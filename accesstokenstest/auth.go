@@ -1,3 +1,6 @@
+// Authentication (Basic with a password or personal token, Bearer with any token) and the rights
+// of a user who authenticated with a password.
+
 package accesstokenstest
 
 import (

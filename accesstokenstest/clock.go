@@ -1,3 +1,5 @@
+// The fake's clock: the real time or a pinned one, moved only forward.
+
 package accesstokenstest
 
 import (
@@ -50,4 +52,61 @@ func (c *clock) moveTo(t time.Time) error {
 		c.since = time.Now()
 	}
 	return nil
+}
+
+// DefaultStartTime is 2026-01-01T00:00:00Z, the time every fake clock was pinned to before 0.2.
+// Pass it to [WithClock] for tests that want that fixed date again; without [WithClock] the fake
+// uses the real time.
+func DefaultStartTime() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// WithClock pins the fake clock at start: it then moves only through [Fake.Advance] and
+// [Fake.SetNow]. Without it the fake clock is the real time (and Advance shifts it), so code that
+// compares dates with time.Now() sees what it would see on a real server. Dates are reported in
+// milliseconds, so anything finer is dropped.
+func WithClock(start time.Time) Option {
+	at := start.UTC().Truncate(time.Millisecond)
+	return func(c *config) { c.pinnedAt = &at }
+}
+
+// Now returns the fake clock's time: the real time unless [WithClock] pinned it, plus whatever
+// [Fake.Advance] and [Fake.SetNow] added.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.clock.now()
+}
+
+// Advance moves the fake clock forward by d, whether it follows the real time or is pinned; tokens
+// whose expiry date is reached stop authenticating. It panics if d is negative, as the clock never
+// goes back (which keeps listings in creation order), or if it would take the clock past
+// 9999-12-31T23:59:59.999Z, the last time the wire's RFC 3339 dates can show.
+func (f *Fake) Advance(d time.Duration) {
+	if err := f.advance(d); err != nil {
+		panic(err.Error())
+	}
+}
+
+// advance is Advance with an error instead of a panic.
+func (f *Fake) advance(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("accesstokenstest: Advance needs d >= 0, got %s", d)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.clock.moveTo(f.clock.now().Add(d))
+}
+
+// SetNow moves the fake clock forward to t (a real clock keeps running from there). It returns an
+// error, and changes nothing, if t is before the fake's current time (the clock never goes back)
+// or after 9999-12-31T23:59:59.999Z.
+func (f *Fake) SetNow(t time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.clock.now()
+	t = t.Truncate(time.Millisecond)
+	if t.Before(now) {
+		return fmt.Errorf("accesstokenstest: the clock cannot go back from %s to %s",
+			now.Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano))
+	}
+	return f.clock.moveTo(t)
 }

@@ -1,3 +1,5 @@
+// Tests of clock.go: the real or pinned clock, moved only forward.
+
 package accesstokenstest_test
 
 import (
@@ -25,7 +27,7 @@ func TestTheDefaultClockIsTheRealTime(t *testing.T) {
 	within(t, srv.Now(), before, time.Now())
 
 	// A fresh token is not expired by time.Now(): the 0.1 fake's pinned 2026-01-01 made it so.
-	_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "ci", 1, "REPO_READ")
+	_, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "ci", 1, "REPO_READ")
 	tok := srv.Tokens()[0]
 	assert.True(t, tok.Expiry.After(time.Now()))
 	require.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", bearer(secret), "").status)

@@ -1,3 +1,5 @@
+// The control API (WithControlAPI): the Go test hooks over HTTP, for tests in any language.
+
 package accesstokenstest
 
 import (
@@ -5,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,10 +18,21 @@ import (
 // server's base URL (so after the context path). No Bitbucket path starts with it.
 const ControlPath = "/_fake"
 
+// Bounds of what the control API reads and keeps, so that nothing that reaches it can make the
+// fake grow without end.
+const (
+	MaxControlBody  = 64 << 10 // bytes of a control request's body; a larger one is 413
+	MaxQueuedFaults = 256      // faults queued at once (however injected) for POST /_fake/faults to add one; beyond, 409
+)
+
 // WithControlAPI serves a control API under [ControlPath], so tests in any language can do over
-// HTTP what a Go test does with a Fake's methods. It needs no credentials (serve it on loopback
-// only); its requests are neither recorded, nor rate limited, nor hit by faults. All bodies are
-// JSON; errors use Bitbucket's envelope.
+// HTTP what a Go test does with a Fake's methods. It needs no credentials, so serve it on
+// loopback only. Every write (POST, DELETE) must say Content-Type: application/json (415
+// otherwise), which a web page cannot make a browser send to another origin without asking
+// first, and the fake never agrees: a page the developer visits cannot drive it. Bodies are at
+// most [MaxControlBody] bytes; POST /_fake/faults refuses a fault while [MaxQueuedFaults] are
+// queued, and a status outside 200-599. Its requests are neither recorded, nor rate limited, nor
+// hit by faults. All bodies are JSON; errors use Bitbucket's envelope.
 //
 //	GET    /_fake/clock      {"now":"2026-01-01T00:00:00Z","pinned":false}
 //	POST   /_fake/clock      {"advance":"90m"} (a Go duration, >= 0) or {"set":"2030-01-01T00:00:00Z"} (not back); answers like GET
@@ -30,7 +44,7 @@ const ControlPath = "/_fake"
 //	DELETE /_fake/requests   Fake.ResetRequests (204)
 //	GET    /_fake/tokens     every token, as Fake.Tokens (never a secret)
 //	POST   /_fake/tokens     {"scope":"user:alice","name":"ci","expiryDays":0,"permissions":["REPO_READ"]}, as
-//	                         Fake.IssueToken; answers {"id","token"} (the only place a secret is shown)
+//	                         Fake.MintToken; answers {"id","token"} (the only place a secret is shown)
 //	POST   /_fake/reset      Fake.Reset: back to the seeded world (204)
 func WithControlAPI() Option { return func(c *config) { c.control = true } }
 
@@ -70,7 +84,7 @@ type wireIssue struct {
 
 // serveControl answers a request of the control API.
 func (f *Fake) serveControl(w http.ResponseWriter, r *http.Request, rest string) {
-	writeResponse(w, r, f.control(r, rest))
+	f.writeResponse(w, r, f.control(r, rest))
 }
 
 func (f *Fake) control(r *http.Request, rest string) response {
@@ -91,9 +105,18 @@ func (f *Fake) control(r *http.Request, rest string) response {
 			message: fmt.Sprintf("Method %s is not allowed here; use %s.", r.Method, allow),
 			header:  http.Header{"Allow": {allow}}})
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+	if method == http.MethodPost || method == http.MethodDelete {
+		if e := checkControlContentType(r.Header.Get("Content-Type")); e != nil {
+			return errorResponse(e)
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxControlBody+1))
 	if err != nil {
 		return errorResponse(&apiError{status: http.StatusBadRequest, message: "The request body could not be read."})
+	}
+	if len(body) > MaxControlBody {
+		return errorResponse(&apiError{status: http.StatusRequestEntityTooLarge,
+			message: fmt.Sprintf("A control request's body is at most %d bytes.", MaxControlBody)})
 	}
 	ok200 := func(v any) response { return response{status: http.StatusOK, body: v} }
 	noContent := response{status: http.StatusNoContent}
@@ -112,7 +135,10 @@ func (f *Fake) control(r *http.Request, rest string) response {
 		if e != nil {
 			return errorResponse(e)
 		}
-		f.InjectFault(fl)
+		if !f.injectFaultWithin(fl, MaxQueuedFaults) {
+			return errorResponse(&apiError{status: http.StatusConflict, message: fmt.Sprintf(
+				"%d faults are queued, the most the control API keeps; DELETE /_fake/faults to clear them.", MaxQueuedFaults)})
+		}
 		return ok200(map[string]int{"pending": f.PendingFaults()})
 	case "/faults DELETE":
 		f.ClearFaults()
@@ -180,8 +206,8 @@ func decodeFault(body []byte) (Fault, *apiError) {
 		}
 		fl.Delay = d
 	}
-	if fl.Status != 0 && (fl.Status < 100 || fl.Status > 999) {
-		return Fault{}, badRequest("status", fmt.Sprintf("%d is not an HTTP status code.", fl.Status))
+	if !faultStatusAnswers(fl.Status) {
+		return Fault{}, badRequest("status", fmt.Sprintf("%d is not a status a fault can answer with: use 200 to 599.", fl.Status))
 	}
 	return fl, nil
 }
@@ -191,11 +217,11 @@ func (f *Fake) issueFromControl(body []byte) response {
 	if err := decodeStrict(body, &req); err != nil {
 		return errorResponse(badRequest("", "The body is not a token to issue: "+err.Error()+"."))
 	}
-	if req.ExpiryDays < 0 {
-		return errorResponse(badRequest("expiryDays", "The expiry must not be negative."))
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if e := checkExpiryDays(req.ExpiryDays, f.clock.now()); e != nil {
+		return errorResponse(e)
+	}
 	sc, ok := f.parseScopeLocked(req.Scope)
 	if !ok {
 		return errorResponse(badRequest("scope", fmt.Sprintf("No scope %q: use user:SLUG, project:KEY or repo:KEY/SLUG.", req.Scope)))
@@ -213,6 +239,17 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("more than one JSON value")
+	}
+	return nil
+}
+
+// checkControlContentType refuses a write that does not say it sends JSON: the one thing a page
+// in a browser cannot make it say to another origin without a preflight.
+func checkControlContentType(contentType string) *apiError {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return &apiError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf(
+			"Control API writes must say Content-Type: application/json, not %q.", contentType)}
 	}
 	return nil
 }

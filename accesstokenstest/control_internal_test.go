@@ -1,3 +1,5 @@
+// Internal tests of control.go.
+
 package accesstokenstest
 
 import (

@@ -1,8 +1,14 @@
+// Tests of control.go: the control API over HTTP.
+
 package accesstokenstest_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,12 +17,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// ctl calls the control API, with no credentials, as a test in another language would.
-func ctl(t testing.TB, srv *accesstokenstest.Server, method, path, body string) result {
-	t.Helper()
-	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, nil, body)
-}
 
 func TestControlAPIIsOffUnlessAskedFor(t *testing.T) {
 	t.Parallel()
@@ -109,7 +109,7 @@ func TestControlFaultsRequestsTokensAndReset(t *testing.T) {
 func TestControlAPIRefusesMethodsItDoesNotServe(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, accesstokenstest.WithControlAPI(), pinned)
-	srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "keep", 0, "PROJECT_READ")
+	srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "keep", 0, "PROJECT_READ")
 	tests := []struct{ method, path, allow string }{
 		{"T", "/clock", "GET, POST"}, // a substring of "GET, POST"
 		{"OS", "/reset", "POST"},
@@ -140,4 +140,94 @@ func TestControlAnswersAnEnvelopeWhenJSONCannotShowADate(t *testing.T) {
 	assert.Contains(t, res.firstError(t)["message"], "year outside of range")
 	// The token API's epoch milliseconds can show those dates.
 	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, "/users/alice", asAdmin, "").status)
+}
+
+// TestControlWritesMustSayTheySendJSON: a write without Content-Type: application/json, such as
+// the text/plain or form POST a web page can send to any origin, is refused with 415 and
+// changes nothing; the fake used to reset, inject faults and mint tokens for it.
+func TestControlWritesMustSayTheySendJSON(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI())
+	srv.MintToken(accesstokenstest.UserScopeString("alice"), "kept", 0, "REPO_READ")
+	url := srv.URL + accesstokenstest.ControlPath
+	for _, ct := range []string{"", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		for _, w := range []struct{ method, path, body string }{
+			{http.MethodPost, "/reset", ""},
+			{http.MethodPost, "/faults", `{"status":503,"times":100}`},
+			{http.MethodPost, "/tokens", `{"scope":"user:bob","name":"x","permissions":["REPO_READ"]}`},
+			{http.MethodPost, "/clock", `{"advance":"720h"}`},
+			{http.MethodDelete, "/requests", ""},
+		} {
+			req, err := http.NewRequest(w.method, url+w.path, strings.NewReader(w.body))
+			require.NoError(t, err)
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			req.Header.Set("Origin", "https://attacker.example")
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode, "%s %s as %q", w.method, w.path, ct)
+		}
+	}
+	assert.Zero(t, srv.PendingFaults())
+	toks := srv.Tokens()
+	require.Len(t, toks, 1)
+	assert.Equal(t, "kept", toks[0].Name, "no reset, no new token")
+	assert.Equal(t, http.StatusOK, ctl(t, srv, http.MethodGet, "/clock", "").status, "reads need no content type")
+	assert.Equal(t, http.StatusNoContent, ctl(t, srv, http.MethodPost, "/reset", "").status, "a JSON write is served")
+}
+
+// TestControlBoundsWhatItKeeps: a body over MaxControlBody is 413 and a fault beyond
+// MaxQueuedFaults is 409, so no client can grow the fake without end (300 faults of 1 MB each
+// used to add 486 MB); clearing the queue makes room again.
+func TestControlBoundsWhatItKeeps(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI())
+	big := `{"status":500,"body":"` + strings.Repeat("x", accesstokenstest.MaxControlBody) + `"}`
+	res := ctl(t, srv, http.MethodPost, "/faults", big)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status, "%s", res.body)
+	assert.Contains(t, res.firstError(t)["message"], strconv.Itoa(accesstokenstest.MaxControlBody))
+
+	for i := range accesstokenstest.MaxQueuedFaults {
+		res := ctl(t, srv, http.MethodPost, "/faults", `{"path":"/nowhere","status":500}`)
+		require.Equal(t, http.StatusOK, res.status, "fault %d: %s", i, res.body)
+	}
+	res = ctl(t, srv, http.MethodPost, "/faults", `{"path":"/nowhere","status":500}`)
+	assert.Equal(t, http.StatusConflict, res.status, "%s", res.body)
+	assert.Contains(t, res.firstError(t)["message"], "DELETE /_fake/faults")
+	assert.Equal(t, accesstokenstest.MaxQueuedFaults, srv.PendingFaults())
+
+	assert.Equal(t, http.StatusNoContent, ctl(t, srv, http.MethodDelete, "/faults", "").status)
+	assert.Equal(t, http.StatusOK, ctl(t, srv, http.MethodPost, "/faults", `{"status":500}`).status)
+}
+
+// TestPendingFaultsNeverOverflows: Times near MaxInt64 adds up to at most MaxInt, not to a
+// negative count (it used to give -2).
+func TestPendingFaultsNeverOverflows(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI())
+	for range 2 {
+		res := ctl(t, srv, http.MethodPost, "/faults", fmt.Sprintf(`{"path":"/nowhere","status":500,"times":%d}`, math.MaxInt64))
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	}
+	assert.JSONEq(t, fmt.Sprintf(`{"pending":%d}`, math.MaxInt64), string(ctl(t, srv, http.MethodGet, "/faults", "").body))
+	assert.Equal(t, math.MaxInt, srv.PendingFaults())
+}
+
+// TestFaultsAnswerOnlyWithFinalStatuses: a fault's status is 200 to 599; a 1xx used to go out
+// as an interim answer followed by the fake's own 200 with an error body.
+func TestFaultsAnswerOnlyWithFinalStatuses(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithControlAPI())
+	for _, bad := range []int{-1, 1, 100, 101, 103, 199, 600, 999} {
+		res := ctl(t, srv, http.MethodPost, "/faults", fmt.Sprintf(`{"status":%d}`, bad))
+		require.Equal(t, http.StatusBadRequest, res.status, "%d: %s", bad, res.body)
+		assert.Equal(t, "status", res.firstError(t)["context"], bad)
+		assert.Panics(t, func() { srv.InjectFault(accesstokenstest.Fault{Status: bad}) }, bad)
+	}
+	assert.Zero(t, srv.PendingFaults())
+	for _, good := range []int{200, 204, 404, 599} {
+		assert.Equal(t, http.StatusOK, ctl(t, srv, http.MethodPost, "/faults", fmt.Sprintf(`{"path":"/x","status":%d}`, good)).status, good)
+	}
 }

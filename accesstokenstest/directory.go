@@ -1,3 +1,6 @@
+// The core REST API's reads a server-wide inventory walks: projects, repositories and users,
+// filtered by who is asking, and paged.
+
 package accesstokenstest
 
 import (
@@ -6,22 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-)
-
-// Roots of Bitbucket's core REST API, relative to the server's base URL, which the fake serves
-// read-only for a server-wide inventory: application-properties, projects, repos,
-// projects/{key}/repos, admin/users and users.
-const (
-	CoreAPIPath   = "/rest/api/latest" // the root clients use by default
-	CoreAPIPath10 = "/rest/api/1.0"    // the versioned root
-)
-
-// What GET /rest/api/latest/application-properties answers.
-const (
-	ServerVersion     = "8.19.1"
-	ServerBuildNumber = "8019001"
-	ServerBuildDate   = "1705913585952"
-	ServerDisplayName = "Bitbucket"
 )
 
 // directory holds the sorted listings of the core REST API, so that a page costs O(limit) for a
@@ -79,11 +66,9 @@ func (f *Fake) directoryLocked() *directory {
 
 // coreLocked answers a read of the core REST API; the caller has authenticated (except for
 // application-properties, which needs nothing).
-func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, base string) response {
+func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, wc wireContext) response {
 	if op == opAppProperties {
-		return response{status: http.StatusOK, body: wireAppProperties{
-			Version: ServerVersion, BuildNumber: ServerBuildNumber, BuildDate: ServerBuildDate, DisplayName: ServerDisplayName,
-		}}
+		return response{status: http.StatusOK, body: f.appProperties()}
 	}
 	start, limit, e := f.pageParams(q)
 	if e != nil {
@@ -97,13 +82,13 @@ func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, ba
 		if e != nil {
 			return errorResponse(e)
 		}
-		return pageResponse(d.projects, keep, start, limit, func(p *project) wireProject { return p.wire(base) })
+		return pageResponse(d.projects, keep, start, limit, func(p *project) wireProject { return p.wire(wc) })
 	case opRepos:
 		set, keep, e := repoFilter(d, u, q)
 		if e != nil {
 			return errorResponse(e)
 		}
-		return pageResponse(set, keep, start, limit, func(rp *repo) wireRepo { return rp.wire(base) })
+		return pageResponse(set, keep, start, limit, func(rp *repo) wireRepo { return rp.wire(wc) })
 	case opProjectRepos:
 		p := f.projects[rt.projectKey]
 		if p == nil {
@@ -118,14 +103,14 @@ func (f *Fake) coreLocked(op operation, rt route, a authResult, q url.Values, ba
 		}
 		sort.Slice(repos, func(i, j int) bool { return repos[i].slug < repos[j].slug })
 		return pageResponse(repos, func(rp *repo) bool { return canReadRepo(u, rp) }, start, limit,
-			func(rp *repo) wireRepo { return rp.wire(base) })
+			func(rp *repo) wireRepo { return rp.wire(wc) })
 	case opAdminUsers:
 		if a.token != nil || !u.sysAdmin {
 			return errorResponse(notPermitted())
 		}
-		return pageResponse(d.users, userFilter(q), start, limit, func(u *user) wireAdminUser { return u.wireAdmin(base) })
+		return pageResponse(d.users, userFilter(q), start, limit, func(u *user) wireAdminUser { return u.wireAdmin(wc) })
 	default: // opUsers
-		return pageResponse(d.activeUsers, userFilter(q), start, limit, func(u *user) wireUser { return u.wire(base) })
+		return pageResponse(d.activeUsers, userFilter(q), start, limit, func(u *user) wireUser { return u.wire(wc) })
 	}
 }
 
@@ -276,78 +261,5 @@ func userFilter(q url.Values) func(*user) bool {
 	return func(u *user) bool {
 		return strings.Contains(strings.ToLower(u.name), s) || strings.Contains(strings.ToLower(u.displayName), s) ||
 			strings.Contains(strings.ToLower(u.email), s)
-	}
-}
-
-// Wire types of the core REST API.
-
-type wireAppProperties struct {
-	Version     string `json:"version"`
-	BuildNumber string `json:"buildNumber"`
-	BuildDate   string `json:"buildDate"`
-	DisplayName string `json:"displayName"`
-}
-
-type wireProject struct {
-	Key         string    `json:"key"`
-	ID          int       `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Public      bool      `json:"public"`
-	Type        string    `json:"type"`
-	Owner       *wireUser `json:"owner,omitempty"`
-	Links       wireLinks `json:"links"`
-}
-
-type wireRepo struct {
-	Slug          string      `json:"slug"`
-	ID            int         `json:"id"`
-	Name          string      `json:"name"`
-	HierarchyID   string      `json:"hierarchyId"`
-	ScmID         string      `json:"scmId"`
-	State         string      `json:"state"`
-	StatusMessage string      `json:"statusMessage"`
-	Forkable      bool        `json:"forkable"`
-	Public        bool        `json:"public"`
-	Archived      bool        `json:"archived"`
-	Project       wireProject `json:"project"`
-	Links         wireLinks   `json:"links"`
-}
-
-type wireAdminUser struct {
-	wireUser
-	DirectoryName               string `json:"directoryName"`
-	Deletable                   bool   `json:"deletable"`
-	LastAuthenticationTimestamp *int64 `json:"lastAuthenticationTimestamp,omitempty"`
-	MutableDetails              bool   `json:"mutableDetails"`
-	MutableGroups               bool   `json:"mutableGroups"`
-}
-
-func (p *project) wire(base string) wireProject {
-	w := wireProject{Key: p.key, ID: p.id, Name: p.name, Description: p.description, Type: "NORMAL"}
-	href := base + "/projects/" + url.PathEscape(p.key)
-	if p.owner != nil {
-		o := p.owner.wire(base)
-		w.Type, w.Owner, href = "PERSONAL", &o, base+"/users/"+url.PathEscape(p.owner.slug)
-	}
-	w.Links.Self = []wireHref{{Href: href}}
-	return w
-}
-
-func (rp *repo) wire(base string) wireRepo {
-	w := wireRepo{
-		Slug: rp.slug, ID: rp.id, Name: rp.name, HierarchyID: fmt.Sprintf("%020x", rp.id), ScmID: "git",
-		State: "AVAILABLE", StatusMessage: "Available", Forkable: true, Archived: rp.archived,
-		Project: rp.project.wire(base),
-	}
-	w.Links.Self = []wireHref{{Href: strings.TrimSuffix(w.Project.Links.Self[0].Href, "/") + "/repos/" +
-		url.PathEscape(rp.slug) + "/browse"}}
-	return w
-}
-
-func (u *user) wireAdmin(base string) wireAdminUser {
-	return wireAdminUser{
-		wireUser: u.wire(base), DirectoryName: "Bitbucket Internal Directory", Deletable: !u.service,
-		LastAuthenticationTimestamp: millis(u.lastLogin), MutableDetails: !u.service, MutableGroups: !u.service,
 	}
 }

@@ -1,6 +1,9 @@
+// Tests of directory.go: the core REST API's projects, repositories and users.
+
 package accesstokenstest_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -9,50 +12,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// core calls the core REST API under /rest/api/latest.
-func core(t testing.TB, srv *accesstokenstest.Server, path string, c cred) result {
-	t.Helper()
-	return callAt(t, srv.Client(), srv.URL+accesstokenstest.CoreAPIPath+path, http.MethodGet, c, "")
-}
-
-// values returns a page's values, checking the envelope.
-func values(t testing.TB, res result) []map[string]any {
-	t.Helper()
-	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-	page := res.object(t)
-	for _, k := range []string{"size", "limit", "isLastPage", "start", "values"} {
-		require.Contains(t, page, k)
-	}
-	var out []map[string]any
-	for _, v := range page["values"].([]any) {
-		out = append(out, v.(map[string]any))
-	}
-	assert.Equal(t, int64(len(out)), num(t, page["size"]))
-	return out
-}
-
-func field(vals []map[string]any, key string) []string {
-	var out []string
-	for _, v := range vals {
-		out = append(out, v[key].(string))
-	}
-	return out
-}
-
-// dirServer is the demo world plus a personal repository of bob's, an archived repository and a
-// deactivated user.
-func dirServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
-	srv := newServer(t, opts...)
-	srv.AddProject("OPS", "Operations")
-	srv.AddRepo("OPS", "infra")
-	srv.AddRepo("PRJ", "old")
-	srv.SetRepoArchived("PRJ", "old", true)
-	srv.AddPersonalRepo("bob", "scratch")
-	srv.AddUser("carol", "carol-pw-1", false)
-	srv.SetUserActive("carol", false)
-	return srv
-}
 
 func TestApplicationPropertiesNeedNoCredentials(t *testing.T) {
 	t.Parallel()
@@ -66,7 +25,8 @@ func TestApplicationPropertiesNeedNoCredentials(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, res.status, "wrong credentials fail even where none are needed")
 }
 
-// TestWhoSeesWhat follows the table of bitbucket-core-rest.md.
+// TestWhoSeesWhat: system admins see everything, project admins their projects and repositories,
+// users without rights nothing, anonymous callers only application-properties.
 func TestWhoSeesWhat(t *testing.T) {
 	t.Parallel()
 	srv := dirServer(t)
@@ -101,9 +61,9 @@ func TestWhoSeesWhat(t *testing.T) {
 		}
 	})
 	t.Run("a token acts as its owner, and never as an admin", func(t *testing.T) {
-		_, secret := srv.IssueToken(accesstokenstest.ProjectScope("OPS"), "ci", 0, "PROJECT_READ")
+		_, secret := srv.MintToken(accesstokenstest.ProjectScopeString("OPS"), "ci", 0, "PROJECT_READ")
 		assert.Equal(t, []string{"OPS"}, field(values(t, core(t, srv, "/projects", bearer(secret))), "key"))
-		_, adminSecret := srv.IssueToken(accesstokenstest.UserScope("admin"), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+		_, adminSecret := srv.MintToken(accesstokenstest.UserScopeString("admin"), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
 		assert.Equal(t, http.StatusUnauthorized, core(t, srv, "/admin/users", bearer(adminSecret)).status)
 	})
 }
@@ -154,7 +114,7 @@ func TestPersonalRepositoriesAreListedAndServeTokens(t *testing.T) {
 
 	path := "/projects/~BOB/repos/scratch"
 	id, _ := create(t, srv, path, asBob, repoReadBody)
-	assert.Equal(t, accesstokenstest.RepoScope("~BOB", "scratch"), srv.Tokens()[0].Scope)
+	assert.Equal(t, accesstokenstest.RepoScopeString("~BOB", "scratch"), srv.Tokens()[0].Scope)
 	assert.Equal(t, http.StatusOK, call(t, srv, http.MethodGet, path+"/"+id, asAdmin, "").status, "system admin")
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, path, asAlice, "").status, "someone else")
 	assert.Equal(t, []string{"scratch"}, field(values(t, core(t, srv, "/projects/~BOB/repos", asBob)), "slug"))
@@ -191,7 +151,7 @@ func TestUserLists(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, res.status)
 
 	// A deactivated user cannot authenticate, by password or token.
-	_, secret := srv.IssueToken(accesstokenstest.UserScope("carol"), "old", 0, "REPO_READ")
+	_, secret := srv.MintToken(accesstokenstest.UserScopeString("carol"), "old", 0, "REPO_READ")
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", basic("carol", "carol-pw-1"), "").status)
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/users/carol", bearer(secret), "").status)
 	toks := srv.Tokens()
@@ -227,10 +187,10 @@ func TestCoreListsPage(t *testing.T) {
 func TestCoreRightsMatrix(t *testing.T) {
 	t.Parallel()
 	srv := dirServer(t)
-	_, projectToken := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "p", 0, "PROJECT_READ")
-	_, repoToken := srv.IssueToken(accesstokenstest.RepoScope("OPS", "infra"), "r", 0, "REPO_READ")
-	_, aliceToken := srv.IssueToken(accesstokenstest.UserScope("alice"), "a", 0, "REPO_READ")
-	_, bobToken := srv.IssueToken(accesstokenstest.UserScope("bob"), "b", 0, "REPO_READ")
+	_, projectToken := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "p", 0, "PROJECT_READ")
+	_, repoToken := srv.MintToken(accesstokenstest.RepoScopeString("OPS", "infra"), "r", 0, "REPO_READ")
+	_, aliceToken := srv.MintToken(accesstokenstest.UserScopeString("alice"), "a", 0, "REPO_READ")
+	_, bobToken := srv.MintToken(accesstokenstest.UserScopeString("bob"), "b", 0, "REPO_READ")
 	type want struct {
 		projects, repos, prjRepos []string
 		prjReposStatus            int
@@ -278,6 +238,48 @@ func TestCoreRightsMatrix(t *testing.T) {
 	for _, c := range []cred{nil, basic("alice", "wrong"), bearer("BBDC-not-a-token"), basic("bob", aliceToken)} {
 		for _, p := range []string{"/projects", "/repos", "/projects/PRJ/repos", "/admin/users", "/users"} {
 			assert.Equal(t, http.StatusUnauthorized, core(t, srv, p, c).status, p)
+		}
+	}
+}
+
+// TestCorePagingEdges: the core lists page as the token lists do (30 projects, as admin).
+func TestCorePagingEdges(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithWorld(accesstokenstest.World{Projects: 30, Seed: 5}),
+		accesstokenstest.WithMaxPageLimit(20))
+	tests := []struct {
+		query              string
+		size, limit, start int
+		last               bool
+		nextStart          any
+	}{
+		{"", 20, 20, 0, false, "20"}, // the default 25, capped at 20
+		{"?limit=0", 20, 20, 0, false, "20"},
+		{"?limit=5000", 20, 20, 0, false, "20"},
+		{"?limit=7&start=21", 7, 7, 21, false, "28"},
+		{"?limit=2&start=28", 2, 2, 28, true, nil}, // an exact fit is the last page
+		{"?start=30", 0, 20, 30, true, nil},
+		{"?start=9223372036854775807", 0, 20, 9223372036854775807, true, nil},
+	}
+	for _, tt := range tests {
+		res := core(t, srv, "/projects"+tt.query, asAdmin)
+		vals := values(t, res)
+		page := res.object(t)
+		assert.Len(t, vals, tt.size, tt.query)
+		assert.EqualValues(t, tt.limit, num(t, page["limit"]), tt.query)
+		assert.EqualValues(t, tt.start, num(t, page["start"]), tt.query)
+		assert.Equal(t, tt.last, page["isLastPage"], tt.query)
+		if tt.nextStart == nil {
+			assert.NotContains(t, page, "nextPageStart", tt.query)
+		} else {
+			assert.Equal(t, tt.nextStart, fmt.Sprint(page["nextPageStart"]), tt.query)
+		}
+	}
+	for _, q := range []string{"limit=-1", "start=-1", "limit=ten", "start=1.5", "limit=99999999999999999999", "limit=%zz"} {
+		for _, p := range []string{"/projects", "/repos", "/users", "/admin/users", "/projects/PLAT/repos"} {
+			res := core(t, srv, p+"?"+q, asAdmin)
+			assert.Equal(t, http.StatusBadRequest, res.status, "%s?%s", p, q)
+			assert.NotEmpty(t, res.firstError(t)["message"], "%s?%s", p, q)
 		}
 	}
 }

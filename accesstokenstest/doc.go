@@ -8,20 +8,38 @@
 //	defer srv.Close()
 //	// point any client at srv.URL; the API lives under srv.URL + accesstokenstest.APIPath
 //
-// The fake serves all 16 endpoints under both /rest/access-tokens/latest and /rest/access-tokens/1.0
-// and follows real servers' behaviour: create is PUT (200, the only answer that shows the secret),
+// The fake serves the access-token API's 18 operations (15 on the three token scopes, 3 on the
+// admin expiry policy) under both /rest/access-tokens/latest and /rest/access-tokens/1.0, and
+// follows real servers' behaviour: create is PUT (200, the only answer that shows the secret),
 // update is POST, delete is 204; errors are Bitbucket's {"errors":[...]} envelope with its exception
-// names; permission failures are 401; dates are epoch milliseconds; token ids are 12-digit strings
-// with leading zeros; project and repository tokens are owned by SERVICE bot users; lists are paged
-// newest first. HEAD answers like GET without the body.
+// names; permission failures are 401; dates are epoch milliseconds; token ids are strings of
+// digits; secrets are "BBDC-" and the base64 of "<id>:" and 20 random bytes; project and
+// repository tokens are owned by SERVICE bot users named access-token-user/1/<project id> and
+// access-token-user/2/<repository id>; lists are paged newest first. HEAD answers like GET
+// without the body.
 //
-// Under /rest/api/latest (and /rest/api/1.0) it serves, read-only, what a server-wide inventory
-// walks: application-properties (no credentials needed), projects (normal projects the caller may
+// Every answer's Date header is the fake clock's time (see Clock), so a client can judge expiry
+// by the server's time. Every answer to a request that authenticated names the user, as
+// Bitbucket does, in X-AUSERNAME (a bot's name for a project or repository token) and X-AUSERID.
+//
+// Under /rest/api/latest (and /rest/api/1.0) it serves what a server-wide inventory walks:
+// application-properties (no credentials needed), projects (normal projects the caller may
 // read), repos (archived=ACTIVE by default, ARCHIVED or ALL; personal projects' repositories with
-// a project of type PERSONAL and key ~SLUG), projects/{key}/repos, admin/users (system
-// administrators only, deactivated users included with active false, lastAuthenticationTimestamp
-// when known) and users (active users). The bots that own project and repository tokens are listed
-// as SERVICE users. See [CoreAPIPath].
+// a project of type PERSONAL and key ~SLUG; state, scmId, forkable, public and a description when
+// there is one), projects/{key}/repos, admin/users (system administrators only, deactivated users
+// included with active false, lastAuthenticationTimestamp when known, directoryName) and users
+// (active users). The bots that own project and repository tokens are listed as SERVICE users.
+// It also serves the rate limit's settings to system administrators (see Rate limits). See
+// [CoreAPIPath].
+//
+// # Versions
+//
+// By default the fake answers as Bitbucket [ServerVersion] does. [WithServerVersion] picks
+// another: 9.x and later leave null fields out (a bot's emailAddress, an error's context) and
+// mint token ids of 10 to 12 digits without a leading zero, where 8.x sends nulls and 12-digit ids
+// that may start with zeros. What is not known per version is an option of its own:
+// [WithUnprefixedSecrets] (secrets without "BBDC-") and [WithoutExpiryPolicyEndpoint] (/admin
+// answers 404).
 //
 // # Worlds
 //
@@ -39,7 +57,9 @@
 // # Clock
 //
 // The fake clock is the real time unless [WithClock] pins it; [Fake.Advance] and [Fake.SetNow]
-// move either forward (never back). Token dates, expiry and lastAuthenticated follow it.
+// move either forward (never back). Token dates, expiry, lastAuthenticated and every answer's
+// Date header follow it. No expiry may end after 9999-12-31, the last day JSON dates can show: a
+// create asking for more is a 400 on expiryDays.
 //
 // # Authentication
 //
@@ -53,7 +73,7 @@
 // faulted AfterHandling, sets it.
 //
 // Rule for token-authenticated requests: a token can never create, update or delete tokens, nor
-// call /admin or admin/users. The only thing a token may do on the access-token API is read (list
+// call /admin, admin/users or the rate-limit settings. The only thing a token may do on the access-token API is read (list
 // and get) the personal tokens of its own owner, and only a personal token can do that;
 // everything else answers 401 with com.atlassian.bitbucket.AuthorisationException. On the core
 // API a token reads what its owner (a user, or a project's or repository's bot) may read.
@@ -79,10 +99,23 @@
 // level at least the project level; anything else is 400 with context "permissions". Lists take
 // start (default 0) and limit (default 25, capped at 1000; 0 means the default; a negative or
 // non-integer value of either, or a query string that is not valid, is 400) and answer token
-// lists newest first (createdDate, then id, descending), with nextPageStart only when isLastPage
-// is false. [WithSparsePositions] makes token-list positions non-contiguous. A page costs
+// lists newest first (by creation, whatever the ids), with nextPageStart only when isLastPage is
+// false. [WithSparsePositions] makes token-list positions non-contiguous. A page costs
 // O(limit), however many tokens the server holds (core lists: for a system administrator without
 // filters; other callers' lists are filtered in O(n)).
+//
+// # Rate limits
+//
+// Off unless [WithRateLimit] turns it on, as on Bitbucket: each user then has a token bucket
+// (Bitbucket's default is 60 requests, refilled 5 a second), and a request that finds it empty is
+// answered 429 with Retry-After in whole seconds. [WithClusterNodes] makes a cluster whose nodes
+// each keep their own bucket per user; [WithRateLimitHeaders] adds X-RateLimit-Limit,
+// -Remaining, -Interval-Seconds and -FillRate to limited answers (whether Bitbucket sends them is
+// not known). A system administrator, by password, can change the limit over HTTP as on
+// Bitbucket: GET/PUT /rest/api/latest/admin/rate-limit/settings ({"enabled", "defaultSettings":
+// {"capacity", "fillRate"}}) and GET/PUT/DELETE .../settings/users/{userSlug} ({"whitelisted":
+// true}, or {"settings": {"capacity", "fillRate"}} of the user's own), which is how an admin lets
+// an audit's account run unlimited.
 //
 // # Test hooks
 //
@@ -90,10 +123,13 @@
 // [DefaultRequestHistory] by default; secrets and passwords in the path or query are blanked to
 // [Redacted]), injects faults ([Fake.InjectFault]: status codes with Retry-After, HTML bodies,
 // dropped connections, delays, failures after the state changed), moves the clock
-// ([Fake.Advance]), seeds many tokens at once ([Fake.SeedTokens]), lists the secrets it handed out
+// ([Fake.Advance]), seeds many tokens at once ([Fake.SeedTokens]), mints a token without HTTP
+// ([Fake.MintToken], with scope strings from [UserScopeString], [ProjectScopeString] and
+// [RepoScopeString]: the fake shares no type with the SDK), lists the secrets it handed out
 // that it still remembers ([Fake.MintedSecrets]), so tests can check that secrets do not leak
 // into logs or errors, and starts over ([Fake.Reset]). [WithControlAPI] offers the same over HTTP,
-// for tests in any language.
+// for tests in any language; its writes must say Content-Type: application/json, so a web page
+// cannot drive it, and what it keeps is bounded ([MaxControlBody], [MaxQueuedFaults]).
 //
 // Memory stays flat over any number of create and delete cycles, and no request's cost grows with
 // the number of tokens ever minted: a secret is looked up, not searched for.

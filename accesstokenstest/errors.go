@@ -1,3 +1,5 @@
+// Bitbucket's error answers: the {"errors":[...]} envelope and its exception names.
+
 package accesstokenstest
 
 import "net/http"
@@ -25,15 +27,15 @@ type apiError struct {
 	header    http.Header
 }
 
-func (e *apiError) body() wireErrors {
-	we := wireError{Message: e.message}
+// body is the error's envelope; a missing context or exception name is null, or left out when
+// the server leaves nulls out (see WithServerVersion).
+func (e *apiError) body(wc wireContext) wireErrors {
+	we := wireError{Message: e.message, Context: wc.nullOr(), ExceptionName: wc.nullOr()}
 	if e.context != "" {
-		c := e.context
-		we.Context = &c
+		we.Context = &e.context
 	}
 	if e.exception != "" {
-		x := e.exception
-		we.ExceptionName = &x
+		we.ExceptionName = &e.exception
 	}
 	return wireErrors{Errors: []wireError{we}}
 }

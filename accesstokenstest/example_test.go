@@ -122,7 +122,7 @@ func ExampleFake_Advance() {
 	ctx := context.Background()
 
 	// A personal token of alice's that expires in one day.
-	_, secret := srv.IssueToken(accesstokenstest.UserScope("alice"), "short-lived", 1, "REPO_READ")
+	_, secret := srv.MintToken(accesstokenstest.UserScopeString("alice"), "short-lived", 1, "REPO_READ")
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(secret))
 	if err != nil {
 		log.Fatal(err)
@@ -188,4 +188,34 @@ func ExampleWithControlAPI() {
 	fmt.Println(resp.StatusCode, clock.Now.Format(time.DateOnly), "pinned:", clock.Pinned, "fake now:", srv.Now().Format(time.DateOnly))
 	// Output:
 	// 200 2026-01-31 pinned: true fake now: 2026-01-31
+}
+
+// A fake answering as Bitbucket 9.4 does: its version, ids without leading zeros, and the user
+// every answer names; its Date header is the fake clock's.
+func ExampleWithServerVersion() {
+	srv := accesstokenstest.NewServer(accesstokenstest.WithServerVersion("9.4.0"),
+		accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
+	defer srv.Close()
+	id, secret := srv.MintToken(accesstokenstest.RepoScopeString("PRJ", "repo"), "ci", 30, "REPO_READ")
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+accesstokenstest.CoreAPIPath+"/application-properties", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var props struct{ Version, BuildNumber string }
+	if err := json.NewDecoder(resp.Body).Decode(&props); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(props.Version, props.BuildNumber)
+	fmt.Println("leading zero:", strings.HasPrefix(id, "0"))
+	fmt.Println(resp.Header.Get("X-AUSERNAME"))
+	fmt.Println(resp.Header.Get("Date"))
+	// Output:
+	// 9.4.0 9004000
+	// leading zero: false
+	// access-token-user/2/1
+	// Thu, 01 Jan 2026 00:00:00 GMT
 }

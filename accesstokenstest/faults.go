@@ -1,7 +1,11 @@
+// Injected faults: statuses, bodies, delays and dropped connections instead of the normal answer.
+
 package accesstokenstest
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,14 +45,31 @@ type Fault struct {
 	AfterHandling  bool          // apply Status or DropConnection after the fake handled the request
 }
 
-// InjectFault queues a fault; see [Fault].
+// InjectFault queues a fault; see [Fault]. It panics if Status is neither 0 nor from 200 to 599:
+// a 1xx would be sent as an interim answer, followed by the fake's own.
 func (f *Fake) InjectFault(fl Fault) {
+	if !faultStatusAnswers(fl.Status) {
+		panic(fmt.Sprintf("accesstokenstest: InjectFault: status %d is not from 200 to 599", fl.Status))
+	}
+	f.injectFaultWithin(fl, math.MaxInt)
+}
+
+// faultStatusAnswers says whether a fault's Status is one it can answer with: none (0), or a
+// final status, 200 to 599.
+func faultStatusAnswers(status int) bool { return status == 0 || (status >= 200 && status <= 599) }
+
+// injectFaultWithin queues a fault unless limit faults are queued already.
+func (f *Fake) injectFaultWithin(fl Fault, limit int) bool {
 	if fl.Times < 1 {
 		fl.Times = 1
 	}
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
+	if len(f.faults) >= limit {
+		return false
+	}
 	f.faults = append(f.faults, &fl)
+	return true
 }
 
 // ClearFaults removes every queued fault.
@@ -101,11 +122,11 @@ func (f *Fake) wait(r *http.Request, d time.Duration) bool {
 }
 
 // writeFault answers with a fault's status, headers and body.
-func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
+func (f *Fake) writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	body, ct := []byte(fl.Body), fl.ContentType
 	if fl.Body == "" {
 		body, _ = json.Marshal((&apiError{status: fl.Status, message: http.StatusText(fl.Status),
-			exception: ExceptionInjectedFault}).body())
+			exception: ExceptionInjectedFault}).body(f.wireContext("")))
 		if ct == "" {
 			ct = jsonContentType
 		}
@@ -118,6 +139,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, fl *Fault) {
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	f.dateTheAnswer(w)
 	w.WriteHeader(fl.Status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
@@ -137,12 +159,15 @@ func dropConnection(w http.ResponseWriter) {
 }
 
 // PendingFaults returns how many more requests the queued faults will hit (the sum of their
-// remaining Times): 0 once every injected fault has been used up.
+// remaining Times, at most math.MaxInt): 0 once every injected fault has been used up.
 func (f *Fake) PendingFaults() int {
 	f.faultMu.Lock()
 	defer f.faultMu.Unlock()
 	n := 0
 	for _, fl := range f.faults {
+		if fl.Times > math.MaxInt-n {
+			return math.MaxInt
+		}
 		n += fl.Times
 	}
 	return n

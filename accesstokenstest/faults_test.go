@@ -1,3 +1,5 @@
+// Tests of faults.go: injected statuses, bodies, delays and dropped connections.
+
 package accesstokenstest_test
 
 import (
@@ -12,11 +14,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// noKeepAlive is a client whose failed requests are not silently resent on a fresh connection.
-func noKeepAlive() *http.Client {
-	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-}
 
 func TestStatusFaultWithRetryAfterAndDefaultEnvelope(t *testing.T) {
 	t.Parallel()
@@ -135,7 +132,7 @@ func TestFaultAfterHandlingChangesStateThenFails(t *testing.T) {
 	t.Run("dropped connection", func(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t)
-		id, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "old", 0, "REPO_READ")
+		id, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "old", 0, "REPO_READ")
 		srv.InjectFault(accesstokenstest.Fault{Method: "DELETE", DropConnection: true, AfterHandling: true})
 		_, err := send(noKeepAlive(), srv.URL+accesstokenstest.APIPath+"/users/alice/"+id, "DELETE", asAlice, "")
 		require.Error(t, err)

@@ -1,3 +1,5 @@
+// The package's test fixtures: servers, credentials and requests over HTTP or through the handler.
+
 package accesstokenstest_test
 
 import (
@@ -5,11 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
@@ -157,4 +161,97 @@ func waitFor(t testing.TB, cond func() bool, msg string) {
 		require.True(t, time.Now().Before(deadline), msg)
 		runtime.Gosched()
 	}
+}
+
+// serve answers one request through the handler, without a network.
+func serve(f *accesstokenstest.Fake, method, target, user, password, body string) *httptest.ResponseRecorder {
+	var rd *strings.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	var req *http.Request
+	if rd != nil {
+		req = httptest.NewRequest(method, target, rd)
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	rec := httptest.NewRecorder()
+	f.ServeHTTP(rec, req)
+	return rec
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// core calls the core REST API under /rest/api/latest.
+func core(t testing.TB, srv *accesstokenstest.Server, path string, c cred) result {
+	t.Helper()
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.CoreAPIPath+path, http.MethodGet, c, "")
+}
+
+// values returns a page's values, checking the envelope.
+func values(t testing.TB, res result) []map[string]any {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	page := res.object(t)
+	for _, k := range []string{"size", "limit", "isLastPage", "start", "values"} {
+		require.Contains(t, page, k)
+	}
+	var out []map[string]any
+	for _, v := range page["values"].([]any) {
+		out = append(out, v.(map[string]any))
+	}
+	assert.Equal(t, int64(len(out)), num(t, page["size"]))
+	return out
+}
+
+func field(vals []map[string]any, key string) []string {
+	var out []string
+	for _, v := range vals {
+		out = append(out, v[key].(string))
+	}
+	return out
+}
+
+// dirServer is the demo world plus a personal repository of bob's, an archived repository and a
+// deactivated user.
+func dirServer(t testing.TB, opts ...accesstokenstest.Option) *accesstokenstest.Server {
+	srv := newServer(t, opts...)
+	srv.AddProject("OPS", "Operations")
+	srv.AddRepo("OPS", "infra")
+	srv.AddRepo("PRJ", "old")
+	srv.SetRepoArchived("PRJ", "old", true)
+	srv.AddPersonalRepo("bob", "scratch")
+	srv.AddUser("carol", "carol-pw-1", false)
+	srv.SetUserActive("carol", false)
+	return srv
+}
+
+// ctl calls the control API, with no credentials, as a test in another language would.
+func ctl(t testing.TB, srv *accesstokenstest.Server, method, path, body string) result {
+	t.Helper()
+	var sendsJSON cred
+	if method == http.MethodPost || method == http.MethodDelete {
+		sendsJSON = contentType("application/json")
+	}
+	return callAt(t, srv.Client(), srv.URL+accesstokenstest.ControlPath+path, method, sendsJSON, body)
+}
+
+// contentType sets a request's Content-Type (send sets application/json when there is a body).
+func contentType(ct string) cred {
+	return func(r *http.Request) { r.Header.Set("Content-Type", ct) }
+}
+
+// noKeepAlive is a client whose failed requests are not silently resent on a fresh connection.
+func noKeepAlive() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }

@@ -1,12 +1,11 @@
+// Keeping credentials out of recorded requests: secrets and passwords are blanked, however encoded.
+
 package accesstokenstest
 
 import "strings"
 
 // Redacted replaces a credential found in a recorded [Request]'s RawPath or Query.
 const Redacted = "[REDACTED]"
-
-// secretPrefix starts every secret the fake mints (see newSecret).
-const secretPrefix = "BBDC-"
 
 // redactLocked replaces every remembered minted secret and every user's password that appears in
 // raw, a path or query as received, with Redacted. Matching is done on the percent-decoded text
@@ -15,6 +14,8 @@ const secretPrefix = "BBDC-"
 //
 // Secrets are looked up, not scanned for: each "BBDC-" in the text is followed by at most one
 // secret of each minted length, so the cost is O(len(raw)), however many tokens were ever minted.
+// Unprefixed secrets (WithUnprefixedSecrets) can start anywhere, so every offset is looked up:
+// O(len(raw)) still, a few times slower.
 func (f *Fake) redactLocked(raw string, query bool) string {
 	if raw == "" {
 		return raw
@@ -34,11 +35,10 @@ func (f *Fake) redactLocked(raw string, query bool) string {
 	}
 	for _, v := range views {
 		for from := 0; ; {
-			i := strings.Index(v.text[from:], secretPrefix)
+			i := f.nextSecretStart(v.text, from)
 			if i < 0 {
 				break
 			}
-			i += from
 			for _, n := range f.secretLens {
 				if i+n <= len(v.text) && f.isSecretLocked(v.text[i:i+n]) {
 					hideSpan(v, i, n)
@@ -73,6 +73,22 @@ func (f *Fake) redactLocked(raw string, query bool) string {
 		}
 	}
 	return b.String()
+}
+
+// nextSecretStart is the first offset at or after from where a minted secret could start in
+// text: the next "BBDC-", or, when secrets are unprefixed, from itself. -1: none.
+func (f *Fake) nextSecretStart(text string, from int) int {
+	if f.cfg.unprefixedSecrets {
+		if from < len(text) {
+			return from
+		}
+		return -1
+	}
+	i := strings.Index(text[from:], secretPrefix)
+	if i < 0 {
+		return -1
+	}
+	return from + i
 }
 
 // isSecretLocked reports whether s is the secret of a live token or of a recently deleted one.

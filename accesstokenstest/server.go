@@ -1,3 +1,5 @@
+// Server: the Fake on a loopback listener, and Go's own error answers in Bitbucket's envelope.
+
 package accesstokenstest
 
 import (
@@ -79,7 +81,9 @@ func (s *Server) Close() {
 // the answers Go's server writes by itself, before any handler runs, to requests it cannot read
 // (400 for a malformed request line or a bad %-escape in the path, 431 for headers over
 // MaxHeaderBytes, 501 for an unknown transfer encoding) carry Bitbucket's JSON error envelope
-// instead of Go's plain text. Everything else passes untouched. Over TLS it has no effect.
+// instead of Go's plain text, in 8.x's shape (a null context and exception name, whatever
+// [WithServerVersion] says: the listener knows no Fake). Everything else passes untouched. Over
+// TLS it has no effect.
 func EnvelopeListener(ln net.Listener) net.Listener { return envelopeListener{ln} }
 
 type envelopeListener struct{ net.Listener }
@@ -132,7 +136,7 @@ func envelopeFor(p []byte) ([]byte, bool) {
 		return nil, false
 	}
 	detail := strings.TrimPrefix(string(text), string(statusLine[:4]))
-	body, _ := json.Marshal((&apiError{status: code, message: "The request could not be read: " + detail + "."}).body())
+	body, _ := json.Marshal((&apiError{status: code, message: "The request could not be read: " + detail + "."}).body(wireContext{}))
 	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		code, http.StatusText(code), jsonContentType, len(body), body), true
 }

@@ -1,3 +1,5 @@
+// Internal tests of server.go: Go's own answers rewritten into the envelope.
+
 package accesstokenstest
 
 import (

@@ -1,8 +1,14 @@
+// Tests of validation.go: create and update bodies.
+
 package accesstokenstest_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,6 +45,9 @@ func TestCreateValidation(t *testing.T) {
 		{"repo below project: ADMIN/READ", project, `{"name":"x","permissions":["PROJECT_ADMIN","REPO_READ"]}`, "permissions"},
 		{"negative expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":-1}`, "expiryDays"},
 		{"fractional expiry", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":1.5}`, "expiryDays"},
+		{"expiry as a string", user, `{"name":"x","permissions":["REPO_READ"],"expiryDays":"30"}`, "expiryDays"},
+		{"expiry past 9999-12-31", project, `{"name":"x","permissions":["PROJECT_READ"],"expiryDays":3000000}`, "expiryDays"},
+		{"expiry beyond 32 bits", repo, `{"name":"x","permissions":["REPO_READ"],"expiryDays":1e12}`, "expiryDays"},
 		{"malformed JSON", user, `{"name":"x",`, nil},
 		{"not an object", user, `["x"]`, nil},
 	}
@@ -99,17 +108,22 @@ func TestExpiryPolicyIsEnforcedOnCreate(t *testing.T) {
 		{"shorter", `,"expiryDays":1`, http.StatusOK},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newServer(t)
-			res := call(t, srv, http.MethodPut, "/admin", asAdmin, `{"maxExpiryDays":30}`)
-			require.Equal(t, http.StatusOK, res.status)
-			res = call(t, srv, http.MethodPut, "/projects/PRJ", asAlice, `{"name":"x","permissions":["REPO_READ"]`+tt.expiry+`}`)
-			require.Equal(t, tt.want, res.status, "%s", res.body)
-			if tt.want == http.StatusBadRequest {
-				assert.Equal(t, "expiryDays", res.firstError(t)["context"])
-			}
-		})
+		for _, path := range []string{"/users/alice", "/projects/PRJ", "/projects/PRJ/repos/repo"} {
+			t.Run(tt.name+path, func(t *testing.T) {
+				t.Parallel()
+				srv := newServer(t)
+				res := call(t, srv, http.MethodPut, "/admin", asAdmin, `{"maxExpiryDays":30}`)
+				require.Equal(t, http.StatusOK, res.status)
+				res = call(t, srv, http.MethodPut, path, asAlice, `{"name":"x","permissions":["REPO_READ"]`+tt.expiry+`}`)
+				require.Equal(t, tt.want, res.status, "%s", res.body)
+				if tt.want == http.StatusBadRequest {
+					e := res.firstError(t)
+					assert.Equal(t, "expiryDays", e["context"])
+					assert.Contains(t, e["message"], "30", "the message names the limit")
+					assert.Empty(t, srv.Tokens(), "a refused create stores nothing")
+				}
+			})
+		}
 	}
 	t.Run("existing tokens keep no expiry and deleting the policy lifts it", func(t *testing.T) {
 		t.Parallel()
@@ -127,10 +141,14 @@ func TestExpiryPolicyIsEnforcedOnCreate(t *testing.T) {
 func TestTokenLimitPerOwner(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, accesstokenstest.WithTokenLimit(2))
-	for _, path := range []string{"/users/alice", "/projects/PRJ"} {
-		create(t, srv, path, asAlice, readBody)
-		create(t, srv, path, asAlice, readBody)
-		res := call(t, srv, http.MethodPut, path, asAlice, readBody)
+	for _, path := range []string{"/users/alice", "/projects/PRJ", "/projects/PRJ/repos/repo"} {
+		body := readBody
+		if strings.Contains(path, "/repos/") {
+			body = repoReadBody
+		}
+		create(t, srv, path, asAlice, body)
+		create(t, srv, path, asAlice, body)
+		res := call(t, srv, http.MethodPut, path, asAlice, body)
 		require.Equal(t, http.StatusBadRequest, res.status)
 		e := res.firstError(t)
 		assert.Contains(t, e["message"], "already has the maximum number of tokens")
@@ -138,7 +156,8 @@ func TestTokenLimitPerOwner(t *testing.T) {
 	}
 	// Other owners are counted separately, and deleting frees a place.
 	create(t, srv, "/users/bob", asBob, readBody)
-	create(t, srv, "/projects/PRJ/repos/repo", asAlice, repoReadBody)
+	srv.AddRepo("PRJ", "other")
+	create(t, srv, "/projects/PRJ/repos/other", asAlice, repoReadBody)
 	first := srv.Tokens()[0]
 	require.Equal(t, http.StatusNoContent, call(t, srv, http.MethodDelete, "/users/alice/"+first.ID, asAlice, "").status)
 	create(t, srv, "/users/alice", asAlice, readBody)
@@ -245,4 +264,61 @@ func TestTwoPermissionsOfOneFamilyAreRejected(t *testing.T) {
 			assert.Equal(t, before, srv.Tokens()[0], "a rejected update changes nothing")
 		})
 	}
+}
+
+func TestNamesAreCappedAt255Characters(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	ok := strings.Repeat("é", accesstokenstest.MaxNameLength) // characters, not bytes
+	id, _ := create(t, srv, "/users/alice", asAlice, `{"name":"`+ok+`","permissions":["REPO_READ"]}`)
+
+	long := ok + "x"
+	res := call(t, srv, http.MethodPut, "/users/alice", asAlice, `{"name":"`+long+`","permissions":["REPO_READ"]}`)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	assert.Equal(t, "name", res.firstError(t)["context"])
+
+	res = call(t, srv, http.MethodPost, "/users/alice/"+id, asAlice, `{"name":"`+long+`"}`)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	assert.Equal(t, "name", res.firstError(t)["context"])
+	assert.Equal(t, ok, srv.Tokens()[0].Name)
+}
+
+// TestCreateRefusesAnExpiryPast9999: the longest expiry a create may ask for ends on
+// 9999-12-31, the last day JSON dates can show; one day more is a 400 that names the bound, and
+// the Go and control API shortcuts refuse it too. The fake used to accept 3,000,000 days and
+// then answer with a date no client could read.
+func TestCreateRefusesAnExpiryPast9999(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, pinned, accesstokenstest.WithControlAPI())
+	now := srv.Now()
+	most := 0
+	for now.AddDate(0, 0, most+1).Year() < 10_000 {
+		most++
+	}
+	require.Greater(t, most, 2_900_000)
+
+	body := func(days int) string {
+		return fmt.Sprintf(`{"name":"long","permissions":["REPO_READ"],"expiryDays":%d}`, days)
+	}
+	res := call(t, srv, http.MethodPut, "/projects/PRJ/repos/repo", asAlice, body(most+1))
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	e := res.firstError(t)
+	assert.Equal(t, "expiryDays", e["context"])
+	assert.Contains(t, e["message"], "9999-12-31")
+	assert.Contains(t, e["message"], strconv.Itoa(most))
+	assert.Empty(t, srv.Tokens())
+
+	res = call(t, srv, http.MethodPut, "/projects/PRJ/repos/repo", asAlice, body(most))
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	expiry := time.UnixMilli(num(t, res.object(t)["expiryDate"])).UTC()
+	assert.Equal(t, 9999, expiry.Year())
+	assert.Equal(t, now.AddDate(0, 0, most), expiry)
+
+	assert.PanicsWithValue(t, "accesstokenstest: MintToken: "+e["message"].(string), func() {
+		srv.MintToken(accesstokenstest.UserScopeString("alice"), "long", most+1, "REPO_READ")
+	})
+	res = ctl(t, srv, http.MethodPost, "/tokens", fmt.Sprintf(`{"scope":"user:alice","name":"long","expiryDays":%d,"permissions":["REPO_READ"]}`, most+1))
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	assert.Equal(t, "expiryDays", res.firstError(t)["context"])
+	assert.Len(t, srv.Tokens(), 1)
 }

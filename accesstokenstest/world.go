@@ -1,3 +1,5 @@
+// Generated worlds (WithWorld): many users, projects, repositories and tokens of every kind.
+
 package accesstokenstest
 
 import (
@@ -157,6 +159,7 @@ func (f *Fake) generateLocked(w World) {
 		}
 		for j := range w.ReposPerProject {
 			rp := f.addRepoLocked(p, worldRepoSlug(j))
+			rp.description = "Generated repository " + rp.slug + " of " + key
 			if len(users) > 0 && j%4 == 1 {
 				rp.admins[users[(i*7+j)%len(users)].name] = true
 			}
@@ -181,23 +184,23 @@ func (f *Fake) generateLocked(w World) {
 			specs[i].name = fmt.Sprintf("%s-%d", worldTokenNames[rnd.IntN(len(worldTokenNames))], i+1)
 			k++
 		}
-		sort.Slice(specs, func(i, j int) bool { return specs[i].created.Before(specs[j].created) })
+		sort.Slice(specs, func(i, j int) bool { return specs[i].created < specs[j].created })
 		for _, s := range specs {
-			t := f.addTokenLocked(sc, s.name, s.perms, s.created, s.expiry, false)
+			t := f.addTokenAtLocked(sc, s.name, s.perms, s.created, s.expiry, false)
 			t.lastAuth = s.lastAuth
 		}
 	}
-	gen(scopeRef{kind: scopeUser, key: UserScope(DemoAdmin), user: f.users[DemoAdmin]})
+	gen(scopeRef{kind: scopeUser, key: UserScopeString(DemoAdmin), user: f.users[DemoAdmin]})
 	for _, u := range users {
-		gen(scopeRef{kind: scopeUser, key: UserScope(u.slug), user: u})
+		gen(scopeRef{kind: scopeUser, key: UserScopeString(u.slug), user: u})
 	}
 	for i := range w.Projects {
 		key, _ := worldProject(i)
 		p := f.projects[key]
-		gen(scopeRef{kind: scopeProject, key: ProjectScope(key), project: p})
+		gen(scopeRef{kind: scopeProject, key: ProjectScopeString(key), project: p})
 	}
 	for _, rp := range repos {
-		gen(scopeRef{kind: scopeRepo, key: RepoScope(rp.project.key, rp.slug), project: rp.project, repo: rp})
+		gen(scopeRef{kind: scopeRepo, key: RepoScopeString(rp.project.key, rp.slug), project: rp.project, repo: rp})
 	}
 }
 
@@ -207,7 +210,7 @@ func worldToken(rnd *rand.Rand, now time.Time, kind scopeKind, k int) *token {
 	ageDays := 100 + rnd.IntN(600)
 	created := now.Add(-time.Duration(ageDays)*day - time.Minute - time.Duration(rnd.Int64N(int64(12*time.Hour))))
 	created = created.Truncate(time.Millisecond)
-	t := &token{created: created}
+	t := &token{created: stampOf(created)}
 	switch k % 4 {
 	case 0: // expired 1 to 90 days ago
 		t.expiry = expiryAfter(created, ageDays-1-rnd.IntN(90))

@@ -1,3 +1,5 @@
+// Tests of world.go: generated worlds.
+
 package accesstokenstest_test
 
 import (
@@ -13,7 +15,7 @@ import (
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
-// findings classifies a token as the accesstokens command's audit does (cli.md), at now.
+// findings classifies a token as the accesstokens command's audit does, at now.
 func findings(tok accesstokenstest.TokenInfo, now time.Time) []string {
 	var out []string
 	switch {
@@ -154,7 +156,7 @@ func checkScope(t *testing.T, srv *accesstokenstest.Server, path string, want ma
 	return field(vals, "id")
 }
 
-// TestAuditSizedWorld builds the world of the issue: 1,000 projects of 10 repositories, 2,000
+// TestAuditSizedWorld builds an audit-sized world: 1,000 projects of 10 repositories, 2,000
 // users, 3 tokens a scope (about 40k tokens). The start-up goal (< 2 s, < 200 MB) is measured by
 // BenchmarkWorldStartup and cmd/accesstokens-fake; this checks its shape.
 func TestAuditSizedWorld(t *testing.T) {

@@ -17,10 +17,10 @@ import (
 func Example() {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
-	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
-	srv.IssueToken(prj, "deploy", 30, "PROJECT_READ", "REPO_READ")
-	srv.IssueToken(prj, "release", 120, "PROJECT_ADMIN", "REPO_ADMIN")
-	srv.IssueToken(accesstokenstest.UserScope("alice"), "laptop", 0, "REPO_WRITE")
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
+	srv.MintToken(prj, "deploy", 30, "PROJECT_READ", "REPO_READ")
+	srv.MintToken(prj, "release", 120, "PROJECT_ADMIN", "REPO_ADMIN")
+	srv.MintToken(accesstokenstest.UserScopeString("alice"), "laptop", 0, "REPO_WRITE")
 	srv.Advance(100 * 24 * time.Hour)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"))

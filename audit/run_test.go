@@ -379,16 +379,16 @@ func TestRunOnTheFakeMatchesWhatTheFakeHolds(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(fakeStart))
 	defer srv.Close()
-	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
-	repo := accesstokenstest.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo)
-	alice := accesstokenstest.UserScope(accesstokenstest.DemoAlice)
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
+	repo := accesstokenstest.RepoScopeString(accesstokenstest.DemoProject, accesstokenstest.DemoRepo)
+	alice := accesstokenstest.UserScopeString(accesstokenstest.DemoAlice)
 
-	_, usedLongAgo := srv.IssueToken(prj, "used-long-ago", 365, "PROJECT_READ", "REPO_READ")
-	_, usedLately := srv.IssueToken(repo, "used-lately", 365, "REPO_WRITE")
-	srv.IssueToken(prj, "expires-soon", 110, "PROJECT_ADMIN", "REPO_ADMIN")
-	srv.IssueToken(prj, "expired", 30, "PROJECT_READ", "REPO_READ")
-	srv.IssueToken(repo, "forever", 0, "REPO_ADMIN")
-	srv.IssueToken(alice, "alice-laptop", 0, "PROJECT_WRITE", "REPO_WRITE")
+	_, usedLongAgo := srv.MintToken(prj, "used-long-ago", 365, "PROJECT_READ", "REPO_READ")
+	_, usedLately := srv.MintToken(repo, "used-lately", 365, "REPO_WRITE")
+	srv.MintToken(prj, "expires-soon", 110, "PROJECT_ADMIN", "REPO_ADMIN")
+	srv.MintToken(prj, "expired", 30, "PROJECT_READ", "REPO_READ")
+	srv.MintToken(repo, "forever", 0, "REPO_ADMIN")
+	srv.MintToken(alice, "alice-laptop", 0, "PROJECT_WRITE", "REPO_WRITE")
 	srv.SeedTokens(repo, 1200) // more than a page of 1000
 	useToken(t, srv, usedLongAgo)
 	srv.Advance(100 * day)
@@ -429,7 +429,7 @@ func TestRunOnTheFakeReportsAMissingScopeAndGoesOn(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), "ci", 30, "PROJECT_READ", "REPO_READ")
+	srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "ci", 30, "PROJECT_READ", "REPO_READ")
 	targets := TargetsOf(accesstokens.ProjectScope("NOPE"), accesstokens.ProjectScope(accesstokenstest.DemoProject),
 		accesstokens.UserScope("ghost"))
 	sum, err := Run(context.Background(), adminClient(t, srv).Tokens, targets, Options{}, func(Token) error { return nil })
@@ -570,7 +570,7 @@ func benchWorld(b *testing.B, n int) (*accesstokenstest.Server, []Target) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("P%03d", i)
 		srv.AddProject(keys[i], "Project "+keys[i])
-		srv.SeedTokens(accesstokenstest.ProjectScope(keys[i]), 3)
+		srv.SeedTokens(accesstokenstest.ProjectScopeString(keys[i]), 3)
 	}
 	targets := make([]Target, n)
 	for i := range targets {

@@ -259,10 +259,10 @@ func TestStateFileHoldsNoSecret(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
 	var secrets []string
 	for _, name := range []string{"ci", "deploy", "release"} {
-		_, secret := srv.IssueToken(prj, name, 30, "PROJECT_READ")
+		_, secret := srv.MintToken(prj, name, 30, "PROJECT_READ")
 		secrets = append(secrets, secret)
 	}
 	path := filepath.Join(t.TempDir(), "s")

@@ -1,14 +1,14 @@
+// Tests of main.go: the built program, served, used and stopped by signals.
+
 package main
 
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"os"
+	"io"
+	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,37 +18,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 )
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-	buildOut  []byte
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// buildBinary builds the program once for all tests and returns its path.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "accesstokens-fake-test")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "accesstokens-fake")
-		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-	})
-	require.NoError(t, buildErr, string(buildOut))
-	return binPath
-}
 
 // TestFakeBinaryServesLogsAndStopsOnSignal builds the program, runs it on a
 // free port, uses it through the SDK, then stops it with SIGTERM and SIGINT.
@@ -117,97 +86,48 @@ func TestFakeStopsCleanlyOnSignalRightAfterPrintingItsURL(t *testing.T) {
 	}
 }
 
-func TestFakeRejectsBadFlagValues(t *testing.T) {
+// TestControlOnAnAddressOtherHostsReachIsWarnedAbout: the control API needs no credentials, so
+// -control on an address other than loopback says so on stderr; it used to start silently.
+func TestControlOnAnAddressOtherHostsReachIsWarnedAbout(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want string
+	for _, tt := range []struct {
+		addr    string
+		control bool
+		warned  bool
 	}{
-		{"zero page limit", []string{"-page-limit", "0"}, "-page-limit"},
-		{"negative page limit", []string{"-page-limit", "-3"}, "-page-limit"},
-		{"zero max page limit", []string{"-max-page-limit", "0"}, "-max-page-limit"},
-		{"negative token limit", []string{"-token-limit", "-1"}, "-token-limit"},
-		{"context path with a space", []string{"-context-path", "a b"}, "-context-path"},
-		{"context path with a query", []string{"-context-path", "/bit?bucket"}, "-context-path"},
-		{"context path with a percent", []string{"-context-path", "/a%2Fb"}, "-context-path"},
-		{"context path with an empty segment", []string{"-context-path", "/a//b"}, "-context-path"},
-		{"context path with a dot-dot segment", []string{"-context-path", "/a/../b"}, "-context-path"},
+		{"0.0.0.0:7990", true, true},
+		{"[::]:7990", true, true},
+		{"192.168.1.20:7990", true, true},
+		{"127.0.0.1:7990", true, false},
+		{"[::1]:7990", true, false},
+		{"0.0.0.0:7990", false, false},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+		require.NoError(t, err)
+		warning := controlReachableWarning(tt.control, addr)
+		if !tt.warned {
+			assert.Empty(t, warning, "%+v", tt)
+			continue
+		}
+		assert.Contains(t, warning, "warning: -control", tt.addr)
+		assert.Contains(t, warning, "other hosts", tt.addr)
+		assert.Contains(t, warning, "127.0.0.1", tt.addr)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var stdout, stderr lockedBuffer
-			done := make(chan error, 1)
-			go func() {
-				defer func() {
-					if p := recover(); p != nil {
-						done <- fmt.Errorf("run panicked: %v", p)
-					}
-				}()
-				// Port 0, so a run that wrongly gets past validation does not fight over a port;
-				// it then serves until the process ends, and the timeout below reports it.
-				done <- run(append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tt.args...), &stdout, &stderr)
-			}()
-			select {
-			case err := <-done:
-				require.Error(t, err)
-				assert.NotContains(t, err.Error(), "panicked")
-				assert.Contains(t, err.Error(), tt.want)
-			case <-time.After(10 * time.Second):
-				t.Fatalf("run accepted %v and started serving (stdout %q)", tt.args, stdout.String())
-			}
-			assert.Empty(t, stdout.String(), "no URL is printed")
-		})
-	}
-}
 
-// lockedBuffer is a strings.Builder safe for a writer and a reader in different goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func TestValidateFlagsAcceptsEdgeValues(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		pageLimit, maxPageLimit, tokenLimit int
-		contextPath                         string
-	}{
-		{1, 1, 0, ""},
-		{25, 1000, 5, "bitbucket"},
-		{25, 1000, 0, "/"},
-		{25, 1000, 0, "/jira-bb/bitbucket.v2_~x/"},
-	}
-	for _, tt := range tests {
-		assert.NoError(t, validateFlags(tt.pageLimit, tt.maxPageLimit, tt.tokenLimit, tt.contextPath), "%+v", tt)
-	}
-}
-
-func TestFakeRejectsBadFlags(t *testing.T) {
-	t.Parallel()
-	var stdout, stderr strings.Builder
-	err := run([]string{"-no-such-flag"}, &stdout, &stderr)
-	require.Error(t, err)
-	assert.Empty(t, stdout.String())
-	assert.Contains(t, stderr.String(), "-addr")
-}
-
-func TestNormalizedContextPath(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"": "", "/": "", "bitbucket": "/bitbucket", "/bitbucket/": "/bitbucket"} {
-		assert.Equal(t, want, normalizedContextPath(in), in)
-	}
+	// On loopback, as every test here serves, nothing is said.
+	var stderr lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-control", "-quiet"}, pw, &stderr)
+		pw.Close()
+	}()
+	_, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	require.NoError(t, <-done)
+	assert.NotContains(t, stderr.String(), "warning")
+	assert.Contains(t, stderr.String(), "control API at")
 }

@@ -1,3 +1,5 @@
+// Tests of serve: the server the flags describe, its timeouts and its stop.
+
 package main
 
 import (
@@ -16,63 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// startServe runs serve in-process on a free port and returns its base URL; the server stops
-// when the test ends.
-func startServe(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, &stderr)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	lines := bufio.NewReader(pr)
-	first, err := lines.ReadString('\n')
-	require.NoError(t, err, "stderr: %s", stderr.String())
-	go func() { _, _ = io.Copy(io.Discard, lines) }()
-	return strings.TrimSpace(first)
-}
-
-func getJSON(t *testing.T, url, user, password string, v any) int {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(t, err)
-	if user != "" {
-		req.SetBasicAuth(user, password)
-	}
-	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	if v != nil && resp.StatusCode == http.StatusOK {
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-	}
-	return resp.StatusCode
-}
-
-func TestHelpExitsZeroWithTheUsage(t *testing.T) {
-	t.Parallel()
-	for _, arg := range []string{"-h", "-help", "--help"} {
-		var stdout, stderr strings.Builder
-		require.NoError(t, run([]string{arg}, &stdout, &stderr), arg)
-		assert.Contains(t, stdout.String(), "Usage: accesstokens-fake", arg)
-		for _, flag := range []string{"-world", "-rate-limit", "-clock", "-control", "-read-timeout"} {
-			assert.Contains(t, stdout.String(), flag, arg)
-		}
-		assert.Empty(t, stderr.String(), arg)
-	}
-}
 
 func TestWorldClockRateLimitAndControlFlags(t *testing.T) {
 	t.Parallel()
@@ -118,35 +63,6 @@ func TestGeneratedWorldFlag(t *testing.T) {
 	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/repos?archived=ALL&limit=1000", "admin", "admin", &page))
 	assert.Equal(t, 20*3+1, page.Size, "60 repositories and one personal one")
 	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"/_fake/clock", "", "", nil), "the control API is off by default")
-}
-
-func TestNewFlagsRejectBadValues(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-world", "big"}, "-world"},
-		{[]string{"-world", "1x2x3"}, "-world"},
-		{[]string{"-world", "1x2x-3x4"}, "-world"},
-		{[]string{"-world", "demo", "-empty"}, "-empty"},
-		{[]string{"-rate-limit", "60"}, "-rate-limit"},
-		{[]string{"-rate-limit", "0:5"}, "-rate-limit"},
-		{[]string{"-clock", "yesterday"}, "-clock"},
-		{[]string{"-history", "0"}, "-history"},
-		{[]string{"-read-timeout", "0s"}, "-read-timeout"},
-		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
-		{[]string{"extra"}, "extra"},
-	}
-	for _, tt := range tests {
-		var stdout, stderr lockedBuffer
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tt.args...), &stdout, &stderr)
-		cancel()
-		require.Error(t, err, "%v", tt.args)
-		assert.Contains(t, err.Error(), tt.want, "%v", tt.args)
-		assert.Empty(t, stdout.String(), "%v: no URL is printed", tt.args)
-	}
 }
 
 // TestSlowBodiesCannotPinTheServer opens 1,000 connections that send headers and never finish
@@ -330,4 +246,43 @@ func TestStopClosesConnectionsThatHoldItUp(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// TestVersionClusterAndSecretFlags: -server-version, -nodes, -rate-limit-headers,
+// -unprefixed-secrets and -no-policy-endpoint reach the fake.
+func TestVersionClusterAndSecretFlags(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, "-quiet", "-control", "-server-version", "9.4.0", "-nodes", "2", "-rate-limit", "2:0.001",
+		"-rate-limit-headers", "-unprefixed-secrets", "-no-policy-endpoint")
+
+	var props struct{ Version, BuildNumber string }
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/application-properties", "", "", &props))
+	assert.Equal(t, "9.4.0", props.Version)
+	assert.Equal(t, "9004000", props.BuildNumber)
+
+	assert.Equal(t, http.StatusNotFound, getJSON(t, base+"/rest/access-tokens/latest/admin", "admin", "admin", nil))
+
+	// Two nodes of two: four requests, then a 429 that says what the bucket holds.
+	for i := range 4 {
+		require.Equal(t, http.StatusOK, getJSON(t, base+"/rest/api/latest/users", "alice", "alice", nil), "request %d", i)
+	}
+	req, err := http.NewRequest(http.MethodGet, base+"/rest/api/latest/users", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("alice", "alice")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "2", resp.Header.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
+
+	resp, err = http.Post(base+"/_fake/tokens", "application/json",
+		strings.NewReader(`{"scope":"project:PRJ","name":"ci","permissions":["PROJECT_READ"]}`))
+	require.NoError(t, err)
+	var minted struct{ ID, Token string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&minted))
+	_ = resp.Body.Close()
+	assert.Regexp(t, `^[1-9][0-9]{9,11}$`, minted.ID)
+	assert.NotContains(t, minted.Token, "BBDC-")
+	assert.Len(t, minted.Token, 44)
 }

@@ -29,6 +29,9 @@ type AuditOptions struct {
 	Concurrency int
 	StateFile   string // --state: "" for none
 	Resume      bool
+	// Report, when set, receives the tokens instead of a report in Format:
+	// revoke --where collects its plan this way.
+	Report audit.Writer
 }
 
 // NewCmdAudit wires `accesstokens audit`. runF, when set, replaces runAudit
@@ -66,9 +69,11 @@ for one that expires later today, negative once expired.
 owner=SLUG, joined with commas: all must hold); --fail-on looks at those.
 
 -o table (default), json (one document), jsonl (one TOKEN per line as read, then
-a summary line; memory stays flat for any number of tokens) or csv. table, json
-and csv list tokens by scope (users, projects, repositories) and id, so that
-two reports of the same server differ only in generatedAt.
+a summary line; memory stays flat for any number of tokens), csv, or openmetrics
+(expiry and last use as Prometheus metrics, for node_exporter's textfile
+collector). table, json and csv list tokens by scope (users, projects,
+repositories) and id, so that two reports of the same server differ only in
+generatedAt.
 
 A scope that cannot be read is named on stderr, and in the json, jsonl and
 table reports (csv holds tokens only), and makes the exit code 1: the inventory
@@ -178,9 +183,15 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	inv.meta.Terminal = opts.IO.OutTTY
 	bar := newProgress(opts.IO, len(inv.targets))
 	out, flush := bar.stdout(opts.IO)
-	w, err := audit.NewWriter(opts.Format, out, inv.meta)
-	if err != nil {
-		return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+	w := opts.Report
+	switch {
+	case w != nil:
+	case opts.Format == openMetricsFormat:
+		w = newOpenMetricsWriter(out)
+	default:
+		if w, err = audit.NewWriter(opts.Format, out, inv.meta); err != nil {
+			return usageError("-o %q: %s", opts.Format, trimPrefix(err))
+		}
 	}
 	run := audit.Options{Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update, State: state}
 	if opts.Where != nil {
@@ -260,18 +271,13 @@ func interruptedOr(in *interrupts, err error) error {
 	return err
 }
 
-// serverMeta is the head of the json document. It is also the run's first
-// request, sent alone: wrong credentials stop everything at this one 401,
-// before workers fan out (Bitbucket may lock an account behind a CAPTCHA
-// after a few failed logins), and a server that does not answer at all stops
-// it too. An answer without the version (a 404, say) only leaves it out.
-func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
-	meta, _, err := readServer(ctx, conn)
-	return meta, err
-}
-
-// readServer is serverMeta with the server's clock: what findings are
-// judged by when --now is not given.
+// readServer reads the head of a report (the server's version) and the
+// server's clock, which findings are judged by when --now is not given. It
+// is also the run's first request, sent alone: wrong credentials stop
+// everything at this one 401, before workers fan out (Bitbucket may lock an
+// account behind a CAPTCHA after a few failed logins), and a server that
+// does not answer at all stops it too. An answer without the version (a
+// 404, say) only leaves it out.
 func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
 	info, err := conn.Client.Directory.ServerInfo(ctx)

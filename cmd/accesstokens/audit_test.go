@@ -53,7 +53,7 @@ func TestAuditFlagsRefuseBadValues(t *testing.T) {
 		{[]string{"--all", "--now", "2027-13-01"}, `--now "2027-13-01"`},
 		{[]string{"--all", "--where", "expired,stale"}, `--where "expired,stale": unknown finding "stale"`},
 		{[]string{"--all", "--where", ""}, `--where "": the expression is empty`},
-		{[]string{"--all", "-o", "yaml"}, `-o "yaml": use table, json, jsonl, csv`},
+		{[]string{"--all", "-o", "yaml"}, `-o "yaml": use table, json, jsonl, csv, openmetrics`},
 	} {
 		_, err := parseAudit(t, tc.args...)
 		code, err := exitCodeOf(err)
@@ -69,7 +69,7 @@ func TestAuditJudgesByTheConnectionsClock(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "ci", 10, "PROJECT_READ")
+	srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "ci", 10, "PROJECT_READ")
 	scopes := ScopeSelection{Scopes: []accesstokens.Scope{accesstokens.ProjectScope("PRJ")}}
 	judge := func(now time.Time) (int, string) {
 		io, _, errOut := testIO(false)
@@ -96,10 +96,10 @@ func TestAuditWhereKeepsOnlyMatchingTokensInOutputAndSummary(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
-	prj := accesstokenstest.ProjectScope("PRJ")
-	srv.IssueToken(prj, "ci-old", 10, "PROJECT_READ")
-	srv.IssueToken(prj, "ci-new", 300, "PROJECT_READ")
-	srv.IssueToken(prj, "laptop", 10, "PROJECT_ADMIN")
+	prj := accesstokenstest.ProjectScopeString("PRJ")
+	srv.MintToken(prj, "ci-old", 10, "PROJECT_READ")
+	srv.MintToken(prj, "ci-new", 300, "PROJECT_READ")
+	srv.MintToken(prj, "laptop", 10, "PROJECT_ADMIN")
 	srv.Advance(20 * 24 * time.Hour)
 	run := func(where string, failOn ...audit.Finding) (int, string) {
 		w, err := audit.ParseWhere(where)

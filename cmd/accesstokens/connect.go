@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -16,8 +12,17 @@ import (
 	"github.com/bbdc-tools/accesstokens"
 )
 
+// The global flags that say which server to talk to, as whom, and how: the
+// Factory checks them and builds the client every command uses.
+
 // userAgent goes in front of the SDK's own User-Agent.
 const userAgent = "accesstokens-cli"
+
+// Defaults of the connection flags.
+const (
+	defaultTimeout = 60 * time.Second // one attempt of one request
+	defaultMaxWait = 15 * time.Minute // waiting out 429s, per scope, for reading commands
+)
 
 // connFlags are the global flags that say which server to talk to, as whom,
 // and how fast.
@@ -26,19 +31,25 @@ type connFlags struct {
 	username      string
 	passwordStdin bool
 	insecureHTTP  bool
+	caCert        string
 	demo          bool
 	verbose       bool
 	rate          float64
+	timeout       time.Duration
+	maxWait       time.Duration
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.url, "url", "", "Bitbucket base URL, e.g. https://bitbucket.example.com (default $BITBUCKET_URL)")
 	fs.StringVar(&c.username, "username", "", "user name for Basic auth; the password is read with --password-stdin")
-	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password (or personal token) for --username from the first line of stdin")
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password (or personal token) for --username from the first line of stdin (without echo on a terminal)")
 	fs.BoolVar(&c.insecureHTTP, "insecure-http", false, "allow credentials over plain http to a host that is not loopback (or BITBUCKET_INSECURE_HTTP=1)")
+	fs.StringVar(&c.caCert, "ca-cert", "", "trust the PEM certificates in `FILE` besides the system's, for an internal CA (default $BITBUCKET_CA_CERT)")
 	fs.BoolVar(&c.demo, "demo", false, "run against a built-in fake Bitbucket with a generated demo world, as admin")
 	fs.BoolVarP(&c.verbose, "verbose", "v", false, "log requests and retry decisions to stderr (never secrets)")
-	fs.Float64Var(&c.rate, "rate", 0, "at most `RPS` requests a second, all workers together (0: unlimited)")
+	fs.Float64Var(&c.rate, "rate", 0, "at most `RPS` requests a second, all workers together (0: no ceiling; the pace always follows the server's 429s)")
+	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "limit of one request attempt")
+	fs.DurationVar(&c.maxWait, "max-wait", defaultMaxWait, "reading commands wait out 429s up to this long per scope (0: give up after the usual retries)")
 }
 
 // Connection is a ready client and what the commands print about it.
@@ -48,6 +59,17 @@ type Connection struct {
 	Demo   bool
 	// Now is the server's clock: the fake's in --demo, the local one otherwise.
 	Now func() time.Time
+
+	infoOnce sync.Once
+	info     *accesstokens.ServerInfo
+	infoErr  error
+}
+
+// ServerInfo reads the server's application-properties once per run: every
+// later call returns the first answer (or error).
+func (c *Connection) ServerInfo(ctx context.Context) (*accesstokens.ServerInfo, error) {
+	c.infoOnce.Do(func() { c.info, c.infoErr = c.Client.Directory.ServerInfo(ctx) })
+	return c.info, c.infoErr
 }
 
 // Factory builds what the commands need from the global flags and the
@@ -59,6 +81,11 @@ type Factory struct {
 
 	conn    connFlags
 	closers []func()
+	// reading: the command run only reads (audit, list, get, ...): its GETs
+	// wait out 429s up to --max-wait.
+	reading bool
+	// usedToken: the client authenticates with BITBUCKET_TOKEN.
+	usedToken bool
 }
 
 // Close stops whatever Connect started (the --demo fake).
@@ -73,8 +100,13 @@ func (f *Factory) Close() {
 // or stdin: every mistake here is a usage error (exit 2).
 func (f *Factory) checkConn() error {
 	c := f.conn
-	if c.rate < 0 {
+	switch {
+	case c.rate < 0:
 		return usageError("--rate: must not be negative, got %s", strconv.FormatFloat(c.rate, 'g', -1, 64))
+	case c.timeout <= 0:
+		return usageError("--timeout: must be positive, got %s", c.timeout)
+	case c.maxWait < 0:
+		return usageError("--max-wait: must not be negative, got %s", c.maxWait)
 	}
 	if c.demo {
 		switch {
@@ -85,25 +117,17 @@ func (f *Factory) checkConn() error {
 		}
 		return nil
 	}
-	if c.passwordStdin && c.username == "" {
-		return usageError("--password-stdin needs --username")
-	}
-	if c.username != "" && !c.passwordStdin {
-		return usageError("--username needs --password-stdin (a password is never a flag: it would show in ps and shell history)")
+	if err := f.checkCredentialFlags(); err != nil {
+		return err
 	}
 	if f.baseURL() == "" {
 		return usageError("no server: set --url or BITBUCKET_URL (or try --demo)")
 	}
-	if c.username == "" && f.Getenv("BITBUCKET_TOKEN") == "" {
-		user, pass := f.Getenv("BITBUCKET_USERNAME"), f.Getenv("BITBUCKET_PASSWORD")
-		switch {
-		case user == "" && pass == "":
-			return usageError("no credentials: set BITBUCKET_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_PASSWORD, or use --username with --password-stdin")
-		case user == "":
-			return usageError("BITBUCKET_PASSWORD is set but BITBUCKET_USERNAME is not")
-		case pass == "":
-			return usageError("BITBUCKET_USERNAME is set but BITBUCKET_PASSWORD is not")
-		}
+	if err := checkBaseURL(f.baseURL()); err != nil {
+		return err
+	}
+	if err := f.checkCredentialEnv(); err != nil {
+		return err
 	}
 	if v := f.Getenv("BITBUCKET_INSECURE_HTTP"); v != "" {
 		if _, err := strconv.ParseBool(v); err != nil {
@@ -127,14 +151,10 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	if err := f.checkConn(); err != nil {
 		return nil, err
 	}
-	opts := []accesstokens.Option{accesstokens.WithUserAgent(userAgent)}
-	if f.conn.verbose {
-		f.IO.NoProgress = true
-		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	opts, err := f.clientOptions()
+	if err != nil {
+		return nil, err
 	}
-	// Always on: without --rate (rate 0) nothing is paced, but a 429 still
-	// pauses every worker for its Retry-After, as cli.md promises.
-	opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
 	if f.conn.demo {
 		return f.connectDemo(opts)
 	}
@@ -153,54 +173,33 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	return &Connection{Client: client, URL: f.baseURL(), Now: time.Now}, nil
 }
 
-// credentials picks, in order: --username with --password-stdin,
-// BITBUCKET_TOKEN, BITBUCKET_USERNAME with BITBUCKET_PASSWORD.
-func (f *Factory) credentials() (accesstokens.Option, error) {
-	if f.conn.username != "" {
-		password, err := readPassword(f.IO.In)
-		if err != nil {
-			return nil, err
-		}
-		return accesstokens.WithBasicAuth(f.conn.username, password), nil
+// clientOptions are the options every client of a run gets, the demo's too.
+func (f *Factory) clientOptions() ([]accesstokens.Option, error) {
+	opts := []accesstokens.Option{
+		accesstokens.WithUserAgent(userAgent),
+		accesstokens.WithAttemptTimeout(f.conn.timeout),
+		// Always on: the pace follows what the server says (its 429s and
+		// rate-limit headers), all workers together.
+		accesstokens.WithAdaptiveRateLimit(),
 	}
-	if token := f.Getenv("BITBUCKET_TOKEN"); token != "" {
-		return accesstokens.WithToken(token), nil
+	if f.conn.verbose {
+		f.IO.NoProgress = true
+		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	return accesstokens.WithBasicAuth(f.Getenv("BITBUCKET_USERNAME"), f.Getenv("BITBUCKET_PASSWORD")), nil
-}
-
-// readPassword reads the first line of r, without its line ending.
-func readPassword(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("--password-stdin: reading stdin: %w", err)
+	if f.conn.rate > 0 {
+		opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
 	}
-	password := strings.TrimRight(line, "\r\n")
-	if password == "" {
-		return "", usageError("--password-stdin: stdin is empty")
+	if f.reading && f.conn.maxWait > 0 {
+		opts = append(opts, accesstokens.WithReadPatience(f.conn.maxWait))
 	}
-	return password, nil
-}
-
-// connError turns the SDK's refusal of a URL or credential into a usage
-// error naming where it came from.
-func connError(err error) error {
-	var inv *accesstokens.InvalidArgumentError
-	if !errors.As(err, &inv) {
-		return err
+	pool, err := f.caPool()
+	if err != nil {
+		return nil, err
 	}
-	where := map[string]string{
-		"baseURL":  "--url/BITBUCKET_URL",
-		"token":    "BITBUCKET_TOKEN",
-		"username": "--username/BITBUCKET_USERNAME",
-		"password": "the password",
-	}[inv.Field]
-	if where == "" {
-		where = inv.Field
+	if pool != nil {
+		opts = append(opts, accesstokens.WithRootCAs(pool))
 	}
-	// The SDK names its option; the command's user has a flag and a variable.
-	reason := strings.ReplaceAll(inv.Reason, "WithInsecureHTTP()", "--insecure-http (or BITBUCKET_INSECURE_HTTP=1)")
-	return usageError("%s: %s", where, reason)
+	return opts, nil
 }
 
 func envTrue(v string) bool {

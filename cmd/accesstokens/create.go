@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
-	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // CreateOptions are create's flags and dependencies.
@@ -34,9 +33,10 @@ func NewCmdCreate(f *Factory, runF func(context.Context, *CreateOptions) error) 
 		Use:   "create SCOPE --name N --perm P [--perm P2] [--expiry-days D] --secret-to DEST",
 		Short: "Create a token; its secret goes only to --secret-to",
 		Long: `Create a token. The server shows its secret once: it goes only to --secret-to, a
-file created with mode 0600 (an existing file is an error unless --force) or - for
-stdout. The new token is printed on stdout as -o says; with --secret-to - stdout
-holds the secret alone, and a line on stderr names the new token.
+file created with mode 0600 (an existing file is an error unless --force; a device
+or named pipe is refused) or - for stdout. The new token is printed on stdout as -o
+says (-o json: {"token": TOKEN}, never the secret); with --secret-to - stdout holds
+the secret alone, and a line on stderr names the new token.
 
 Permissions: PROJECT_READ, PROJECT_WRITE, PROJECT_ADMIN, REPO_READ, REPO_WRITE,
 REPO_ADMIN (case-insensitive; at most one of each family; repository tokens take
@@ -59,13 +59,13 @@ REPO_* only).`,
 			if opts.Permissions, err = parsePermissions(perms); err != nil {
 				return err
 			}
-			if opts.ExpiryDays < 0 {
-				return usageError("--expiry-days: must not be negative, got %d", opts.ExpiryDays)
+			if err := checkExpiryDays(opts.ExpiryDays); err != nil {
+				return err
 			}
 			if opts.SecretTo == "" {
 				return usageError("--secret-to is required: a file (created 0600) or - for stdout; a secret is never printed unless asked for")
 			}
-			if err := checkFormat(opts.Format); err != nil {
+			if err := checkResultFormat(opts.Format, opts.SecretTo); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -77,7 +77,7 @@ REPO_* only).`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "token `NAME`")
 	fl.StringArrayVar(&perms, "perm", nil, "`PERMISSION` (repeat, or comma-separate)")
-	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "expire after `DAYS` days (0: never, unless the server's policy requires it)")
+	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "expire after `DAYS` days, at most 36500 (0: never, unless the server's policy requires it)")
 	addSecretFlags(cmd, &opts.SecretTo, &opts.Force)
 	addFormatFlag(cmd, &opts.Format)
 	return cmd
@@ -114,15 +114,10 @@ func runCreate(ctx context.Context, opts *CreateOptions) error {
 		}
 		return fmt.Errorf("%w; token %s was revoked again, nothing was created", err, tok.ID)
 	}
-	created := classify(opts.Scope, tok.AccessToken, conn.Now())
 	if dest.path == "-" {
-		fmt.Fprintf(opts.IO.ErrOut, "Created token %s \"%s\" in %s; its secret went to stdout.\n", tok.ID, textsafe.Terminal(tok.Name), opts.Scope)
+		fmt.Fprintf(opts.IO.ErrOut, "Created token %s %s in %s; its secret went to stdout.\n", tok.ID, quoted(tok.Name), opts.Scope)
 		return nil
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Created token %s \"%s\" in %s; its secret is in %s (mode 0600).\n", tok.ID, textsafe.Terminal(tok.Name), opts.Scope, dest.path)
-	out := newTokenPrinter(opts.Format, opts.IO.Out, true)
-	if err := out.Print(created); err != nil {
-		return err
-	}
-	return out.Flush()
+	fmt.Fprintf(opts.IO.ErrOut, "Created token %s %s in %s; its secret is in %s (mode 0600).\n", tok.ID, quoted(tok.Name), opts.Scope, dest.path)
+	return printResult(opts.IO.Out, opts.Format, tokenResult{Token: classify(opts.Scope, tok.AccessToken, conn.Now())})
 }

@@ -15,6 +15,8 @@ const (
 	exitFailed   = 1 // failed, or done with scopes that could not be read
 	exitUsage    = 2 // bad flag, scope, --where, duration or --secret-to, found before any request
 	exitFindings = 3 // done, and findings matched --fail-on
+
+	exitInterrupted = 130 // ended by Ctrl-C (128 + SIGINT, as shells report it): a second one, or one while the password is read
 )
 
 // exitError carries an exit code with the one-line message printed for it.

@@ -33,11 +33,12 @@ import (
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
 //	fake project KEY | fake repo KEY SLUG
-//	fake token [-as VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
+//	fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
+//	                                    (-secret: its secret)
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault METHOD PATH STATUS [TIMES]  answer matching requests with STATUS
+//	fake fault [-body BODY] METHOD PATH STATUS [TIMES]  answer matching requests with STATUS (and BODY, JSON if it starts with {)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -216,15 +217,19 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 func fakeToken(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake token", flag.ContinueOnError)
 	as := fs.String("as", "", "environment variable to hold the id")
+	secretVar := fs.String("secret", "", "environment variable to hold the secret")
 	expiry := fs.Int("expiry", 0, "expiry in days (0: never)")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() < 3 {
-		ts.Fatalf("usage: fake token [-as VAR] [-expiry DAYS] SCOPE NAME PERM...")
+		ts.Fatalf("usage: fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...")
 	}
 	id, secret := st.fake.IssueToken(fs.Arg(0), fs.Arg(1), *expiry, fs.Args()[2:]...)
 	st.secrets[id] = secret
 	if *as != "" {
 		ts.Setenv(*as, id)
+	}
+	if *secretVar != "" {
+		ts.Setenv(*secretVar, secret)
 	}
 }
 
@@ -243,8 +248,12 @@ func fakeUse(ts *testscript.TestScript, st *fakeState, id string) {
 }
 
 func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
+	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
+	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
+	ts.Check(fs.Parse(args))
+	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -253,7 +262,11 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 		times, err = strconv.Atoi(args[3])
 		ts.Check(err)
 	}
-	st.fake.InjectFault(accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times})
+	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body}
+	if strings.HasPrefix(*body, "{") {
+		fl.ContentType = "application/json"
+	}
+	st.fake.InjectFault(fl)
 }
 
 // parseAge reads "200d", "12h" or any time.ParseDuration string.

@@ -42,7 +42,7 @@ func newAuditFake(t *testing.T, scopes int) (*accesstokenstest.Server, []accesst
 	for i := range scopes {
 		key := "P" + strings.Repeat("X", i+1)
 		srv.AddProject(key, key)
-		srv.SeedTokens(accesstokenstest.ProjectScope(key), 3)
+		srv.SeedTokens(accesstokenstest.ProjectScopeString(key), 3)
 		list = append(list, accesstokens.ProjectScope(key))
 	}
 	return srv, list

@@ -13,10 +13,6 @@ import (
 	"syscall"
 )
 
-// exitInterrupted is the exit code of a command ended by a second
-// interrupt: 128 + SIGINT, as shells report it.
-const exitInterrupted = 130
-
 // interrupts turns Ctrl-C (SIGINT) and SIGTERM into two stages.
 //
 // For commands that change tokens (rotate, revoke: trapInterrupts), the

@@ -14,6 +14,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -30,9 +32,31 @@ func run(ctx context.Context, args []string, io *IOStreams, getenv func(string) 
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
+	f.reading = isReadingCommand(root, args)
 	code, err := exitCodeOf(root.ExecuteContext(ctx))
-	if err != nil {
+	if err = f.adviseOnRefusal(err); err != nil {
 		fmt.Fprintln(io.ErrOut, errorLine(err))
 	}
 	return code
+}
+
+// readingCommands only read (revoke: its walk and plan; its deletes keep the
+// usual retries): their GETs wait out 429s up to --max-wait.
+var readingCommands = map[string]bool{
+	"audit": true, "list": true, "get": true, "revoke": true, "identify": true, "policy get": true,
+}
+
+// isReadingCommand reports whether args run one of readingCommands.
+func isReadingCommand(root *cobra.Command, args []string) bool {
+	cmd, _, err := root.Find(args)
+	return err == nil && readingCommands[commandName(cmd)]
+}
+
+// commandName is a command's path below the root: "list", "policy get".
+func commandName(cmd *cobra.Command) string {
+	name := cmd.Name()
+	for p := cmd.Parent(); p != nil && p.HasParent(); p = p.Parent() {
+		name = p.Name() + " " + name
+	}
+	return name
 }

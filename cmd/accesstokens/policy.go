@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // PolicyOptions are the policy commands' flags and dependencies.
@@ -106,20 +109,18 @@ func runPolicy(ctx context.Context, opts *PolicyOptions) error {
 	switch opts.Action {
 	case "set":
 		if err := admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: opts.Days}); err != nil {
-			return fmt.Errorf("setting the expiry policy: %w", err)
+			return policyError(ctx, conn, "setting the expiry policy", err)
 		}
-		fmt.Fprintf(opts.IO.Out, "New tokens must now expire within %d days.\n", opts.Days)
-		return nil
+		return printLine(opts.IO.Out, fmt.Sprintf("New tokens must now expire within %d days.", opts.Days))
 	case "delete":
 		if err := admin.DeleteExpiryPolicy(ctx); err != nil {
-			return fmt.Errorf("deleting the expiry policy: %w", err)
+			return policyError(ctx, conn, "deleting the expiry policy", err)
 		}
-		fmt.Fprintln(opts.IO.Out, "Expiry is optional again: no expiry policy is set.")
-		return nil
+		return printLine(opts.IO.Out, "Expiry is optional again: no expiry policy is set.")
 	}
 	p, err := admin.GetExpiryPolicy(ctx)
 	if err != nil {
-		return fmt.Errorf("reading the expiry policy: %w", err)
+		return policyError(ctx, conn, "reading the expiry policy", err)
 	}
 	if opts.Format == "json" {
 		doc := struct {
@@ -132,13 +133,36 @@ func runPolicy(ctx context.Context, opts *PolicyOptions) error {
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", raw)
-		return err
+		return printLine(opts.IO.Out, string(raw))
 	}
 	if p.MaxExpiryDays == 0 {
-		fmt.Fprintln(opts.IO.Out, "No expiry policy: tokens may never expire.")
-		return nil
+		return printLine(opts.IO.Out, "No expiry policy: tokens may never expire.")
 	}
-	fmt.Fprintf(opts.IO.Out, "New tokens must expire within %d days.\n", p.MaxExpiryDays)
+	return printLine(opts.IO.Out, fmt.Sprintf("New tokens must expire within %d days.", p.MaxExpiryDays))
+}
+
+// printLine writes line to stdout; a failed write (a full disk, a closed
+// pipe) is the run's error: a policy change is never reported as printed
+// when it was not.
+func printLine(w io.Writer, line string) error {
+	if _, err := fmt.Fprintln(w, line); err != nil {
+		return fmt.Errorf("writing to stdout: %w", err)
+	}
 	return nil
+}
+
+// policyError says, when the server does not offer the policy endpoint
+// (a 404), where the setting lives instead and what is known about which
+// versions serve the endpoint, naming the version the server reports.
+func policyError(ctx context.Context, conn *Connection, doing string, err error) error {
+	if !errors.Is(err, accesstokens.ErrNotFound) {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	version := "the server did not say its version"
+	if info, ierr := conn.ServerInfo(ctx); ierr == nil && info.Version != "" {
+		version = "the server reports Bitbucket " + textsafe.Terminal(info.Version)
+	}
+	return fmt.Errorf("%s: %w; %s. Set token expiry in the web interface instead: Administration › Keys and tokens › Automatic expiry. "+
+		"The endpoint is documented for Bitbucket 8.3 and absent from Atlassian's 9.2 and 9.4 specifications; whether 9.x servers serve it is unknown",
+		doing, err, version)
 }

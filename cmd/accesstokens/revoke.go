@@ -1,26 +1,30 @@
+// The revoke command: its flags, their checks, and the choice between its
+// three forms (by id, --where, --plan).
+
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
-	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
-// RevokeOptions are revoke's flags and dependencies, for both forms:
-// `revoke SCOPE ID...` and `revoke --where EXPR (--all | --scope S...)`.
+// revokeFormats are the values of revoke's -o.
+var revokeFormats = []string{"table", "json"}
+
+// RevokeOptions are revoke's flags and dependencies, for its three forms:
+// `revoke SCOPE ID...`, `revoke --where EXPR (--all | --scope S...)` and
+// `revoke --plan FILE`.
 type RevokeOptions struct {
 	IO      *IOStreams
 	Connect func(context.Context) (*Connection, error)
+
+	Format string // table (lines for people) or json
+	Yes    bool   // with --where or --plan: revoke, instead of showing the plan
 
 	// revoke SCOPE ID...
 	Scope accesstokens.Scope
@@ -31,10 +35,14 @@ type RevokeOptions struct {
 	Select      ScopeSelection
 	Rules       audit.Rules
 	Concurrency int
-	Yes         bool
+
+	// revoke --plan: the file as named, and the plan read from it
+	PlanFile string
+	Plan     *savedPlan
 }
 
-// NewCmdRevoke wires `accesstokens revoke`.
+// NewCmdRevoke wires `accesstokens revoke`. runF, when set, replaces
+// runRevoke (tests of the flags, without a server).
 func NewCmdRevoke(f *Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
 	opts := &RevokeOptions{IO: f.IO, Connect: f.Connect}
 	var (
@@ -43,21 +51,33 @@ func NewCmdRevoke(f *Factory, runF func(context.Context, *RevokeOptions) error) 
 		rules rulesFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "revoke (SCOPE ID [ID ...] | --where EXPR (--all | --scope SCOPE ...) [--yes])",
-		Short: "Revoke tokens by id, or in bulk with --where",
-		Long: `Revoke the named tokens of a scope, or, with --where, every token that matches an
-expression across the chosen scopes.
+		Use:   "revoke (SCOPE ID [ID ...] | --where EXPR (--all | --scope SCOPE ...) | --plan FILE) [--yes] [-o json]",
+		Short: "Revoke tokens by id, in bulk with --where, or as a reviewed plan",
+		Long: `Revoke the named tokens of a scope; or, with --where, every token that matches an
+expression across the chosen scopes; or, with --plan, exactly the tokens of a plan
+saved earlier.
 
 --where takes finding names (expired, expiring, no-expiry, never-used, unused,
 admin, inactive-owner) and name=GLOB, created-before=DATE, created-after=DATE,
 owner=SLUG, joined with commas: all must hold. It first prints the plan (what would
-be revoked, per scope) and revokes only with --yes.
+be revoked, per scope) and revokes only with --yes. With -o json the plan is a
+document, {"plan": [TOKEN...]}, to save and review.
 
-A failed revoke does not stop the others; the exit code is 1 when any failed.
-Ctrl-C finishes the revoke in flight, starts no other, and says what is left.`,
+--plan FILE revokes the tokens of such a document and nothing else: each is read
+again first, and one that is gone, or whose name, permissions or expiry changed
+since, is skipped and reported. Without --yes it shows what it would do.
+
+-o json prints the outcome as {"revoked": [{"scope","id"}], "failed":
+[{"scope","id","error"}], "skipped": [{"scope","id","reason"}]}.
+
+A failed revoke does not stop the others; the exit code is 1 when any failed
+(a skipped token is not a failure). Ctrl-C finishes the revoke in flight, starts
+no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
-  accesstokens revoke --all --where expired
-  accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes`,
+  accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes
+  # nightly: plan the revoke of expired tokens, review it, act on exactly that plan
+  accesstokens revoke --all --where expired -o json > plan.json
+  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
 		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {
@@ -71,35 +91,53 @@ Ctrl-C finishes the revoke in flight, starts no other, and says what is left.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&where, "where", "", "revoke every token matching `EXPR` (see above); prints the plan unless --yes")
-	fl.BoolVar(&opts.Yes, "yes", false, "with --where: revoke, instead of printing the plan only")
+	fl.StringVar(&opts.PlanFile, "plan", "", "revoke exactly the tokens of the plan in `FILE` (revoke --where ... -o json); shows what it would do unless --yes")
+	fl.BoolVar(&opts.Yes, "yes", false, "with --where or --plan: revoke, instead of showing the plan only")
 	sel.register(cmd)
 	rules.register(cmd)
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "scopes read at once (with --where)")
+	fl.StringVarP(&opts.Format, "output", "o", "table", "output `FORMAT`: table (lines for people) or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", completeValues(revokeFormats...))
 	return cmd
 }
 
-// parse validates either form before any request.
+// parse validates the form chosen before any request.
 func (o *RevokeOptions) parse(cmd *cobra.Command, args []string, where string, sel scopeFlags, rules rulesFlags) error {
-	whereSet := cmd.Flags().Changed("where")
-	if !whereSet {
-		if sel.all || len(sel.scopes) > 0 {
-			return usageError("--all and --scope select tokens for --where; to revoke by id: revoke SCOPE ID [ID ...]")
-		}
-		if len(args) < 2 {
-			return usageError("revoke takes SCOPE and at least one ID, or --where EXPR with --all or --scope (see 'accesstokens revoke --help')")
-		}
-		var err error
-		if o.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
+	if o.Format != "table" && o.Format != "json" {
+		return usageError("-o %q: revoke prints table or json", o.Format)
+	}
+	switch {
+	case cmd.Flags().Changed("plan"):
+		return o.parsePlanForm(cmd, args, sel)
+	case cmd.Flags().Changed("where"):
+		return o.parseWhereForm(args, where, sel, rules)
+	}
+	return o.parseIDForm(args, sel)
+}
+
+// parseIDForm reads `revoke SCOPE ID...`.
+func (o *RevokeOptions) parseIDForm(args []string, sel scopeFlags) error {
+	if sel.all || len(sel.scopes) > 0 {
+		return usageError("--all and --scope select tokens for --where; to revoke by id: revoke SCOPE ID [ID ...]")
+	}
+	if len(args) < 2 {
+		return usageError("revoke takes SCOPE and at least one ID, --where EXPR with --all or --scope, or --plan FILE (see 'accesstokens revoke --help')")
+	}
+	var err error
+	if o.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
+		return err
+	}
+	for _, id := range args[1:] {
+		if err := checkTokenID(id); err != nil {
 			return err
 		}
-		for _, id := range args[1:] {
-			if err := checkTokenID(id); err != nil {
-				return err
-			}
-		}
-		o.IDs = args[1:]
-		return nil
 	}
+	o.IDs = args[1:]
+	return nil
+}
+
+// parseWhereForm reads `revoke --where EXPR (--all | --scope S...)`.
+func (o *RevokeOptions) parseWhereForm(args []string, where string, sel scopeFlags, rules rulesFlags) error {
 	if len(args) > 0 {
 		return usageError("revoke --where takes no SCOPE or ID arguments: choose scopes with --all or --scope")
 	}
@@ -120,155 +158,51 @@ func (o *RevokeOptions) parse(cmd *cobra.Command, args []string, where string, s
 	return nil
 }
 
+// parsePlanForm reads `revoke --plan FILE`, the file included: a file that
+// is not a plan is a usage error, found before any request.
+func (o *RevokeOptions) parsePlanForm(cmd *cobra.Command, args []string, sel scopeFlags) error {
+	if cmd.Flags().Changed("where") || sel.all || len(sel.scopes) > 0 {
+		return usageError("--plan revokes the tokens of a saved plan: drop --where, --all and --scope (they make a new plan)")
+	}
+	if len(args) > 0 {
+		return usageError("revoke --plan takes no SCOPE or ID arguments: the plan names the tokens")
+	}
+	plan, err := readPlanFile(o.PlanFile)
+	if err != nil {
+		return usageError("%s", namedValue("--plan", o.PlanFile, err.Error()))
+	}
+	o.Plan = plan
+	return nil
+}
+
 func runRevoke(ctx context.Context, opts *RevokeOptions) error {
 	conn, err := opts.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	if opts.Where == nil {
-		items := make([]revokeItem, len(opts.IDs))
-		for i, id := range opts.IDs {
-			items[i] = revokeItem{scope: opts.Scope, id: id}
-		}
-		return revokeAll(ctx, opts.IO, conn.Client.Tokens, items)
+	switch {
+	case opts.Plan != nil:
+		return runRevokePlan(ctx, opts, conn)
+	case opts.Where != nil:
+		return runRevokeWhere(ctx, opts, conn)
 	}
-	return runRevokeWhere(ctx, opts, conn)
+	items := make([]revokeItem, len(opts.IDs))
+	for i, id := range opts.IDs {
+		items[i] = revokeItem{scope: opts.Scope, id: id}
+	}
+	return newRevoker(conn.Client.Tokens, opts).run(ctx, items)
 }
 
-// revokeItem is one token to revoke; name is known only from a plan.
-type revokeItem struct {
-	scope accesstokens.Scope
-	id    string
-	name  string
+// newRevoker is a revoker that reports as opts ask.
+func newRevoker(tokens accesstokens.TokensService, opts *RevokeOptions) *revoker {
+	return &revoker{tokens: tokens, report: newRevokeReport(opts.IO, opts.Format == "json")}
 }
 
-func (it revokeItem) String() string {
-	if it.name == "" {
-		return it.scope.String() + " " + it.id
-	}
-	return fmt.Sprintf("%s %s \"%s\"", it.scope, it.id, textsafe.Terminal(it.name))
-}
-
-// revokeAll revokes items one after the other, reporting each on stdout
-// (failures on stderr). A failure does not stop the rest, except a failed
-// authentication (hammering could lock the account) or Ctrl-C (the revoke in
-// flight finishes, no other starts). The exit code is 1 when anything was
-// not revoked.
-func revokeAll(ctx context.Context, io *IOStreams, tokens accesstokens.TokensService, items []revokeItem) error {
-	in := trapInterrupts(ctx, io.ErrOut, "finishing the revoke in flight, starting no other")
-	defer in.release()
-	var failed, revoked int
-	var stopped error
-	for i, it := range items {
-		if in.Stopped() {
-			stopped = errors.New("interrupted")
-		}
-		if stopped != nil {
-			reportNotAttempted(io.ErrOut, items[i:], stopped)
-			break
-		}
-		err := tokens.Delete(in.Ctx, it.scope, it.id)
-		switch {
-		case err == nil:
-			revoked++
-			fmt.Fprintf(io.Out, "revoked %s\n", it)
-		case errors.Is(err, accesstokens.ErrAuthentication):
-			failed++
-			fmt.Fprintf(io.ErrOut, "failed  %s: %s\n", it, errText(err))
-			stopped = errors.New("authentication failed, stopping")
-		default:
-			failed++
-			fmt.Fprintf(io.ErrOut, "failed  %s: %s\n", it, revokeFailure(it, err))
-		}
-	}
-	left := len(items) - revoked
-	if left == 0 {
+// checkPlanWritten turns a failure to write the plan into the command's error:
+// a plan nobody could see is not acted on.
+func checkPlanWritten(err error) error {
+	if err == nil {
 		return nil
 	}
-	return &exitError{code: exitFailed, err: fmt.Errorf("revoked %d of %s; %d failed, %d not attempted", revoked, plural(len(items), "token"), failed, left-failed)}
-}
-
-// revokeFailure says what a failed revoke means for the token.
-func revokeFailure(it revokeItem, err error) string {
-	if errors.Is(err, accesstokens.ErrOutcomeUnknown) || errors.Is(err, context.Canceled) {
-		return fmt.Sprintf("%s; it may or may not be revoked: check with 'accesstokens get %s %s'", errText(err), it.scope, it.id)
-	}
-	return errText(err)
-}
-
-func reportNotAttempted(w io.Writer, items []revokeItem, why error) {
-	fmt.Fprintf(w, "accesstokens: %v: %s not revoked:\n", why, plural(len(items), "token"))
-	for _, it := range items {
-		fmt.Fprintf(w, "not revoked %s\n", it)
-	}
-}
-
-// runRevokeWhere reads the chosen scopes, prints the plan, and acts on it with --yes.
-func runRevokeWhere(ctx context.Context, opts *RevokeOptions, conn *Connection) error {
-	if _, err := serverMeta(ctx, conn); err != nil {
-		return err
-	}
-	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
-	if err != nil {
-		return err
-	}
-	rules := opts.Rules
-	if rules.Now.IsZero() {
-		rules.Now = conn.Now()
-	}
-	plan := map[accesstokens.Scope][]audit.Token{}
-	progress := newProgress(opts.IO, len(targets))
-	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
-		Concurrency: opts.Concurrency, Rules: rules, Progress: progress.update,
-	}, func(t audit.Token) error {
-		if opts.Where.Match(t) {
-			plan[t.Scope] = append(plan[t.Scope], t)
-		}
-		return nil
-	})
-	progress.done()
-	if err != nil {
-		return err
-	}
-	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
-	items := printPlan(opts.IO.Out, plan, opts.Where)
-	if !opts.Yes {
-		if len(items) > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "Nothing was revoked: run again with --yes to revoke %s.\n", plural(len(items), "token"))
-		}
-		return silentExit(readCode)
-	}
-	if len(items) == 0 {
-		return silentExit(readCode)
-	}
-	err = revokeAll(ctx, opts.IO, conn.Client.Tokens, items)
-	code, err := exitCodeOf(err)
-	if err != nil {
-		fmt.Fprintln(opts.IO.ErrOut, errorLine(err))
-	}
-	return silentExit(worstCode(code, readCode))
-}
-
-// printPlan writes what --where selected, per scope in scope order, and
-// returns it as the list to revoke.
-func printPlan(w io.Writer, plan map[accesstokens.Scope][]audit.Token, where *audit.Where) []revokeItem {
-	scopes := make([]accesstokens.Scope, 0, len(plan))
-	n := 0
-	for sc, toks := range plan {
-		scopes = append(scopes, sc)
-		n += len(toks)
-	}
-	slices.SortFunc(scopes, func(a, b accesstokens.Scope) int { return strings.Compare(a.String(), b.String()) })
-	fmt.Fprintf(w, "Plan: revoke %s in %s where %s\n", plural(n, "token"), plural(len(scopes), "scope"), where)
-	items := make([]revokeItem, 0, n)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, sc := range scopes {
-		fmt.Fprintf(tw, "%s (%d)\n", sc, len(plan[sc]))
-		for _, t := range plan[sc] {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.ID, textsafe.Terminal(t.Name), orDash(joinFindings(t.Findings, ",")))
-			items = append(items, revokeItem{scope: sc, id: t.ID, name: t.Name})
-		}
-	}
-	_ = tw.Flush()
-	return items
+	return fmt.Errorf("writing the plan: %w; nothing was revoked", err)
 }

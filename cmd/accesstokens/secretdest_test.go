@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bbdc-tools/accesstokens"
 )
 
 func TestSecretDestCreatesTheFile0600AndRefusesAnExistingOne(t *testing.T) {
@@ -113,4 +115,82 @@ func TestSecretDestRefusesDirectoriesAndMissingParents(t *testing.T) {
 		assert.Equal(t, exitUsage, code, tc.path)
 		assert.EqualError(t, err, tc.want)
 	}
+}
+
+// TestSecretDestKeepsTheSecretOffItsPathUntilCommit: while the secret is
+// only written (a CMD of rotate --exec runs then), the file at its final path
+// holds no secret: nothing can read one that may still be revoked again.
+func TestSecretDestKeepsTheSecretOffItsPathUntilCommit(t *testing.T) {
+	t.Parallel()
+	for _, force := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ci.token")
+		before := ""
+		if force {
+			before = "old\n"
+			require.NoError(t, os.WriteFile(path, []byte(before), 0o600))
+		}
+		d := &secretDest{path: path, force: force}
+		require.NoError(t, d.open())
+		require.NoError(t, d.write("BBDC-new"))
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, before, string(got), "force=%v: nothing new at the final path before commit", force)
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the claimed name is 0600 too")
+		require.NotEmpty(t, d.tempName())
+		assert.Equal(t, dir, filepath.Dir(d.tempName()), "the temporary file is beside the target: the rename stays on one file system")
+
+		require.NoError(t, d.commit())
+		got, err = os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, "BBDC-new\n", string(got))
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "no temporary file left")
+	}
+}
+
+func TestSecretDestForceReplacesTheFileASymlinkPointsTo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "store", "ci.token")
+	require.NoError(t, os.Mkdir(filepath.Dir(real), 0o700))
+	require.NoError(t, os.WriteFile(real, []byte("old\n"), 0o600))
+	link := filepath.Join(dir, "ci.token")
+	require.NoError(t, os.Symlink(real, link))
+
+	d := &secretDest{path: link, force: true}
+	require.NoError(t, d.open())
+	require.NoError(t, deliverToDest(d, newRawToken("BBDC-new")))
+	info, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, info.Mode().Type(), "the link stays a link")
+	got, err := os.ReadFile(real)
+	require.NoError(t, err)
+	assert.Equal(t, "BBDC-new\n", string(got), "the file it points to holds the new secret")
+
+	dangling := filepath.Join(dir, "dangling")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "nowhere"), dangling))
+	code, err := exitCodeOf((&secretDest{path: dangling, force: true}).open())
+	assert.Equal(t, exitUsage, code)
+	assert.EqualError(t, err, `--secret-to "`+dangling+`" is a symbolic link to nothing: remove it, or name a file`)
+}
+
+func TestSecretDestDiscardAfterAFailedOpenLeavesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := &secretDest{path: filepath.Join(dir, "ci.token")}
+	require.NoError(t, d.open())
+	d.keep() // a secret that could not be put in place stays in its temporary file
+	d.discard()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the kept temporary file, and no empty claim")
+	assert.Contains(t, entries[0].Name(), ".ci.token.new-")
+}
+
+func newRawToken(secret string) *accesstokens.RawAccessToken {
+	return &accesstokens.RawAccessToken{AccessToken: accesstokens.AccessToken{ID: "1"}, Token: accesstokens.NewSecret(secret)}
 }

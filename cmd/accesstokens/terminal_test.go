@@ -74,7 +74,7 @@ func TestAuditOnOneTerminalKeepsEveryLineWhole(t *testing.T) {
 	for i := range 40 {
 		key := "P" + strings.Repeat("Q", i+1)
 		srv.AddProject(key, key)
-		srv.SeedTokens(accesstokenstest.ProjectScope(key), 25)
+		srv.SeedTokens(accesstokenstest.ProjectScopeString(key), 25)
 		scopes = append(scopes, accesstokens.ProjectScope(key))
 	}
 	for _, format := range []string{"table", "csv", "jsonl"} {
@@ -142,7 +142,7 @@ func hostileWorld(t *testing.T) (getenv func(string) string, ids []string) {
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
 	for _, name := range hostileNames {
-		id, _ := srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), name, 30, "PROJECT_ADMIN")
+		id, _ := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), name, 30, "PROJECT_ADMIN")
 		ids = append(ids, id)
 	}
 	srv.InjectFault(accesstokenstest.Fault{Method: "GET", Path: "/projects/" + accesstokenstest.DemoProject + "/repos/gone", Status: 404, Times: 100,
@@ -196,9 +196,9 @@ func TestCSVNeverHoldsAFormula(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
-	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
 	for _, name := range []string{`=HYPERLINK("https://evil.example/","open")`, "+1+1", "@SUM(1)"} {
-		srv.IssueToken(prj, name, 30, "PROJECT_READ")
+		srv.MintToken(prj, name, 30, "PROJECT_READ")
 	}
 	for _, args := range [][]string{{"list", "project:" + accesstokenstest.DemoProject, "-o", "csv"}, {"audit", "--scope", "project:" + accesstokenstest.DemoProject, "-o", "csv"}} {
 		var out bytes.Buffer
@@ -219,7 +219,7 @@ func TestListSaysOKLikeAudit(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
-	id, secret := srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), "fine", 300, "PROJECT_READ")
+	id, secret := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "fine", 300, "PROJECT_READ")
 	req, err := http.NewRequest(http.MethodGet, srv.URL+accesstokenstest.APIPath+"/users/nobody", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+secret)

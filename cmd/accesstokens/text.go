@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // trimPrefix drops the SDK's "accesstokens: invalid argument X: " so that a
@@ -26,4 +27,15 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// quoteEscapes escapes what would end or confuse a double-quoted name.
+var quoteEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quoted writes text anyone could have chosen (a token name) in double
+// quotes for a message: a quote or backslash in it escaped, and every
+// character that could act on the terminal shown as textsafe.Terminal
+// shows it.
+func quoted(s string) string {
+	return `"` + textsafe.Terminal(quoteEscapes.Replace(s)) + `"`
 }

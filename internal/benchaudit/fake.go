@@ -122,6 +122,7 @@ func (f *fakeProc) control(ctx context.Context, method, path string, want int, o
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Content-Type", "application/json") // the control API refuses writes without it
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		return err

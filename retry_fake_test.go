@@ -1,3 +1,6 @@
+// Tests of retry.go against the fake: the fault matrix, every method with each kind of failure, and
+// concurrent creates under random faults.
+
 package accesstokens_test
 
 import (
@@ -91,7 +94,7 @@ const faultTokenName = "fault-matrix"
 
 // issueFor makes a token in scope before the test and remembers its id.
 func issueFor(w *faultWorld, scope string, perms ...string) string {
-	id, _ := w.fake.IssueToken(scope, faultTokenName, 0, perms...)
+	id, _ := w.fake.MintToken(scope, faultTokenName, 0, perms...)
 	return id
 }
 
@@ -101,7 +104,7 @@ func faultOps() []faultOp {
 		{
 			name: "UserTokens.Get", method: http.MethodGet, user: accesstokenstest.DemoAlice,
 			setup: func(w *faultWorld) string {
-				id = issueFor(w, accesstokenstest.UserScope("alice"), "REPO_READ")
+				id = issueFor(w, accesstokenstest.UserScopeString("alice"), "REPO_READ")
 				return "/users/alice/" + id
 			},
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
@@ -114,7 +117,7 @@ func faultOps() []faultOp {
 		{
 			name: "ProjectTokens.List", method: http.MethodGet, user: accesstokenstest.DemoAlice,
 			setup: func(w *faultWorld) string {
-				id = issueFor(w, accesstokenstest.ProjectScope("PRJ"), "PROJECT_READ")
+				id = issueFor(w, accesstokenstest.ProjectScopeString("PRJ"), "PROJECT_READ")
 				return "/projects/PRJ"
 			},
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
@@ -145,7 +148,7 @@ func faultOps() []faultOp {
 		{
 			name: "RepoTokens.Update", method: http.MethodPost, user: accesstokenstest.DemoAlice,
 			setup: func(w *faultWorld) string {
-				id = issueFor(w, accesstokenstest.RepoScope("PRJ", "repo"), "REPO_READ")
+				id = issueFor(w, accesstokenstest.RepoScopeString("PRJ", "repo"), "REPO_READ")
 				return "/projects/PRJ/repos/repo/" + id
 			},
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
@@ -160,7 +163,7 @@ func faultOps() []faultOp {
 		{
 			name: "ProjectTokens.Delete", method: http.MethodDelete, user: accesstokenstest.DemoAlice,
 			setup: func(w *faultWorld) string {
-				id = issueFor(w, accesstokenstest.ProjectScope("PRJ"), "PROJECT_READ")
+				id = issueFor(w, accesstokenstest.ProjectScopeString("PRJ"), "PROJECT_READ")
 				return "/projects/PRJ/" + id
 			},
 			call: func(ctx context.Context, c *accesstokens.Client) (any, error) {
@@ -373,7 +376,7 @@ func TestConcurrentCreatesUnderRandomFaultsNeverDuplicateAToken(t *testing.T) {
 
 	stored := map[string][]accesstokenstest.TokenInfo{}
 	for _, tok := range srv.Tokens() {
-		if tok.Scope == accesstokenstest.ProjectScope(accesstokenstest.DemoProject) {
+		if tok.Scope == accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject) {
 			stored[tok.Name] = append(stored[tok.Name], tok)
 		}
 	}
