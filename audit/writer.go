@@ -14,40 +14,29 @@ import (
 )
 
 // formats are the report formats, the default first. Adding a format is
-// adding its entry here and its writer in a file of its own.
+// adding its entry here and its writer in a file of its own. (The command
+// adds one of its own, openmetrics, written with Prometheus' encoder.)
 var formats = []struct {
 	name string
 	// ordered: tokens come out sorted (CompareTokens), so that two reports
 	// of the same server are the same bytes; else in the order read, which
 	// keeps memory flat.
 	ordered bool
-	// reportOnly: a format of whole reports that has no meaning for a bare
-	// list of tokens (the command's list and get print ListFormats).
-	reportOnly bool
-	open       func(w *bufio.Writer, meta Meta) Writer
+	open    func(w *bufio.Writer, meta Meta) Writer
 }{
 	{name: "table", ordered: true, open: newTableWriter},
 	{name: "json", ordered: true, open: newJSONWriter},
 	{name: "jsonl", open: newJSONLWriter},
 	{name: "csv", ordered: true, open: newCSVWriter},
-	// "openmetrics" (reportOnly: a textfile for Prometheus) joins here.
 }
 
-// Formats lists the formats NewWriter accepts, the default first: the
-// values of the command's audit -o.
-var Formats = formatNames(false)
+// Formats lists the formats NewWriter accepts, the default first.
+var Formats = formatNames()
 
-// ListFormats lists the formats that also fit a bare list of tokens, as
-// the command's list and get print them: Formats without those of whole
-// reports only.
-var ListFormats = formatNames(true)
-
-func formatNames(lists bool) []string {
-	var names []string
-	for _, f := range formats {
-		if !lists || !f.reportOnly {
-			names = append(names, f.name)
-		}
+func formatNames() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
 	}
 	return names
 }
@@ -55,21 +44,12 @@ func formatNames(lists bool) []string {
 // CheckFormat returns nil for one of Formats, else an error naming the
 // value and listing the formats, which matches accesstokens.ErrInvalidArgument.
 func CheckFormat(format string) error {
-	return checkFormatIn(format, Formats)
-}
-
-// CheckListFormat is CheckFormat for ListFormats.
-func CheckListFormat(format string) error {
-	return checkFormatIn(format, ListFormats)
-}
-
-func checkFormatIn(format string, names []string) error {
-	for _, n := range names {
-		if n == format {
+	for _, f := range formats {
+		if f.name == format {
 			return nil
 		}
 	}
-	return invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(names, ", "))
+	return invalid("format", "unknown output format "+strconv.Quote(format)+": use "+strings.Join(Formats, ", "))
 }
 
 // Meta is what a report says about itself, and where it goes.

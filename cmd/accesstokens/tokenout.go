@@ -22,10 +22,10 @@ import (
 )
 
 // checkFormat refuses an -o value of list, get, create or update that is
-// not one of audit.ListFormats, before any request.
+// not one of audit.Formats, before any request.
 func checkFormat(format string) error {
-	if err := audit.CheckListFormat(format); err != nil {
-		return usageError("-o %q: use %s", format, strings.Join(audit.ListFormats, ", "))
+	if err := audit.CheckFormat(format); err != nil {
+		return usageError("-o %q: use %s", format, strings.Join(audit.Formats, ", "))
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func checkReportFormat(format string) error {
 // addFormatFlag adds -o/--output, completed with its values, for a
 // command that prints tokens.
 func addFormatFlag(cmd *cobra.Command, format *string) {
-	addOutputFlag(cmd, format, audit.ListFormats)
+	addOutputFlag(cmd, format, audit.Formats)
 }
 
 // addReportFormatFlag adds audit's -o/--output.
