@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -23,6 +25,20 @@ import (
 // is retried only when the server cannot have acted on it: 429, 503, or a
 // connection that failed before the request was fully written. Everything
 // else is idempotent and is retried on connection errors, 429, 502, 503, 504.
+
+// RetryPolicy says how often and how long to retry. Retries happen only where
+// they cannot duplicate a write; see the README's retry table.
+type RetryPolicy struct {
+	MaxRetries int           // retries after the first attempt
+	MinWait    time.Duration // first backoff
+	MaxWait    time.Duration // cap on any single wait, Retry-After included; 0 with retries: 5 s
+}
+
+// DefaultRetryPolicy is 3 retries, exponential backoff with jitter from 250 ms,
+// each wait capped at 5 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second}
+}
 
 // normalized fills in a cap when retries are on but no cap was given.
 func (p RetryPolicy) normalized() RetryPolicy {
@@ -342,4 +358,29 @@ func (st *callState) logAttempt(resp *http.Response, err error) {
 	attrs = append(attrs, slog.Duration("duration", now.Sub(st.started)))
 	st.lastEnded = now
 	st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: attempt", attrs...)
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return min(d, 24*time.Hour), true // capped like delay-seconds above
+	}
+	return 0, false
 }
