@@ -2,6 +2,7 @@ package accesstokens
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -43,16 +44,18 @@ type transport struct {
 	// such as %s or %q given a Client, and prints a nested pointer only as an
 	// address.
 	authorization *string
-	// echoes are the credential strings (token, password, Basic blob) that
-	// are blanked out of any server text an *Error repeats, in case a proxy
-	// echoes request headers. Behind a pointer for the same reason.
-	echoes    *[]string
-	userAgent string
-	logger    *slog.Logger
-	retry     *retryablehttp.Client
-	policy    RetryPolicy
-	maxBody   int64
-	pacer     *pacer // WithRateLimit's; nil without it
+	// credentials are the secret strings (token, password, Basic blob)
+	// that are blanked out of any server text an *Error repeats, in case a
+	// proxy echoes request headers. Behind a pointer for the same reason.
+	credentials  *[]string
+	bearer       bool // the credential is an access token (WithToken)
+	userAgent    string
+	logger       *slog.Logger
+	observe      func(Wait) // WithWaitObserver's; nil without it
+	retry        *retryablehttp.Client
+	policy       RetryPolicy
+	maxBody      int64
+	pacer        *pacer // WithRateLimit's; nil without it
 }
 
 // NewClient returns a Client for the server at baseURL: an absolute http or
@@ -76,12 +79,14 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, invalidArg("baseURL", "refusing to send credentials over plain http to %s; use https, or WithInsecureHTTP() if you must", base.Hostname())
 	}
 	t := &transport{
-		scheme:    base.Scheme,
-		host:      base.Host,
-		userAgent: defaultUserAgent,
-		logger:    o.logger,
-		policy:    o.retry.normalized(),
-		maxBody:   MaxResponseBytes,
+		scheme:       base.Scheme,
+		host:         base.Host,
+		userAgent:    defaultUserAgent,
+		logger:       o.logger,
+		observe:      o.observe,
+		policy:       o.retry.normalized(),
+		maxBody:      MaxResponseBytes,
+		bearer:       o.bearer,
 	}
 	t.roots[tokensAPI] = newAPIRoot(base, "/rest/access-tokens/"+o.apiVersion)
 	t.roots[coreAPI] = newAPIRoot(base, "/rest/api/"+o.apiVersion)
@@ -91,22 +96,21 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.authorization != "" {
 		auth := o.authorization
 		t.authorization = &auth
-		echoes := o.credentials
-		t.echoes = &echoes
+		creds := o.credentials
+		t.credentials = &creds
 	}
 	if o.tlsConfig != nil && o.httpClient != nil {
 		return nil, invalidArg("httpClient", "WithRootCAs or WithTLSConfig cannot be combined with WithHTTPClient: set TLS on your own client's transport")
 	}
 	hc := newHTTPClient(o.httpClient, o.tlsConfig, o.timeout)
-	if o.paced {
-		maxPause := t.policy.MaxWait
-		if maxPause <= 0 {
-			maxPause = DefaultRetryPolicy().MaxWait
-		}
-		t.pacer = newPacer(o.rateLimit, o.rateBurst, maxPause, o.logger)
-		hc.Transport = pacedTransport{next: hc.Transport, pacer: t.pacer}
+	if o.observe != nil {
+		hc.Transport = stallWatch{next: hc.Transport, after: stallReportAfter, observe: o.observe}
 	}
-	t.retry = t.newRetryClient(hc)
+	if o.paced {
+		t.pacer = newPacer(o.rateLimit, o.rateBurst, t.maxPause(), o.logger)
+		hc.Transport = pacingTransport{next: hc.Transport, pacer: t.pacer}
+	}
+	t.retry = newRetryClient(hc)
 	c := &Client{t: t}
 	ts := &tokenService{c: c}
 	c.UserTokens = userTokens{ts}
@@ -116,4 +120,13 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Tokens = scopedTokens{ts}
 	c.Directory = directoryService{c}
 	return c, nil
+}
+
+// maxPause caps how long one 429 holds every request of the Client: the
+// retry policy's MaxWait (5 s when retries are off).
+func (t *transport) maxPause() time.Duration {
+	if d := t.policy.MaxWait; d > 0 {
+		return d
+	}
+	return DefaultRetryPolicy().MaxWait
 }

@@ -13,19 +13,19 @@ import (
 // that says what came instead (quoting nothing of a create's answer).
 
 // decode decodes the 2xx answer into out.
-func (st *callState) decode(resp *http.Response, out any) error {
-	body := st.bodyBytes()
+func (c *call) decode(resp *http.Response, out any) error {
+	body := c.bodyBytes()
 	fail := func(what string, err error) error {
-		return &decodeError{what: what, method: st.method, path: st.path, err: err}
+		return &decodeError{what: what, method: c.method, path: c.path, err: err}
 	}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
-		if st.flags&callEmptyOK != 0 {
+		if c.flags&callEmptyOK != 0 {
 			return nil
 		}
 		return fail("JSON answer", errors.New("the body is empty"))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
-		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(blankEchoText(ct, st.t.echoes), 60), st.successExcerpt(body, st.t.echoes)))
+		return fail("JSON answer", fmt.Errorf("content type %q%s", truncate(blankCredentialText(ct, c.t.credentials), 60), c.successExcerpt(body, c.t.credentials)))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fail("JSON answer", err)
@@ -43,19 +43,19 @@ func (st *callState) decode(resp *http.Response, out any) error {
 // and nothing of a create's answer: it holds the new token's secret, however
 // it is wrapped. The client's own credentials are blanked first, in case the
 // page echoes request headers.
-func (st *callState) successExcerpt(body []byte, echoes *[]string) string {
+func (c *call) successExcerpt(body []byte, creds *[]string) string {
 	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
-	if st.flags&callCreate != 0 || len(trimmed) == 0 || trimmed[0] != '<' {
+	if c.flags&callCreate != 0 || len(trimmed) == 0 || trimmed[0] != '<' {
 		return fmt.Sprintf(" (%d bytes not shown)", len(body))
 	}
-	return ": " + blankEchoText(bodyExcerpt(blankEchoes(body, echoes)), echoes)
+	return ": " + blankCredentialText(bodyExcerpt(blankCredentials(body, creds)), creds)
 }
 
 // checkNoContent accepts the answer of a call that expects no data: a 204, an
 // empty body, or JSON (SetExpiryPolicy's 200 may carry the policy). Anything
 // else, such as an HTML login page answered with 200, is not a success.
-func (st *callState) checkNoContent(resp *http.Response) error {
-	body := st.bodyBytes()
+func (c *call) checkNoContent(resp *http.Response) error {
+	body := c.bodyBytes()
 	if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
 		return nil
 	}
@@ -64,8 +64,8 @@ func (st *callState) checkNoContent(resp *http.Response) error {
 	if len(trimmed) == 0 || ((ct == "" || isJSONContentType(ct)) && json.Valid(trimmed)) {
 		return nil
 	}
-	return &decodeError{what: "answer", method: st.method, path: st.path,
-		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(blankEchoText(ct, st.t.echoes), 60), st.successExcerpt(body, st.t.echoes))}
+	return &decodeError{what: "answer", method: c.method, path: c.path,
+		err: fmt.Errorf("expected no content or JSON, got content type %q%s", truncate(blankCredentialText(ct, c.t.credentials), 60), c.successExcerpt(body, c.t.credentials))}
 }
 
 func isJSONContentType(ct string) bool {

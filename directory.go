@@ -179,7 +179,7 @@ func (d directoryService) logFallback(ctx context.Context, err error) {
 // ServerInfo implements DirectoryService.
 func (d directoryService) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	var out serverInfoJSON
-	if _, err := d.c.callAPI(ctx, coreAPI, http.MethodGet, propertiesSegments, "", nil, callIdempotent, &out); err != nil {
+	if err := d.c.do(ctx, request{api: coreAPI, method: http.MethodGet, segs: propertiesSegments, out: &out}); err != nil {
 		return nil, err
 	}
 	if out.Version == "" {

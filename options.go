@@ -33,6 +33,8 @@ type options struct {
 	readPatience  time.Duration // WithReadPatience's bound; 0: none
 	tlsConfig     *tls.Config   // WithRootCAs or WithTLSConfig; nil: the system's roots
 	timeout       time.Duration // WithAttemptTimeout's; 0: defaultHTTPTimeout
+	observe       func(Wait)    // WithWaitObserver's; nil: none
+	bearer        bool          // the credential is WithToken's
 }
 
 // WithToken authenticates with a personal, project or repository access
@@ -47,6 +49,7 @@ func WithToken(token string) Option {
 		}
 		o.authorization = "Bearer " + token
 		o.credentials = []string{token}
+		o.bearer = true
 		return nil
 	}
 }
@@ -70,6 +73,7 @@ func WithBasicAuth(username, password string) Option {
 		blob := base64.StdEncoding.EncodeToString([]byte(username + ":" + password))
 		o.authorization = "Basic " + blob
 		o.credentials = []string{blob, password}
+		o.bearer = false
 		return nil
 	}
 }
@@ -256,4 +260,20 @@ func WithAttemptTimeout(d time.Duration) Option {
 // hasControl reports ASCII control characters, which cannot travel in a header.
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
+}
+
+// WithWaitObserver calls observe for every wait of every request of the
+// Client, as it begins: a 429 holding every request (WaitRateLimited), a
+// turn under the pace (WaitPaced), the wait before a retry (WaitRetry), and
+// an attempt that has had no answer for 5 s (WaitStalled), so that a
+// program can show that it is waiting and why. observe runs on the
+// request's goroutine (for WaitStalled, on a timer's), so it must be quick
+// and safe for concurrent use. A Wait holds the method, the escaped path,
+// the attempt, the reason and the duration: never a credential, a query
+// string or a body. Nil, or no WithWaitObserver at all, means no reports.
+func WithWaitObserver(observe func(Wait)) Option {
+	return func(o *options) error {
+		o.observe = observe
+		return nil
+	}
 }

@@ -87,7 +87,7 @@ func listPage[T any, W any, PW interface {
 	wireItem[T]
 }](ctx context.Context, c *Client, api restAPI, segs []string, rawQuery string) (*Page[T], error) {
 	var wire pageJSON[W]
-	if _, err := c.callAPI(ctx, api, http.MethodGet, segs, rawQuery, nil, callIdempotent, &wire); err != nil {
+	if err := c.do(ctx, request{api: api, method: http.MethodGet, segs: segs, query: rawQuery, out: &wire}); err != nil {
 		return nil, err
 	}
 	if wire.IsLastPage == nil {

@@ -15,38 +15,38 @@ import (
 // server or a proxy echoes request headers into an answer that an error
 // then quotes.
 
-// minEchoLen is the shortest credential blanked wherever it appears; a
+// minCredentialLen is the shortest credential blanked wherever it appears; a
 // shorter one (a demo password such as "alice") is blanked only where it
 // stands as a whole word, so that it cannot mangle ordinary words.
-const minEchoLen = 8
+const minCredentialLen = 8
 
-// blankEchoes replaces the client's credentials (echoes, which may be nil)
+// blankCredentials replaces the client's credentials (creds, which may be nil)
 // wherever body repeats them, in the escapings a server or proxy is likely
 // to use. A JSON body is re-encoded first, so that \uXXXX escapes cannot hide
-// an echo. Text decoded from the result goes through blankEchoText again.
-func blankEchoes(body []byte, echoes *[]string) []byte {
-	if echoes == nil || len(*echoes) == 0 || len(body) == 0 {
+// an echo. Text decoded from the result goes through blankCredentialText again.
+func blankCredentials(body []byte, creds *[]string) []byte {
+	if creds == nil || len(*creds) == 0 || len(body) == 0 {
 		return body
 	}
-	return []byte(blankEchoText(string(canonicalJSON(body)), echoes))
+	return []byte(blankCredentialText(string(canonicalJSON(body)), creds))
 }
 
-// blankEchoText replaces the client's credentials wherever s repeats them.
-func blankEchoText(s string, echoes *[]string) string {
-	if echoes == nil {
+// blankCredentialText replaces the client's credentials wherever s repeats them.
+func blankCredentialText(s string, creds *[]string) string {
+	if creds == nil {
 		return s
 	}
-	for _, credential := range *echoes {
-		for _, form := range echoForms(credential) {
-			s = replaceEcho(s, form, len(credential) < minEchoLen)
+	for _, credential := range *creds {
+		for _, form := range credentialForms(credential) {
+			s = replaceCredential(s, form, len(credential) < minCredentialLen)
 		}
 	}
 	return s
 }
 
-// echoForms is a credential as it may come back: as is, escaped as in a JSON
+// credentialForms is a credential as it may come back: as is, escaped as in a JSON
 // string (with and without HTML escaping), as HTML text, and URL-encoded.
-func echoForms(credential string) []string {
+func credentialForms(credential string) []string {
 	forms := []string{credential}
 	add := func(form string) {
 		if form != "" && !slices.Contains(forms, form) {
@@ -69,9 +69,9 @@ func echoForms(credential string) []string {
 	return forms
 }
 
-// replaceEcho replaces every echo in s with the redaction marker; with
+// replaceCredential replaces every form of a credential (echo) in s with the redaction marker; with
 // wholeWord, only those not inside a longer word.
-func replaceEcho(s, echo string, wholeWord bool) string {
+func replaceCredential(s, echo string, wholeWord bool) string {
 	if !strings.Contains(s, echo) {
 		return s
 	}

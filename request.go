@@ -1,20 +1,49 @@
 package accesstokens
 
-// The request path: one logical call, from the service method's request to
-// the value or error it returns.
+// The request path, top to bottom. A service method describes its call as a
+// request and hands it to Client.do, which
+//
+//  1. builds the HTTP request (newHTTPRequest) and paces its first attempt
+//     (beforeAttempt: the 429 gate and the rate limits of pacing.go);
+//  2. runs go-retryablehttp's loop, whose hooks each do one job: the HTTP
+//     client sends; CheckRetry (afterAttempt) reads the answer and decides
+//     by the retry table (retry.go) whether to try again and how long to
+//     wait first; PrepareRetry (beforeRetry) waits that long, then paces the
+//     next attempt like the first; ErrorHandler (keepLastAnswer) hands back
+//     the last answer as it is;
+//  3. turns the final answer into the call's value or error (finish):
+//     decode.go for a 2xx answer, servertext.go for any other.
+//
+// What a call learns on the way (the attempt count, the last answer, whether
+// the server may have acted) travels with it: the call is its request's
+// context, where every hook finds it (callOf).
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// callFlags say how a request may be retried and what answer it expects.
+// request is one logical call, as a service method describes it.
+type request struct {
+	api    restAPI   // tokensAPI or coreAPI
+	method string    // GET, PUT, POST or DELETE
+	segs   []string  // the path below the API's root, one unescaped segment each
+	query  string    // the encoded query string, "" for none
+	body   []byte    // a JSON body, nil for none
+	flags  callFlags // how it may be retried and what answer it accepts
+	// out receives the 2xx JSON answer (a pointer); nil: the answer
+	// carries no value, and anything but JSON or nothing is an error.
+	out any
+}
+
+// callFlags say how a request may be retried and what answer it accepts.
 type callFlags uint8
 
 const (
@@ -24,49 +53,84 @@ const (
 	callDelete
 	// callEmptyOK accepts an empty 2xx body as a zero answer.
 	callEmptyOK
-	// callNoValue marks a call that decodes no answer (set by call).
-	callNoValue
 )
 
-// callIdempotent is a request that is safe to repeat.
-const callIdempotent callFlags = 0
-
-// call sends one logical request to the token API; see callAPI.
-func (c *Client) call(ctx context.Context, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
-	return c.callAPI(ctx, tokensAPI, method, segs, rawQuery, body, flags, out)
-}
-
-// callAPI sends one logical request (with its retries) to segs below api and
-// decodes a 2xx JSON answer into out, when out is not nil. It returns the
-// final status code.
-func (c *Client) callAPI(ctx context.Context, api restAPI, method string, segs []string, rawQuery string, body []byte, flags callFlags, out any) (int, error) {
+// do sends r, with its retries, and decodes the final 2xx answer into r.out.
+func (c *Client) do(ctx context.Context, r request) error {
 	if ctx == nil {
-		return 0, invalidArg("ctx", "must not be nil")
+		return invalidArg("ctx", "must not be nil")
 	}
 	t := c.t
-	if out == nil {
-		flags |= callNoValue
-	}
-	plain, raw := t.paths(api, segs)
-	st := t.newCallState(ctx, method, raw, flags)
-	req, err := t.newRequest(st, method, plain, raw, rawQuery, body, flags)
+	plain, raw := t.paths(r.api, r.segs)
+	cl := t.newCall(ctx, r, raw)
+	defer cl.releaseBody()
+	req, err := cl.newHTTPRequest(r, plain, raw)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	if err := cl.beforeAttempt(); err != nil {
+		return cl.finish(nil, err, r.out) // given up before it was sent
 	}
 	resp, err := t.retry.Do(req)
-	return st.result(resp, err, out)
+	return cl.finish(resp, err, r.out)
 }
 
-// newRequest builds the request by hand from pre-split parts, so no URL is
-// parsed on the hot path.
-func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery string, body []byte, flags callFlags) (*retryablehttp.Request, error) {
-	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
+// call follows one logical request through its attempts.
+//
+// It is the request's context (it embeds the caller's), because
+// go-retryablehttp hands its hooks only the request, its context or the
+// answer. A per-call copy of the retry client with hooks bound to the call
+// would be the other way: it costs 176 more bytes a call (the Delete pair of
+// bench_test.go went from 2,531 to 2,707 B/op, over its budget of 2,546) and
+// copies the client's locks.
+type call struct {
+	context.Context
+	t            *transport
+	method, path string // path: escaped, without the query, as errors and logs show it
+	flags        callFlags
+	wantsValue   bool          // the answer is decoded into a value
+	mayHaveActed bool          // an attempt may have reached the server and taken effect
+	attempt      int           // 1 for the first attempt
+	retries      int           // retries counted against the RetryPolicy
+	nextWait     time.Duration // how long the coming retry waits first (set by allowRetry)
+	started      time.Time     // when the current attempt began (only with a logger)
+	lastEnded    time.Time     // when the previous attempt ended (only with a logger)
+	answer       *Error        // the last non-2xx answer, read as it arrived
+	body         *[]byte       // the last 2xx answer's body (pooled; see releaseBody)
+}
+
+// callKey finds the call in its request's context.
+type callKey struct{}
+
+// Value returns the call itself for callKey.
+func (c *call) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// callOf is the call whose request ctx belongs to, nil for none.
+func callOf(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+func (t *transport) newCall(ctx context.Context, r request, path string) *call {
+	return &call{Context: ctx, t: t, method: r.method, path: path, flags: r.flags, wantsValue: r.out != nil}
+}
+
+// newHTTPRequest builds the request by hand from pre-split parts, so no URL
+// is parsed on the hot path. Its context is the call.
+func (c *call) newHTTPRequest(r request, plain, raw string) (*retryablehttp.Request, error) {
+	t := c.t
+	hreq, err := http.NewRequestWithContext(c, r.method, "", nil)
 	if err != nil {
 		return nil, err
 	}
 	// Fill in the empty URL that parsing "" gave rather than allocate another.
 	u := hreq.URL
-	u.Scheme, u.Host, u.Path, u.RawQuery = t.scheme, t.host, plain, rawQuery
+	u.Scheme, u.Host, u.Path, u.RawQuery = t.scheme, t.host, plain, r.query
 	if raw != plain {
 		u.RawPath = raw // set only when it differs, as url.URL does itself
 	}
@@ -78,13 +142,12 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 		h.Set("Authorization", *t.authorization)
 	}
 	req := &retryablehttp.Request{Request: hreq}
-	req.SetResponseHandler(readAnswer)
-	if body != nil {
+	if r.body != nil {
 		h.Set("Content-Type", "application/json")
-		if err := req.SetBody(body); err != nil {
+		if err := req.SetBody(r.body); err != nil {
 			return nil, err
 		}
-		if flags&callCreate != 0 {
+		if r.flags&callCreate != 0 {
 			// GetBody lets net/http replay a request on its own (HTTP/2
 			// does after some stream errors, when the server may have
 			// acted). go-retryablehttp rewinds bodies without it, so a
@@ -100,113 +163,124 @@ func (t *transport) newRequest(ctx context.Context, method, plain, raw, rawQuery
 	return req, nil
 }
 
-// transportError wraps a failure that produced no HTTP answer. The URL in
-// net/http's own error is dropped (it carries the query); the cause stays in
-// the chain, with the context's error when the context ended.
-func (st *callState) transportError(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err
+// newRetryClient is the request loop every call runs, with the hooks below.
+// go-retryablehttp's own count of retries is set out of reach: afterAttempt
+// counts them against the call's budget.
+func newRetryClient(hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		Logger:       nil, // go-retryablehttp's own stderr logging stays off
+		RetryMax:     math.MaxInt,
+		CheckRetry:   afterAttempt,
+		Backoff:      noBackoff,
+		PrepareRetry: beforeRetry,
+		ErrorHandler: keepLastAnswer,
 	}
-	if ctxErr := st.Context.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-		return fmt.Errorf("accesstokens: %s %s: %w (%w)", st.method, st.path, ctxErr, err)
-	}
-	return fmt.Errorf("accesstokens: %s %s: %w", st.method, st.path, err)
 }
 
-// result turns what the request loop ended with into the call's status and
-// error, and decodes a 2xx answer (read by readAnswer) into out.
-func (st *callState) result(resp *http.Response, err error, out any) (int, error) {
-	defer st.releaseBody()
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
-		_ = resp.Body.Close() // read already, by readAnswer or keepAnswer
+// beforeAttempt counts the attempt and waits for its turn (the 429 gate and
+// the rate limits): before http.Client.Do, so that the attempt's own
+// timeout does not run while it waits. An attempt given up here was never
+// sent (notSentError).
+func (c *call) beforeAttempt() error {
+	c.attempt++
+	if p := c.t.pacer; p != nil {
+		if err := p.wait(c); err != nil {
+			return notSentError{err}
+		}
 	}
+	if c.t.logger != nil {
+		c.started = time.Now()
+	}
+	return nil
+}
+
+// afterAttempt is go-retryablehttp's CheckRetry, run once after every
+// attempt: it reads the answer (read), applies the retry table (decide),
+// counts the retry against its budget (allowRetry) and leaves in the call how
+// long to wait before it. The error it returns, with no retry, is a 2xx
+// answer cut off mid-read, or the context's when it ended where a retry would
+// have followed; finish makes the call's error of it.
+func afterAttempt(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c := callOf(ctx)
+	if c == nil {
+		return false, ctx.Err()
+	}
+	cutOff, incomplete := false, false // a 2xx body, or another answer's, not read whole
+	if err == nil {
+		if readErr := c.read(resp); readErr != nil && isSuccess(resp.StatusCode) {
+			err, cutOff = readErr, true
+		} else {
+			incomplete = readErr != nil
+		}
+	}
+	if c.outcomeUnknown(resp, err, cutOff) {
+		c.mayHaveActed = true
+	}
+	c.logAttempt(resp, err)
+	retry, reason := c.decide(resp, err, cutOff)
 	switch {
-	case err == nil && isSuccess(status):
-		if out == nil {
-			return status, st.markLost(st.checkNoContent(resp))
-		}
-		return status, st.markLost(st.decode(resp, out))
-	case err == nil && st.answer != nil: // a final answer, or the last before retries ran out
-		return status, st.markLost(st.answerError())
-	case st.answer != nil && st.Context.Err() != nil:
-		// The context ended after a retryable answer: as it arrived, while
-		// its retry waited, or during the retry. Both errors are true. The
-		// answer is marked first, so that its text says what its Is says.
-		return status, fmt.Errorf("%w (then the context ended: %w)", st.markLost(st.answer), st.Context.Err())
+	case ctx.Err() != nil && cutOff:
+		retry, reason = false, "the context ended while the answer was read"
+	case ctx.Err() != nil && (retry || incomplete):
+		// The caller gets this answer's error with the context's in the
+		// chain (finish): both say something true.
+		return false, ctx.Err()
+	case retry:
+		retry, reason = c.allowRetry(resp, reason)
 	}
-	return status, st.markLost(st.transportError(err))
+	c.logDecision(retry, reason)
+	if !retry && cutOff {
+		return false, err
+	}
+	return retry, nil
 }
 
-// markLost marks err as ErrOutcomeUnknown when the call is a write that an
-// attempt may have carried out: sent, with its answer lost (a reset, a
-// timeout, a 502 or 504, a 2xx that could not be read).
-func (st *callState) markLost(err error) error {
-	if err == nil || !st.mayHaveActed || st.method == http.MethodGet {
-		return err
-	}
-	var apiErr *Error
-	if errors.As(err, &apiErr) {
-		apiErr.outcomeUnknown = true
-		return err
-	}
-	var decodeErr *decodeError
-	if errors.As(err, &decodeErr) {
-		return err // a write's decodeError says so itself
-	}
-	return &outcomeUnknownError{err: err}
-}
+// noBackoff is go-retryablehttp's Backoff. Every wait before a retry is
+// beforeRetry's, where the call is in reach even when the attempt brought no
+// answer: the wait can then be reported.
+func noBackoff(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
 
-// keepAnswer reads a non-2xx answer's body (capped) and keeps its *Error in
-// st.answer, so that it outlives the attempt; a 2xx answer clears it. The
-// body is closed: nothing else reads it.
-func (st *callState) keepAnswer(resp *http.Response) {
-	if isSuccess(resp.StatusCode) {
-		st.answer = nil
-		return
-	}
-	body, _ := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
-	_ = resp.Body.Close()
-	st.answer = newError(st.method, st.path, resp.StatusCode, resp.Header, body, st.t.echoes)
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && st.method != http.MethodGet {
-		st.answer.hint = redirectHint
-	}
-}
-
-// answerError is the final non-2xx answer's error, except a 404 to a delete
-// whose earlier attempt may already have removed the token: that is done.
-func (st *callState) answerError() error {
-	if st.flags&callDelete != 0 && st.answer.StatusCode == http.StatusNotFound && st.mayHaveActed {
-		if st.logger != nil {
-			st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: delete treated as done",
-				slog.String("method", st.method), slog.String("path", st.path),
-				slog.String("reason", "404 after an earlier attempt that may have deleted the token"))
-		}
+// beforeRetry is go-retryablehttp's PrepareRetry: it waits as long as
+// allowRetry decided (and reported), then paces the retry like a first
+// attempt. An error
+// (the context ended) ends the loop; finish reports it with the last answer.
+func beforeRetry(req *http.Request) error {
+	c := callOf(req.Context())
+	if c == nil {
 		return nil
 	}
-	return st.answer
+	if err := sleep(c, c.nextWait); err != nil {
+		return err
+	}
+	return c.beforeAttempt()
 }
 
-func isSuccess(status int) bool { return status >= 200 && status <= 299 }
+// keepLastAnswer is go-retryablehttp's ErrorHandler, run when the loop ends
+// without success: it hands back the last answer and the error as they are,
+// so that finish can give the caller the answer's *Error (the server's
+// status, messages and Retry-After) rather than a bare "giving up".
+func keepLastAnswer(resp *http.Response, err error, _ int) (*http.Response, error) {
+	return resp, err
+}
 
-// readAnswer reads a final 2xx answer's body through the size cap into
-// st.body. It is go-retryablehttp's response handler, so it runs inside the
-// request loop: a body cut off mid-read goes to checkRetry (checkBodyRead)
-// like a connection error, and may be retried under the same policy and
-// context. A call that expects no value reads at most maxErrorBodyBytes.
-func readAnswer(resp *http.Response) error {
-	st := stateOf(resp.Request.Context())
-	if st == nil {
-		return nil
-	}
-	st.bodyRead = true
+// read reads an attempt's answer through its size cap and closes it: a 2xx
+// body into a pooled buffer (c.body), any other into its *Error (c.answer,
+// from as much of the body as came). It fails for a body that could not be
+// read whole: a 2xx answer's is then retried like a connection error where
+// that is safe. A call that expects no value reads at most
+// maxErrorBodyBytes of a 2xx body.
+func (c *call) read(resp *http.Response) error {
+	c.releaseBody()
+	defer resp.Body.Close()
 	if !isSuccess(resp.StatusCode) {
-		return nil // read by keepAnswer
+		body, err := readBody(resp.Body, resp.ContentLength, maxErrorBodyBytes, true)
+		c.answer = c.newError(resp, body)
+		return err
 	}
-	limit, truncateOK := st.t.maxBody, false
-	if st.flags&callNoValue != 0 {
+	c.answer = nil
+	limit, truncateOK := c.t.maxBody, false
+	if !c.wantsValue {
 		if resp.StatusCode == http.StatusNoContent || resp.ContentLength == 0 {
 			return nil
 		}
@@ -222,27 +296,96 @@ func readAnswer(resp *http.Response) error {
 		return fmt.Errorf("reading the answer: %w", err)
 	}
 	*pooled = body
-	st.body = pooled
+	c.body = pooled
 	return nil
+}
+
+// finish turns what the loop ended with into the call's error, and decodes
+// a 2xx answer (read by read) into out.
+func (c *call) finish(resp *http.Response, err error, out any) error {
+	if resp != nil {
+		_ = resp.Body.Close() // read already
+	}
+	switch {
+	case err == nil && isSuccess(resp.StatusCode):
+		if out == nil {
+			return c.markOutcomeUnknown(c.checkNoContent(resp))
+		}
+		return c.markOutcomeUnknown(c.decode(resp, out))
+	case err == nil && c.answer != nil: // a final answer, or the last before retries ran out
+		return c.markOutcomeUnknown(c.answerError())
+	case c.answer != nil && c.Context.Err() != nil:
+		// The context ended after a retryable answer: as it arrived, while
+		// its retry waited, or during the retry. Both errors are true. The
+		// answer is marked first, so that its text says what its Is says.
+		return fmt.Errorf("%w (then the context ended: %w)", c.markOutcomeUnknown(c.answer), c.Context.Err())
+	}
+	return c.markOutcomeUnknown(c.transportError(err))
+}
+
+// answerError is the final non-2xx answer's error, except a 404 to a delete
+// whose earlier attempt may already have removed the token: that is done.
+func (c *call) answerError() error {
+	if c.flags&callDelete != 0 && c.answer.StatusCode == http.StatusNotFound && c.mayHaveActed {
+		c.logDeleteDone()
+		return nil
+	}
+	return c.answer
+}
+
+// transportError wraps a failure that produced no HTTP answer. The URL in
+// net/http's own error is dropped (it carries the query); the cause stays in
+// the chain, with the context's error when the context ended.
+func (c *call) transportError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	if ctxErr := c.Context.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("accesstokens: %s %s: %w (%w)", c.method, c.path, ctxErr, err)
+	}
+	return fmt.Errorf("accesstokens: %s %s: %w", c.method, c.path, err)
+}
+
+// markOutcomeUnknown marks err as ErrOutcomeUnknown when the call is a write
+// that an attempt may have carried out: sent, with its answer lost (a reset,
+// a timeout, a 502 or 504, a proxy's 503 to a create, a 2xx that could not
+// be read).
+func (c *call) markOutcomeUnknown(err error) error {
+	if err == nil || !c.mayHaveActed || c.method == http.MethodGet {
+		return err
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		apiErr.outcomeUnknown = true
+		return err
+	}
+	var decodeErr *decodeError
+	if errors.As(err, &decodeErr) {
+		return err // a write's decodeError says so itself
+	}
+	return &outcomeUnknownError{err: err}
 }
 
 // releaseBody gives the 2xx body's buffer back to the pool, unless it grew
 // too large to keep.
-func (st *callState) releaseBody() {
-	if st.body == nil {
+func (c *call) releaseBody() {
+	if c.body == nil {
 		return
 	}
-	if cap(*st.body) <= maxPooledReadBuf {
-		*st.body = (*st.body)[:0]
-		readBufs.Put(st.body)
+	if cap(*c.body) <= maxPooledReadBuf {
+		*c.body = (*c.body)[:0]
+		readBufs.Put(c.body)
 	}
-	st.body = nil
+	c.body = nil
 }
 
-// bodyBytes is the 2xx body readAnswer read, nil for none.
-func (st *callState) bodyBytes() []byte {
-	if st.body == nil {
+// bodyBytes is the 2xx body read read, nil for none.
+func (c *call) bodyBytes() []byte {
+	if c.body == nil {
 		return nil
 	}
-	return *st.body
+	return *c.body
 }
+
+func isSuccess(status int) bool { return status >= 200 && status <= 299 }

@@ -15,27 +15,27 @@ import (
 // and hidden characters removed, so that an error string is safe to print.
 
 // newError builds the *Error for a non-2xx response from an already capped
-// body. The client's credentials (echoes, which may be nil) are blanked out of
+// body. The client's credentials (creds, which may be nil) are blanked out of
 // the body and again out of the text decoded from it, in case a proxy echoes
 // request headers.
-func newError(method, path string, status int, header http.Header, body []byte, echoes *[]string) *Error {
+func newError(method, path string, status int, header http.Header, body []byte, creds *[]string) *Error {
 	e := &Error{StatusCode: status, Method: method, Path: path}
 	e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
-	body = blankEchoes(body, echoes)
+	body = blankCredentials(body, creds)
 	var envelope struct {
 		Errors []ErrorMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &envelope) == nil && len(envelope.Errors) > 0 {
 		for i := range envelope.Errors {
 			m := &envelope.Errors[i]
-			m.Context = blankEchoText(m.Context, echoes)
-			m.Message = blankEchoText(m.Message, echoes)
-			m.ExceptionName = blankEchoText(m.ExceptionName, echoes)
+			m.Context = blankCredentialText(m.Context, creds)
+			m.Message = blankCredentialText(m.Message, creds)
+			m.ExceptionName = blankCredentialText(m.ExceptionName, creds)
 		}
 		e.Messages = envelope.Errors
 		return e
 	}
-	e.text = blankEchoText(bodyExcerpt(body), echoes)
+	e.text = blankCredentialText(bodyExcerpt(body), creds)
 	return e
 }
 
@@ -78,4 +78,15 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// newError is the *Error of an attempt's answer that is not 2xx (its body
+// read already, capped), with the client's own explanation where the status
+// alone misleads.
+func (c *call) newError(resp *http.Response, body []byte) *Error {
+	e := newError(c.method, c.path, resp.StatusCode, resp.Header, body, c.t.credentials)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && c.method != http.MethodGet {
+		e.hint = redirectHint
+	}
+	return e
 }

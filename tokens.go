@@ -198,7 +198,7 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodPut, segs, "", body, callCreate, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodPut, segs: segs, body: body, flags: callCreate, out: &out}); err != nil {
 		return nil, err
 	}
 	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
@@ -214,7 +214,7 @@ func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenI
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodGet, segs, "", nil, callIdempotent, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodGet, segs: segs, out: &out}); err != nil {
 		return nil, err
 	}
 	t := out.convert()
@@ -234,7 +234,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodPost, segs, "", body, callIdempotent, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodPost, segs: segs, body: body, out: &out}); err != nil {
 		return nil, err
 	}
 	t := out.convert()
@@ -246,8 +246,7 @@ func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tok
 	if err != nil {
 		return err
 	}
-	_, err = s.c.call(ctx, http.MethodDelete, segs, "", nil, callDelete, nil)
-	return err
+	return s.c.do(ctx, request{api: tokensAPI, method: http.MethodDelete, segs: segs, flags: callDelete})
 }
 
 // The three thin faces over tokenService.

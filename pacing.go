@@ -10,12 +10,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Rate limits (WithRateLimit): one pacer per Client paces every attempt of
-// every goroutine, and holds them all while a 429's Retry-After runs. An
-// attempt waits for its turn in the retry loop (beforeAttempt), before
-// http.Client.Do starts the attempt's timeout; the HTTP transport paces the
-// redirects that net/http follows within an attempt, and sees the 429s. A
-// Client without WithRateLimit has no pacer at all, and pays nothing.
+// Pacing (WithRateLimit): one pacer per Client paces every attempt of every
+// goroutine, and holds them all while a 429's Retry-After runs. An attempt
+// waits for its turn before it is sent (call.beforeAttempt), before
+// http.Client.Do starts the attempt's timeout; pacingTransport, under the
+// HTTP client, sees every answer (the 429s) and paces the redirects that
+// net/http follows within an attempt. A Client without WithRateLimit has no
+// pacer at all, and pays nothing.
 
 // defaultRateLimitPause is how long a 429 without a usable Retry-After holds
 // the Client's requests.
@@ -39,14 +40,15 @@ func newPacer(rps float64, burst int, maxPause time.Duration, logger *slog.Logge
 	return p
 }
 
-// wait returns when a request may leave: the 429 gate is open and the
-// limiter grants a slot. It gives up, returning ctx's error, when ctx ends.
-func (p *pacer) wait(ctx context.Context) error {
+// wait returns when c's attempt may leave: the 429 gate is open and the
+// limiter grants a slot. It gives up, returning c's error, when c's context
+// ends. Each wait is reported to the Client's wait observer.
+func (p *pacer) wait(c *call) error {
 	for {
-		if err := p.waitGate(ctx); err != nil {
+		if err := p.waitGate(c); err != nil {
 			return err
 		}
-		if err := p.waitLimiter(ctx); err != nil {
+		if err := p.waitLimiter(c); err != nil {
 			return err
 		}
 		if !p.held(time.Now()) {
@@ -62,7 +64,7 @@ func (p *pacer) held(now time.Time) bool {
 	return now.Before(p.until)
 }
 
-func (p *pacer) waitGate(ctx context.Context) error {
+func (p *pacer) waitGate(c *call) error {
 	for {
 		p.mu.Lock()
 		d := time.Until(p.until)
@@ -70,13 +72,14 @@ func (p *pacer) waitGate(ctx context.Context) error {
 		if d <= 0 {
 			return nil
 		}
-		if err := sleep(ctx, d); err != nil {
+		c.report(c.attempt, WaitRateLimited, d, "")
+		if err := sleep(c, d); err != nil {
 			return err
 		}
 	}
 }
 
-func (p *pacer) waitLimiter(ctx context.Context) error {
+func (p *pacer) waitLimiter(c *call) error {
 	if p.limiter == nil {
 		return nil
 	}
@@ -84,7 +87,11 @@ func (p *pacer) waitLimiter(ctx context.Context) error {
 	// deadline, with an error that is not ctx's and that the retry loop
 	// would take for a transport failure worth retrying.
 	r := p.limiter.Reserve()
-	if err := sleep(ctx, r.Delay()); err != nil {
+	d := r.Delay()
+	if d > 0 {
+		c.report(c.attempt, WaitPaced, d, "")
+	}
+	if err := sleep(c, d); err != nil {
 		r.Cancel()
 		return err
 	}
@@ -127,28 +134,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pacedTransport tells the pacer of 429s, sends nothing for an attempt whose
-// wait for the pacer (beforeAttempt) the context cut short, and waits for
-// the pacer before a redirect.
-type pacedTransport struct {
+// pacingTransport, under the HTTP client, tells the pacer of every 429
+// answer, and paces the redirects that net/http follows within an attempt
+// (the attempt itself was paced by call.beforeAttempt).
+type pacingTransport struct {
 	next  http.RoundTripper
 	pacer *pacer
 }
 
 // RoundTrip implements http.RoundTripper.
-func (t pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var err error
-	switch st := stateOf(req.Context()); {
-	case st != nil && req.Response == nil: // an attempt, paced by beforeAttempt
-		err = st.notSent
-	default: // a redirect net/http follows
-		err = t.pacer.wait(req.Context())
-	}
-	if err != nil {
-		if req.Body != nil {
-			_ = req.Body.Close() // a RoundTripper closes the body, even on error
+func (t pacingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Response != nil { // a redirect
+		var err error
+		if c := callOf(req.Context()); c != nil {
+			err = t.pacer.wait(c)
 		}
-		return nil, notSentError{err}
+		if err != nil {
+			if req.Body != nil {
+				_ = req.Body.Close() // a RoundTripper closes the body, even on error
+			}
+			return nil, notSentError{err}
+		}
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
@@ -158,7 +164,7 @@ func (t pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections passes on to the wrapped transport, if it has any.
-func (t pacedTransport) CloseIdleConnections() {
+func (t pacingTransport) CloseIdleConnections() {
 	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
