@@ -55,7 +55,7 @@ func (a adminService) GetExpiryPolicy(ctx context.Context) (*ExpiryPolicy, error
 	p := &ExpiryPolicy{}
 	if out.MaxExpiryDays != nil {
 		if *out.MaxExpiryDays < 0 {
-			return nil, &decodeError{what: "expiry policy", method: http.MethodGet, path: a.c.pathOf(adminSegments), err: errors.New("negative maxExpiryDays")}
+			return nil, &decodeError{what: "expiry policy", method: http.MethodGet, path: a.c.requestPath(tokensAPI, adminSegments), err: errors.New("negative maxExpiryDays")}
 		}
 		p.MaxExpiryDays = *out.MaxExpiryDays
 	}

@@ -62,12 +62,9 @@ func newAPIRoot(base *url.URL, rest string) apiRoot {
 	}
 }
 
-// pathOf is the escaped request path for segs below the token API, as
-// errors and logs show it.
-func (c *Client) pathOf(segs []string) string { return c.pathIn(tokensAPI, segs) }
-
-// pathIn is the escaped request path for segs below api.
-func (c *Client) pathIn(api restAPI, segs []string) string {
+// requestPath is the escaped request path for segs below api, as errors
+// and logs show it.
+func (c *Client) requestPath(api restAPI, segs []string) string {
 	_, raw := c.t.paths(api, segs)
 	return raw
 }

@@ -172,7 +172,7 @@ func (d directoryService) logFallback(ctx context.Context, err error) {
 		var apiErr *Error
 		errors.As(err, &apiErr)
 		l.LogAttrs(ctx, slog.LevelDebug, "accesstokens: the admin user list was refused; listing active users without last authentication",
-			slog.String("path", d.c.pathIn(coreAPI, adminUsersSegments)), slog.Int("status", apiErr.StatusCode))
+			slog.String("path", d.c.requestPath(coreAPI, adminUsersSegments)), slog.Int("status", apiErr.StatusCode))
 	}
 }
 
@@ -184,7 +184,7 @@ func (d directoryService) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	}
 	if out.Version == "" {
 		return nil, &decodeError{what: "application-properties answer", method: http.MethodGet,
-			path: d.c.pathIn(coreAPI, propertiesSegments), err: errors.New(`no "version": not a Bitbucket server`)}
+			path: d.c.requestPath(coreAPI, propertiesSegments), err: errors.New(`no "version": not a Bitbucket server`)}
 	}
 	info := ServerInfo(out)
 	return &info, nil

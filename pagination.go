@@ -91,7 +91,7 @@ func listPage[T any, W any, PW interface {
 		return nil, err
 	}
 	if wire.IsLastPage == nil {
-		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: errors.New(`no "isLastPage": not a page`)}
+		return nil, &decodeError{what: "page", method: http.MethodGet, path: c.requestPath(api, segs), err: errors.New(`no "isLastPage": not a page`)}
 	}
 	page := &Page[T]{
 		Values:     make([]T, len(wire.Values)),
@@ -107,7 +107,7 @@ func listPage[T any, W any, PW interface {
 	for i := range wire.Values {
 		item := PW(&wire.Values[i])
 		if err := item.check(); err != nil {
-			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.pathIn(api, segs), err: fmt.Errorf("value %d: %w", i, err)}
+			return nil, &decodeError{what: "page", method: http.MethodGet, path: c.requestPath(api, segs), err: fmt.Errorf("value %d: %w", i, err)}
 		}
 		page.Values[i] = item.convert()
 	}

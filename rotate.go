@@ -157,7 +157,7 @@ func validateRotate(ctx context.Context, tokens TokensService, scope Scope, toke
 	case tokens == nil:
 		return 0, invalidArg("tokens", "must not be nil")
 	}
-	_, kind, err := scope.segments(anyScope, tokenID, true)
+	_, kind, err := scope.tokenSegments(anyScope, tokenID)
 	if err != nil {
 		return 0, err
 	}

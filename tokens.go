@@ -165,7 +165,7 @@ type RepoTokensService interface {
 type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
-	segs, _, err := sc.segments(kind, "", false)
+	segs, _, err := sc.scopeSegments(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *
 }
 
 func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req CreateTokenRequest) (*RawAccessToken, error) {
-	segs, kind, err := sc.segments(kind, "", false)
+	segs, kind, err := sc.scopeSegments(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -203,13 +203,13 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 	}
 	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
 	if raw.Token.IsZero() {
-		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.pathOf(segs), err: errors.New(`no "token" in the answer`)}
+		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.requestPath(tokensAPI, segs), err: errors.New(`no "token" in the answer`)}
 	}
 	return raw, nil
 }
 
 func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
-	segs, _, err := sc.segments(kind, tokenID, true)
+	segs, _, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenI
 }
 
 func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	segs, kind, err := sc.segments(kind, tokenID, true)
+	segs, kind, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 }
 
 func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
-	segs, _, err := sc.segments(kind, tokenID, true)
+	segs, _, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return err
 	}
