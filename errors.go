@@ -166,6 +166,10 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
+// fromBitbucket reports whether the answer is in Bitbucket's own error
+// format ({"errors":[…]}), which a proxy or a load balancer does not send.
+func (e *Error) fromBitbucket() bool { return e != nil && len(e.Messages) > 0 }
+
 // says reports whether any of the server's messages (or its non-JSON text)
 // matches.
 func (e *Error) says(match func(exception, text string) bool) bool {

@@ -4,8 +4,9 @@ package accesstokens
 // what budget, after how long.
 //
 // Bitbucket has no idempotency key, so a create (PUT on a token collection)
-// is retried only when the server cannot have acted on it: a 429, a 503,
-// or a connection that failed before the request was sent. Everything else is idempotent and is retried on
+// is retried only when the server cannot have acted on it: a 429, a 503 in
+// Bitbucket's own error format, or a connection that failed before the
+// request was sent. Everything else is idempotent and is retried on
 // connection errors, a 2xx answer cut off mid-read, 429, 502, 503 and 504.
 // Every retry counts against the RetryPolicy's MaxRetries.
 
@@ -71,6 +72,11 @@ func (c *call) decide(resp *http.Response, err error, cutOff bool) (bool, string
 	case http.StatusTooManyRequests:
 		return true, "429 rate limited"
 	case http.StatusServiceUnavailable:
+		if create && !c.answer.fromBitbucket() {
+			// A proxy's 503 (an HTML page, an empty body) may come after
+			// Bitbucket received the create and made the token.
+			return false, "create not retried after a 503 that is not Bitbucket's own: the server may have created the token"
+		}
 		return true, "503 service unavailable"
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		if create {
@@ -85,8 +91,8 @@ func (c *call) decide(resp *http.Response, err error, cutOff bool) (bool, string
 }
 
 // outcomeUnknown says whether the server may have acted on an attempt: a
-// connection lost after sending, a 2xx answer cut off (it acted), or a
-// gateway's 502 or 504.
+// connection lost after sending, a 2xx answer cut off (it acted), a
+// gateway's 502 or 504, or a 503 to a write that is not Bitbucket's own.
 func (c *call) outcomeUnknown(resp *http.Response, err error, cutOff bool) bool {
 	switch {
 	case cutOff:
@@ -97,6 +103,8 @@ func (c *call) outcomeUnknown(resp *http.Response, err error, cutOff bool) bool 
 	switch resp.StatusCode {
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		return true
+	case http.StatusServiceUnavailable:
+		return c.method != http.MethodGet && !c.answer.fromBitbucket()
 	}
 	return false
 }

@@ -286,6 +286,55 @@ func TestCreateIsRetriedOnlyWhenTheServerCannotHaveActed(t *testing.T) {
 	}
 }
 
+// proxy503s are 503 answers that are not Bitbucket's own: a proxy or a load
+// balancer in front of it may send them after Bitbucket acted.
+var proxy503s = []struct {
+	name, contentType, body string
+}{
+	{"HTML page", "text/html", "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"},
+	{"empty body", "", ""},
+	{"JSON that is not Bitbucket's envelope", "application/json", `{"message":"upstream unavailable"}`},
+}
+
+func TestACreateAnsweredAProxys503IsNotRetriedAndItsOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxy503s {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(createOp.method, createOp.path, func(w http.ResponseWriter, r *http.Request) {
+				writeRawBody(w, http.StatusServiceUnavailable, tc.contentType, []byte(tc.body))
+			})
+
+			err := createOp.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+			require.ErrorIs(t, err, accesstokens.ErrServer)
+			assert.Equal(t, http.StatusServiceUnavailable, requireAPIError(t, err).StatusCode)
+			assert.Equal(t, 1, ts.count(createOp.method, createOp.path), "a second create could make a second token")
+		})
+	}
+}
+
+func TestAnUpdateAnsweredAProxys503IsRetriedAndAtLastItsOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	update := idempotentOps[2]
+	for _, tc := range proxy503s {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(update.method, update.path, func(w http.ResponseWriter, r *http.Request) {
+				writeRawBody(w, http.StatusServiceUnavailable, tc.contentType, []byte(tc.body))
+			})
+
+			err := update.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "the proxy may have passed an attempt on")
+			assert.Equal(t, quickRetry.MaxRetries+1, ts.count(update.method, update.path), "an update is safe to repeat")
+		})
+	}
+}
+
 func TestCreateIsNotRetriedAfterAnAttemptTimedOutOnceTheRequestWentOut(t *testing.T) {
 	t.Parallel()
 	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry),

@@ -457,6 +457,26 @@ func (w *rotateWorld) checkPromises(t *testing.T, tc rotateCase, rot *accesstoke
 	}
 }
 
+// TestRotateRevokesTheTokenOfACreateThatAProxyAnswered503: with retries
+// on, a proxy's 503 after Bitbucket made the token is not retried (a second
+// create would make a second token): the create's outcome is unknown, and
+// Rotate finds the token and revokes it.
+func TestRotateRevokesTheTokenOfACreateThatAProxyAnswered503(t *testing.T) {
+	t.Parallel()
+	w := newRotateWorld(t, accesstokens.WithRetry(quickRetry))
+	w.srv.InjectFault(fault(http.MethodPut, "", accesstokenstest.Fault{Status: http.StatusServiceUnavailable,
+		Body: "<html><body>503 Service Temporarily Unavailable</body></html>", AfterHandling: true}))
+
+	rot, err := accesstokens.Rotate(testContext(t), w.client.Tokens, w.scope, w.oldID, accesstokens.RotateOptions{})
+
+	w.checkPromises(t, rotateCase{want: unchanged, step: "create"}, rot, err, nil)
+	require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	assert.Contains(t, rerr.Outcome, "had created token")
+	assert.Contains(t, rerr.Outcome, "it was revoked")
+}
+
 func TestRotateMakesATokenLikeTheOldOneInEveryScope(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
