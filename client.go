@@ -54,6 +54,7 @@ type transport struct {
 	observe      func(Wait) // WithWaitObserver's; nil without it
 	retry        *retryablehttp.Client
 	policy       RetryPolicy
+	readPatience time.Duration // WithReadPatience's; 0: none
 	maxBody      int64
 	pacer        *pacer // WithRateLimit's; nil without it
 }
@@ -85,6 +86,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		logger:       o.logger,
 		observe:      o.observe,
 		policy:       o.retry.normalized(),
+		readPatience: o.readPatience,
 		maxBody:      MaxResponseBytes,
 		bearer:       o.bearer,
 	}
@@ -123,10 +125,12 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 }
 
 // maxPause caps how long one 429 holds every request of the Client: the
-// retry policy's MaxWait (5 s when retries are off).
+// retry policy's MaxWait (5 s when retries are off), or the read patience
+// when that is longer.
 func (t *transport) maxPause() time.Duration {
-	if d := t.policy.MaxWait; d > 0 {
-		return d
+	d := t.policy.MaxWait
+	if d <= 0 {
+		d = DefaultRetryPolicy().MaxWait
 	}
-	return DefaultRetryPolicy().MaxWait
+	return max(d, t.readPatience)
 }

@@ -203,8 +203,13 @@ func WithAdaptiveRateLimit() Option {
 // WithReadPatience lets a read (a GET) answered 429 be retried for as long
 // as its waits add up to at most maxWait, without using up the RetryPolicy's
 // attempts: a long inventory behind a rate limit then loses no read while
-// the server keeps answering. Writes keep the RetryPolicy's rules. 0 (the
-// default) means 429s count against the RetryPolicy like any retry.
+// the server keeps answering. Each such wait is the 429's Retry-After, at
+// least 1 s and not capped by the RetryPolicy's MaxWait; a read gives up at
+// once when the Retry-After would take it past maxWait. With WithRateLimit
+// or WithAdaptiveRateLimit, a 429 may then hold every request of the Client
+// for up to maxWait. Writes keep the RetryPolicy's rules, and no answer but
+// a 429 is retried beyond them: a failed login (401) is never retried. 0
+// (the default) means 429s count against the RetryPolicy like any retry.
 func WithReadPatience(maxWait time.Duration) Option {
 	return func(o *options) error {
 		if maxWait < 0 {

@@ -91,7 +91,8 @@ type call struct {
 	wantsValue   bool          // the answer is decoded into a value
 	mayHaveActed bool          // an attempt may have reached the server and taken effect
 	attempt      int           // 1 for the first attempt
-	retries      int           // retries counted against the RetryPolicy
+	retries      int           // retries counted against the RetryPolicy (read patience's are not)
+	waited       time.Duration // how long this call has waited before its retries so far
 	nextWait     time.Duration // how long the coming retry waits first (set by allowRetry)
 	started      time.Time     // when the current attempt began (only with a logger)
 	lastEnded    time.Time     // when the previous attempt ended (only with a logger)
@@ -165,7 +166,8 @@ func (c *call) newHTTPRequest(r request, plain, raw string) (*retryablehttp.Requ
 
 // newRetryClient is the request loop every call runs, with the hooks below.
 // go-retryablehttp's own count of retries is set out of reach: afterAttempt
-// counts them against the call's budget.
+// counts them, since read patience retries a GET's 429s beyond the
+// RetryPolicy's MaxRetries.
 func newRetryClient(hc *http.Client) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:   hc,
@@ -238,7 +240,7 @@ func afterAttempt(ctx context.Context, resp *http.Response, err error) (bool, er
 
 // noBackoff is go-retryablehttp's Backoff. Every wait before a retry is
 // beforeRetry's, where the call is in reach even when the attempt brought no
-// answer: the wait can then be reported.
+// answer: the wait can then be reported, and counted against read patience.
 func noBackoff(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
 
 // beforeRetry is go-retryablehttp's PrepareRetry: it waits as long as
@@ -250,10 +252,13 @@ func beforeRetry(req *http.Request) error {
 	if c == nil {
 		return nil
 	}
-	if err := sleep(c, c.nextWait); err != nil {
-		return err
+	began := time.Now()
+	err := sleep(c, c.nextWait)
+	if err == nil {
+		err = c.beforeAttempt()
 	}
-	return c.beforeAttempt()
+	c.waited += time.Since(began) // the backoff and the turn in the pace
+	return err
 }
 
 // keepLastAnswer is go-retryablehttp's ErrorHandler, run when the loop ends

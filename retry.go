@@ -8,7 +8,8 @@ package accesstokens
 // Bitbucket's own error format, or a connection that failed before the
 // request was sent. Everything else is idempotent and is retried on
 // connection errors, a 2xx answer cut off mid-read, 429, 502, 503 and 504.
-// Every retry counts against the RetryPolicy's MaxRetries.
+// Every retry counts against the RetryPolicy's MaxRetries, except a read's
+// 429s under WithReadPatience, which count against its time instead.
 
 import (
 	"context"
@@ -109,9 +110,22 @@ func (c *call) outcomeUnknown(resp *http.Response, err error, cutOff bool) bool 
 	return false
 }
 
-// allowRetry counts a retry that decide allowed against the RetryPolicy's
-// MaxRetries, and sets how long to wait before it: its backoff.
+// allowRetry counts a retry that decide allowed against the call's budget,
+// and sets how long to wait before it. A 429 to a GET under read patience
+// waits its Retry-After (at least minPatientWait) for as long as the call's
+// waits add up to at most the patience; any other retry is one of the
+// RetryPolicy's MaxRetries and waits its backoff.
 func (c *call) allowRetry(resp *http.Response, reason string) (bool, string) {
+	if patience := c.t.readPatience; patience > 0 && c.method == http.MethodGet &&
+		resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		wait := max(c.answer.RetryAfter, minPatientWait)
+		if c.waited+wait > patience {
+			return false, fmt.Sprintf("%s; read patience used up (%s waited, %s more asked, %s allowed)",
+				reason, c.waited.Round(time.Millisecond), wait, patience)
+		}
+		c.planWait(wait, reason)
+		return true, reason
+	}
 	if c.retries >= c.t.policy.MaxRetries {
 		return false, reason + "; no retries left"
 	}
@@ -119,6 +133,11 @@ func (c *call) allowRetry(resp *http.Response, reason string) (bool, string) {
 	c.planWait(backoff(c.t.policy.MinWait, c.t.policy.MaxWait, c.attempt-1, resp), reason)
 	return true, reason
 }
+
+// minPatientWait is the least a read waits before it asks again after a 429
+// under read patience: a server that answers Retry-After 0 again and again
+// cannot make it spin.
+const minPatientWait = time.Second
 
 // planWait sets how long the coming retry waits (beforeRetry waits it), and
 // reports the wait as it begins.

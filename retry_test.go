@@ -934,3 +934,83 @@ func TestAWriteWhoseAnswerWasLostMatchesErrOutcomeUnknown(t *testing.T) {
 		})
 	}
 }
+
+// Read patience: a GET's 429s are waited out beyond MaxRetries, within the
+// time the caller allows; nothing else changes.
+
+func TestReadPatienceWaitsOutAReadsRateLimitBeyondMaxRetries(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), // no retries at all
+		accesstokens.WithReadPatience(time.Minute), accesstokens.WithWaitObserver(log.observe))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 429, retryAfter: "1"}))
+
+	require.NoError(t, op.call(t, testContext(t), c))
+
+	assert.Equal(t, 2, ts.count(op.method, op.path), "the 429, then the read")
+	require.Len(t, log.all(), 1)
+	assert.Equal(t, accesstokens.Wait{Method: http.MethodGet, Path: apiRoot + op.path, Attempt: 2,
+		Reason: accesstokens.WaitRetry, Duration: time.Second, Detail: "429 rate limited"}, log.all()[0])
+}
+
+func TestReadPatienceGivesUpWhenTheNextWaitWouldPassIt(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(1500*time.Millisecond))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), repeatFault(attemptFault{status: 429, retryAfter: "1"}, 2)...))
+
+	err := op.call(t, testContext(t), c)
+
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	assert.Equal(t, time.Second, requireAPIError(t, err).RetryAfter)
+	assert.Equal(t, 2, ts.count(op.method, op.path), "1 s waited; another second would pass 1.5 s")
+}
+
+func TestReadPatienceDoesNotWaitARetryAfterLongerThanItself(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(time.Minute))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 429, retryAfter: "3600"}))
+
+	err := op.call(t, testContext(t), c) // the test's context would end long before an hour
+
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	assert.Equal(t, 1, ts.count(op.method, op.path))
+}
+
+func TestReadPatienceLeavesWritesAndOtherAnswersToTheRetryPolicy(t *testing.T) {
+	t.Parallel()
+	authFailed := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusUnauthorized, []byte(`{"errors":[{"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`))
+	}
+	cases := []struct {
+		name   string
+		op     retryOp
+		answer http.HandlerFunc
+		want   error
+	}{
+		{"a create's 429", createOp, attemptFault{status: 429, retryAfter: "0"}.serve, accesstokens.ErrRateLimited},
+		{"a delete's 429", idempotentOps[3], attemptFault{status: 429, retryAfter: "0"}.serve, accesstokens.ErrRateLimited},
+		{"a read's 503", idempotentOps[0], attemptFault{status: 503, retryAfter: "0"}.serve, accesstokens.ErrServer},
+		{"a read's failed login", idempotentOps[0], authFailed, accesstokens.ErrAuthentication},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(time.Minute))
+			ts.on(tc.op.method, tc.op.path, tc.answer)
+
+			err := tc.op.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, tc.want)
+			assert.Equal(t, 1, ts.count(tc.op.method, tc.op.path), "no retries in the policy, none made")
+		})
+	}
+}
+
+func TestWithReadPatienceRefusesANegativeBound(t *testing.T) {
+	t.Parallel()
+	_, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithReadPatience(-time.Second))
+	requireInvalidArgument(t, err, "maxWait")
+}
