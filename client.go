@@ -108,8 +108,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if o.observe != nil {
 		hc.Transport = stallWatch{next: hc.Transport, after: stallReportAfter, observe: o.observe}
 	}
-	if o.paced {
-		t.pacer = newPacer(o.rateLimit, o.rateBurst, t.maxPause(), o.logger)
+	if o.paced || o.adaptive {
+		t.pacer = newPacer(o.rateLimit, o.rateBurst, o.adaptive, t.maxPause(), o.logger)
 		hc.Transport = pacingTransport{next: hc.Transport, pacer: t.pacer}
 	}
 	t.retry = newRetryClient(hc)

@@ -190,6 +190,11 @@ func WithRateLimit(rps float64, burst int) Option {
 // the rate the server was seen to sustain (from its X-RateLimit-* headers
 // when it sends them, else from the answers), creeping up again while no
 // 429 comes. With WithRateLimit as well, the lower of the two rates wins.
+// A 429 holds every request as with WithRateLimit (for its Retry-After,
+// capped at the RetryPolicy's MaxWait or at WithReadPatience's bound);
+// with WithReadPatience, reads wait their 429s out instead of running out
+// of retries. Until the first 429 it costs nothing: an audit of a server
+// without a rate limit runs exactly as without it.
 //
 // Bitbucket's rate limiting (a token bucket per user and cluster node):
 // https://confluence.atlassian.com/bitbucketserver/improving-instance-stability-with-rate-limiting-776640707.html

@@ -4,18 +4,19 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Pacing (WithRateLimit): one pacer per Client paces every attempt of every
-// goroutine, and holds them all while a 429's Retry-After runs. An attempt
-// waits for its turn before it is sent (call.beforeAttempt), before
-// http.Client.Do starts the attempt's timeout; pacingTransport, under the
-// HTTP client, sees every answer (the 429s) and paces the redirects that
-// net/http follows within an attempt. A Client without WithRateLimit has no
+// Pacing (WithRateLimit, WithAdaptiveRateLimit): one pacer per Client paces
+// every attempt of every goroutine, and holds them all while a 429's
+// Retry-After runs. An attempt waits for its turn before it is sent
+// (call.beforeAttempt), before http.Client.Do starts the attempt's timeout;
+// pacingTransport, under the HTTP client, shows the pacer every answer (429s
+// hold; the adaptive pace learns, adaptive.go) and paces the redirects that
+// net/http follows within an attempt. A Client with neither option has no
 // pacer at all, and pays nothing.
 
 // defaultRateLimitPause is how long a 429 without a usable Retry-After holds
@@ -24,51 +25,50 @@ const defaultRateLimitPause = time.Second
 
 // pacer is the pacing state one Client shares between its goroutines.
 type pacer struct {
-	limiter  *rate.Limiter // nil: no pacing, only the 429 gate
+	fixed    *rate.Limiter // WithRateLimit's ceiling; nil: none
+	learned  *learner      // WithAdaptiveRateLimit's pace; nil: none
 	maxPause time.Duration // cap on one 429's hold, like any wait (RetryPolicy.MaxWait)
 	logger   *slog.Logger
-
-	mu    sync.Mutex
-	until time.Time // no request leaves before this (set by 429 answers)
+	until    atomic.Int64 // Unix nanoseconds: no request leaves before this (set by 429 answers)
 }
 
-func newPacer(rps float64, burst int, maxPause time.Duration, logger *slog.Logger) *pacer {
+// newPacer paces at most rps requests a second in bursts of burst (rps <=
+// 0: no ceiling) and, when adaptive, at the rate the server is seen to
+// sustain: the lower of the two wins.
+func newPacer(rps float64, burst int, adaptive bool, maxPause time.Duration, logger *slog.Logger) *pacer {
 	p := &pacer{maxPause: maxPause, logger: logger}
 	if rps > 0 {
-		p.limiter = rate.NewLimiter(rate.Limit(rps), burst)
+		p.fixed = rate.NewLimiter(rate.Limit(rps), burst)
+	}
+	if adaptive {
+		p.learned = &learner{}
 	}
 	return p
 }
 
 // wait returns when c's attempt may leave: the 429 gate is open and the
-// limiter grants a slot. It gives up, returning c's error, when c's context
+// pace grants a turn. It gives up, returning c's error, when c's context
 // ends. Each wait is reported to the Client's wait observer.
 func (p *pacer) wait(c *call) error {
 	for {
 		if err := p.waitGate(c); err != nil {
 			return err
 		}
-		if err := p.waitLimiter(c); err != nil {
+		if err := p.waitTurn(c); err != nil {
 			return err
 		}
 		if !p.held(time.Now()) {
 			return nil
 		}
-		// A 429 closed the gate while this request waited for its slot.
+		// A 429 closed the gate while this request waited for its turn.
 	}
 }
 
-func (p *pacer) held(now time.Time) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return now.Before(p.until)
-}
+func (p *pacer) held(now time.Time) bool { return now.UnixNano() < p.until.Load() }
 
 func (p *pacer) waitGate(c *call) error {
 	for {
-		p.mu.Lock()
-		d := time.Until(p.until)
-		p.mu.Unlock()
+		d := time.Until(time.Unix(0, p.until.Load()))
 		if d <= 0 {
 			return nil
 		}
@@ -79,45 +79,86 @@ func (p *pacer) waitGate(c *call) error {
 	}
 }
 
-func (p *pacer) waitLimiter(c *call) error {
-	if p.limiter == nil {
-		return nil
+// waitTurn waits for the attempt's turn (see turn). A wait the context cuts
+// short gives the turn back.
+func (p *pacer) waitTurn(c *call) error {
+	reported := false
+	for {
+		d, ceiling, due := p.turn(time.Now())
+		if d > 0 && !reported {
+			c.report(c.attempt, WaitPaced, d, "")
+			reported = true
+		}
+		if err := sleep(c, d); err != nil {
+			if ceiling != nil {
+				ceiling.Cancel()
+			}
+			return err
+		}
+		if due {
+			return nil
+		}
 	}
-	// Reserve, not Wait: Wait fails at once when the slot lies beyond ctx's
-	// deadline, with an error that is not ctx's and that the retry loop
-	// would take for a transport failure worth retrying.
-	r := p.limiter.Reserve()
-	d := r.Delay()
-	if d > 0 {
-		c.report(c.attempt, WaitPaced, d, "")
-	}
-	if err := sleep(c, d); err != nil {
-		r.Cancel()
-		return err
-	}
-	return nil
 }
 
-// pause holds every request of the Client for a 429's Retry-After (capped at
-// maxPause). Overlapping 429s hold until the latest end, not the sum.
-func (p *pacer) pause(resp *http.Response) {
+// turn is one step of waitTurn at now. The learned pace's turn comes
+// first, taken only once it is due (the pace may rise while a request
+// waits, and a turn booked ahead at a slow pace would not come sooner):
+// until it is, turn says how long to wait before asking again (due is
+// false). Then the fixed ceiling's turn is booked, and turn says how long
+// until it comes (due is true). The lower rate wins. Reserve, not Wait:
+// Wait fails at once when the turn lies beyond the context's deadline, with
+// an error that is not the context's and that the retry loop would take for
+// a transport failure worth retrying.
+func (p *pacer) turn(now time.Time) (d time.Duration, ceiling *rate.Reservation, due bool) {
+	if p.learned != nil {
+		if wait := p.learned.take(now); wait > 0 {
+			return wait, nil, false
+		}
+	}
+	if p.fixed == nil {
+		return 0, nil, true
+	}
+	ceiling = p.fixed.ReserveN(now, 1)
+	return ceiling.DelayFrom(now), ceiling, true
+}
+
+// observe shows the pacer an answer to a request sent at sentAt: a 429
+// holds every request of the Client for its Retry-After (capped at
+// maxPause; overlapping 429s hold until the latest end, not the sum), and
+// the learned pace learns from every answer.
+func (p *pacer) observe(sentAt time.Time, resp *http.Response) {
 	now := time.Now()
+	var hold time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests {
+		hold = p.pause(now, resp)
+	}
+	if p.learned != nil {
+		p.learned.observe(sentAt, now, resp.StatusCode, resp.Header, hold)
+	}
+}
+
+// pause holds every request for a 429's Retry-After, capped, and returns
+// the hold.
+func (p *pacer) pause(now time.Time, resp *http.Response) time.Duration {
 	d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	if !ok {
 		d = defaultRateLimitPause
 	}
 	d = min(d, p.maxPause)
-	p.mu.Lock()
-	until := now.Add(d)
-	extended := until.After(p.until)
-	if extended {
-		p.until = until
+	until := now.Add(d).UnixNano()
+	extended := false
+	for held := p.until.Load(); until > held; held = p.until.Load() {
+		if p.until.CompareAndSwap(held, until) {
+			extended = true
+			break
+		}
 	}
-	p.mu.Unlock()
 	if extended && p.logger != nil {
 		p.logger.LogAttrs(resp.Request.Context(), slog.LevelDebug, "accesstokens: rate limited; holding every request of this client",
 			slog.String("method", resp.Request.Method), slog.String("path", resp.Request.URL.EscapedPath()), slog.Duration("wait", d))
 	}
+	return d
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -134,8 +175,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// pacingTransport, under the HTTP client, tells the pacer of every 429
-// answer, and paces the redirects that net/http follows within an attempt
+// pacingTransport, under the HTTP client, shows the pacer every answer, and
+// paces the redirects that net/http follows within an attempt
 // (the attempt itself was paced by call.beforeAttempt).
 type pacingTransport struct {
 	next  http.RoundTripper
@@ -156,9 +197,10 @@ func (t pacingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, notSentError{err}
 		}
 	}
+	sentAt := time.Now()
 	resp, err := t.next.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
-		t.pacer.pause(resp)
+	if err == nil {
+		t.pacer.observe(sentAt, resp)
 	}
 	return resp, err
 }

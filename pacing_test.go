@@ -281,3 +281,45 @@ func TestWithRateLimitRefusesBadArguments(t *testing.T) {
 		assert.NoError(t, err, "rps %v needs no burst", rps)
 	}
 }
+
+// TestAdaptivePacingMeetsFarFewer429sThanTheHoldAlone: 8 goroutines share a
+// Client behind the fake's bucket of 10 requests refilled at 20 a second.
+// With the hold alone (WithRateLimit(0, 1)) every hold ends with a
+// goroutine's worth of 429s; with the learned pace, once it knows the
+// server, hardly any. Both wait their 429s out (read patience): every read
+// succeeds.
+func TestAdaptivePacingMeetsFarFewer429sThanTheHoldAlone(t *testing.T) {
+	t.Parallel()
+	limited := func(name string, pacing accesstokens.Option) int {
+		srv := limitedFake(t, 20, 10)
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"),
+			accesstokens.WithReadPatience(time.Minute), pacing)
+		require.NoError(t, err)
+		assert.Empty(t, hammer(t, c, 8, 10), name)
+		answers := statuses(srv)
+		assert.Equal(t, 80, answers[http.StatusOK], name)
+		return answers[http.StatusTooManyRequests]
+	}
+	var adaptive, holdOnly int
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); adaptive = limited("adaptive", accesstokens.WithAdaptiveRateLimit()) }()
+	go func() { defer wg.Done(); holdOnly = limited("hold", accesstokens.WithRateLimit(0, 1)) }()
+	wg.Wait()
+	t.Logf("429s: %d with the learned pace, %d with the hold alone", adaptive, holdOnly)
+	assert.Less(t, 2*adaptive, holdOnly)
+}
+
+// TestAdaptivePacingWaitsForNothingWhileNo429Comes: the learned pace is off
+// until the server says 429, so a Client with it waits for nothing.
+func TestAdaptivePacingWaitsForNothingWhileNo429Comes(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithAdaptiveRateLimit(), accesstokens.WithWaitObserver(log.observe))
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", respond(t, http.StatusOK, "token.json"))
+	for range 50 {
+		_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+		require.NoError(t, err)
+	}
+	assert.Empty(t, log.all())
+}
