@@ -275,7 +275,38 @@ func TestDirectoryServerInfoNeedsNoCredentials(t *testing.T) {
 	require.NoError(t, err)
 	info, err := c.Directory.ServerInfo(testContext(t))
 	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), info.ServerTime, time.Minute, "net/http's server sends its clock in Date")
+	info.ServerTime = time.Time{}
 	assert.Equal(t, &accesstokens.ServerInfo{Version: "8.19.1", BuildNumber: "8019001", DisplayName: "Bitbucket"}, info)
+}
+
+func TestDirectoryServerInfoReadsTheServersClockFromItsDateHeader(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		date string
+		want time.Time
+	}{
+		"an HTTP date":           {"Tue, 03 Feb 2026 04:05:06 GMT", time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)},
+		"the obsolete RFC 850":   {"Tuesday, 03-Feb-26 04:05:06 GMT", time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)},
+		"no Date":                {"", time.Time{}},
+		"a Date nobody can read": {"yesterday", time.Time{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cs, c := newCoreServer(t)
+			cs.on(http.MethodGet, "/application-properties", func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["Date"] = []string{tc.date} // net/http adds its own only when none is set
+				if tc.date == "" {
+					w.Header()["Date"] = nil
+				}
+				writeJSON(w, http.StatusOK, []byte(`{"version":"9.4.0"}`))
+			})
+			info, err := c.Directory.ServerInfo(testContext(t))
+			require.NoError(t, err)
+			assert.True(t, tc.want.Equal(info.ServerTime), "ServerTime %v, want %v", info.ServerTime, tc.want)
+			assert.Equal(t, time.UTC, info.ServerTime.Location())
+		})
+	}
 }
 
 func TestDirectoryServerInfoRefusesAnAnswerThatIsNotBitbucket(t *testing.T) {

@@ -41,6 +41,8 @@ type request struct {
 	// out receives the 2xx JSON answer (a pointer); nil: the answer
 	// carries no value, and anything but JSON or nothing is an error.
 	out any
+	// header, when set, receives the final answer's header.
+	header *http.Header
 }
 
 // callFlags say how a request may be retried and what answer it accepts.
@@ -72,6 +74,9 @@ func (c *Client) do(ctx context.Context, r request) error {
 		return cl.finish(nil, err, r.out) // given up before it was sent
 	}
 	resp, err := t.retry.Do(req)
+	if resp != nil && r.header != nil {
+		*r.header = resp.Header
+	}
 	return cl.finish(resp, err, r.out)
 }
 
