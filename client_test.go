@@ -313,7 +313,7 @@ func TestRedirectOnTheSameHostKeepsAuthorization(t *testing.T) {
 // clearBitbucketEnv sets every variable NewClientFromEnv reads to empty, so
 // the machine's own environment cannot leak into a test.
 func clearBitbucketEnv(t *testing.T) {
-	for _, k := range []string{"BITBUCKET_URL", "BITBUCKET_TOKEN", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_INSECURE_HTTP"} {
+	for _, k := range []string{"BITBUCKET_URL", "BITBUCKET_TOKEN", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_INSECURE_HTTP", "BITBUCKET_CA_CERT"} {
 		t.Setenv(k, "")
 	}
 }
