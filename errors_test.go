@@ -747,3 +747,46 @@ func TestBitbucket401sTellFailedAuthenticationFromNotPermitted(t *testing.T) {
 	assert.ErrorIs(t, err, accesstokens.ErrUnauthorized)
 	assert.NotErrorIs(t, err, accesstokens.ErrNotPermitted)
 }
+
+// TestATokenRefusedByBitbucketSaysToUseBasicAuthOfAnAdmin: Bitbucket does
+// not accept access tokens for token management, admin endpoints or the
+// user directory, and says only "not permitted". The error says why and
+// what works; where tokens are accepted, or the credential is a password,
+// the error stays as the server put it.
+func TestATokenRefusedByBitbucketSaysToUseBasicAuthOfAnAdmin(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	_, secret := srv.IssueToken(accesstokenstest.UserScope(accesstokenstest.DemoAdmin), "ci", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+	ctx := testContext(t)
+	token, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(secret), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	refused := map[string]func() error{
+		"listing a project's tokens": func() error {
+			_, err := token.Tokens.List(ctx, accesstokens.ProjectScope(accesstokenstest.DemoProject), nil)
+			return err
+		},
+		"creating a token": func() error {
+			_, err := token.Tokens.Create(ctx, accesstokens.UserScope(accesstokenstest.DemoAdmin),
+				accesstokens.CreateTokenRequest{Name: "x", Permissions: []accesstokens.Permission{accesstokens.RepoRead}})
+			return err
+		},
+		"reading the expiry policy": func() error { _, err := token.Admin.GetExpiryPolicy(ctx); return err },
+	}
+	for name, call := range refused {
+		err := call()
+		require.ErrorIs(t, err, accesstokens.ErrNotPermitted, name)
+		assert.Contains(t, err.Error(), "Bitbucket does not accept access tokens", name)
+		assert.Contains(t, err.Error(), "username and password of an admin (Basic auth)", name)
+	}
+
+	users, err := collect(token.Directory.Users(ctx))
+	require.NoError(t, err, "the user directory falls back to the list a token may read")
+	assert.NotEmpty(t, users)
+
+	bob, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(accesstokenstest.DemoBob, accesstokenstest.DemoBobPassword))
+	require.NoError(t, err)
+	_, err = bob.Tokens.List(ctx, accesstokens.ProjectScope(accesstokenstest.DemoProject), nil)
+	require.ErrorIs(t, err, accesstokens.ErrNotPermitted)
+	assert.NotContains(t, err.Error(), "access tokens", "a password is no token: bob is just not permitted")
+}

@@ -55,6 +55,9 @@ const (
 	callDelete
 	// callEmptyOK accepts an empty 2xx body as a zero answer.
 	callEmptyOK
+	// callRefusesTokens marks, for a client with an access token, an
+	// endpoint where Bitbucket refuses them (set by newCall).
+	callRefusesTokens
 )
 
 // do sends r, with its retries, and decodes the final 2xx answer into r.out.
@@ -123,7 +126,21 @@ func callOf(ctx context.Context) *call {
 }
 
 func (t *transport) newCall(ctx context.Context, r request, path string) *call {
-	return &call{Context: ctx, t: t, method: r.method, path: path, flags: r.flags, wantsValue: r.out != nil}
+	flags := r.flags
+	if t.bearer && refusesTokens(r) {
+		flags |= callRefusesTokens
+	}
+	return &call{Context: ctx, t: t, method: r.method, path: path, flags: flags, wantsValue: r.out != nil}
+}
+
+// refusesTokens reports the endpoints where Bitbucket does not accept an
+// access token as the credential: token management (and the expiry
+// policy), the admin endpoints and the user directory.
+func refusesTokens(r request) bool {
+	if r.api == tokensAPI {
+		return true
+	}
+	return len(r.segs) > 0 && (r.segs[0] == "admin" || r.segs[0] == "users")
 }
 
 // newHTTPRequest builds the request by hand from pre-split parts, so no URL

@@ -85,8 +85,16 @@ func truncate(s string, n int) string {
 // alone misleads.
 func (c *call) newError(resp *http.Response, body []byte) *Error {
 	e := newError(c.method, c.path, resp.StatusCode, resp.Header, body, c.t.credentials)
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && c.method != http.MethodGet {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399 && c.method != http.MethodGet:
 		e.hint = redirectHint
+	case c.flags&callRefusesTokens != 0 && resp.StatusCode == http.StatusUnauthorized && e.Is(ErrNotPermitted):
+		e.hint = tokenRefusedHint
 	}
 	return e
 }
+
+// tokenRefusedHint explains a 401 "not permitted" to a client that
+// authenticates with an access token, where Bitbucket refuses them.
+const tokenRefusedHint = "Bitbucket does not accept access tokens for token management, admin endpoints or the user directory; " +
+	"authenticate with the username and password of an admin (Basic auth) instead"
