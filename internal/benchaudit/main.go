@@ -1,4 +1,4 @@
-// Command benchaudit measures a whole-server audit (issue 13, "Performance
+// Command benchaudit measures a whole-server audit ("Performance
 // at server scale"). It builds the accesstokens command and the fake, starts
 // the fake with generated worlds, and runs `accesstokens audit --all` and a
 // hand-written net/http loop making the same requests (see baseline.go)
@@ -10,7 +10,10 @@
 //  3. memory: the audit's peak RSS at about 10k and 40k tokens, jsonl and json;
 //  4. scaling: the audit's time per scope at about 1k and 20k scopes;
 //  5. the fake: the cost of one list request with about 1k and 100k tokens
-//     stored, and how long each world took to start.
+//     stored, and how long each world took to start;
+//  6. pacing (only with -only pacing: bench/pacing.sh): an audit through
+//     audit.Run behind rate limits, with the learned pace and without it
+//     (pacing.go).
 //
 // Usage, from anywhere in the module (bench/audit.sh runs it):
 //
@@ -100,7 +103,12 @@ var (
 	}
 )
 
-var sections = []string{"throughput", "ratelimit", "memory", "scaling", "fake"}
+// sections are what -only may name; defaultSections run without -only
+// (pacing, minutes behind rate limits, runs when named: bench/pacing.sh).
+var (
+	sections        = []string{"throughput", "ratelimit", "memory", "scaling", "fake", "pacing"}
+	defaultSections = sections[:5]
+)
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("benchaudit", flag.ContinueOnError)
@@ -108,7 +116,7 @@ func run(args []string, stdout io.Writer) error {
 	rounds := fs.Int("rounds", 0, "runs of each measurement (default 3, or 1 with -small)")
 	conc := fs.String("concurrency", "", "comma-separated --concurrency values for the throughput (default 1,4,8,16)")
 	world := fs.String("world", "", "the throughput's world, PROJECTSxREPOSxUSERSxTOKENS (default 1000x10x2000x3)")
-	only := fs.String("only", strings.Join(sections, ","), "comma-separated sections to run")
+	only := fs.String("only", strings.Join(defaultSections, ","), "comma-separated sections to run: "+strings.Join(sections, ", "))
 	keep := fs.Bool("keep", false, "keep the work directory (binaries, outputs, the fakes' logs) and print its path")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -163,6 +171,7 @@ func run(args []string, stdout io.Writer) error {
 		{"memory", e.memory},
 		{"scaling", e.scaling},
 		{"fake", e.fakeCost},
+		{"pacing", e.pacing},
 	}
 	for _, s := range steps {
 		if !chosen[s.name] {

@@ -327,7 +327,7 @@ func (e *env) startups() {
 
 // targets sums up the issue's targets.
 func (e *env) targets() {
-	e.printf("### The targets of issue 13 (one run, one machine; not asserted)\n\n")
+	e.printf("### The targets (one run, one machine; not asserted)\n\n")
 	if e.plan.small {
 		e.printf("Small worlds (-small): these runs only show that the measurement works; the targets are for the full run's worlds.\n\n")
 	}
