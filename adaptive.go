@@ -12,7 +12,7 @@ package accesstokens
 // below that estimate and creeps up, slowly at first and faster the longer
 // no 429 comes, in case the estimate was low or the limit was raised; while
 // the estimates still rise it creeps up fast. Until the second 429 there is
-// no estimate: the pace starts at one request per Retry-After and doubles
+// no estimate: the pace starts at four requests per Retry-After and doubles
 // every half second, so that it finds the limit with a 429 or two. A server
 // that sends X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is
 // paced at its word.
@@ -42,6 +42,9 @@ import (
 )
 
 const (
+	// probeStart is the pace, in requests per Retry-After, from which the
+	// probe doubles.
+	probeStart = 4
 	// probeDoubling is how fast the pace rises before the server's rate is
 	// known: it doubles every probeDoubling.
 	probeDoubling = 500 * time.Millisecond
@@ -95,7 +98,7 @@ func (l *learner) observe(sentAt, now time.Time, status int, header http.Header,
 	defer l.mu.Unlock()
 	if l.limiter == nil { // the first 429
 		l.since, l.event, l.probing = now, now, true
-		l.base, l.baseAt = 1/max(hold.Seconds(), 1), now.Add(hold)
+		l.base, l.baseAt = probeStart/max(hold.Seconds(), 1), now.Add(hold)
 		l.limiter = rate.NewLimiter(rate.Limit(l.base), 1)
 		l.engaged.Store(true)
 	}
