@@ -91,6 +91,34 @@ func ExampleNewClientFromEnv() {
 	// authenticated as alice with basic-password
 }
 
+// A program that takes the BITBUCKET_* variables reads them through
+// ReadEnvironment, and can say which credential it uses when both are set.
+// Here getenv is a map's lookup; a program passes os.Getenv.
+func ExampleReadEnvironment() {
+	vars := map[string]string{
+		"BITBUCKET_URL":      "https://bitbucket.example.com",
+		"BITBUCKET_TOKEN":    "BBDC-example",
+		"BITBUCKET_USERNAME": "alice",
+		"BITBUCKET_PASSWORD": "alice",
+	}
+	env, err := accesstokens.ReadEnvironment(func(k string) string { return vars[k] })
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("using", env.Credential)
+	if env.Ignored != "" {
+		fmt.Println("ignoring", env.Ignored)
+	}
+	client, err := accesstokens.NewClient(env.URL, env.Options()...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client
+	// Output:
+	// using BITBUCKET_TOKEN
+	// ignoring BITBUCKET_USERNAME/BITBUCKET_PASSWORD
+}
+
 func ExampleWithToken() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
