@@ -140,3 +140,141 @@ func TestEnvironmentShowsNoSecretThroughFmt(t *testing.T) {
 		}
 	}
 }
+
+// clearBitbucketEnv sets every variable NewClientFromEnv reads to empty, so
+// the machine's own environment cannot leak into a test.
+func clearBitbucketEnv(t *testing.T) {
+	for _, k := range []string{"BITBUCKET_URL", "BITBUCKET_TOKEN", "BITBUCKET_USERNAME", "BITBUCKET_PASSWORD", "BITBUCKET_INSECURE_HTTP", "BITBUCKET_CA_CERT"} {
+		t.Setenv(k, "")
+	}
+}
+
+func TestNewClientFromEnvWithToken(t *testing.T) {
+	rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+	clearBitbucketEnv(t)
+	t.Setenv("BITBUCKET_URL", rs.URL+"/bitbucket/")
+	t.Setenv("BITBUCKET_TOKEN", "env-token")
+	c, err := accesstokens.NewClientFromEnv()
+	require.NoError(t, err)
+	r := getOnce(t, rs, c)
+	assert.Equal(t, "Bearer env-token", r.Header.Get("Authorization"))
+	assert.Equal(t, "/bitbucket/rest/access-tokens/latest/users/alice/075905477751", r.RequestURI)
+}
+
+func TestNewClientFromEnvWithUsernameAndPassword(t *testing.T) {
+	rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+	clearBitbucketEnv(t)
+	t.Setenv("BITBUCKET_URL", rs.URL)
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "env-pass")
+	c, err := accesstokens.NewClientFromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, basic("alice", "env-pass"), getOnce(t, rs, c).Header.Get("Authorization"))
+}
+
+func TestNewClientFromEnvWithURLOnlySendsNoCredentials(t *testing.T) {
+	rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+	clearBitbucketEnv(t)
+	t.Setenv("BITBUCKET_URL", rs.URL)
+	c, err := accesstokens.NewClientFromEnv()
+	require.NoError(t, err)
+	assert.Empty(t, getOnce(t, rs, c).Header.Values("Authorization"))
+}
+
+func TestNewClientFromEnvRefusesIncompleteSettings(t *testing.T) {
+	cases := []struct {
+		name  string
+		env   map[string]string
+		field string
+	}{
+		{"no URL", map[string]string{"BITBUCKET_TOKEN": "t"}, "BITBUCKET_URL"},
+		{"password without username", map[string]string{"BITBUCKET_URL": "https://git.example.com", "BITBUCKET_PASSWORD": "p"}, "BITBUCKET_USERNAME"},
+		{"username without password", map[string]string{"BITBUCKET_URL": "https://git.example.com", "BITBUCKET_USERNAME": "u"}, "BITBUCKET_PASSWORD"},
+		{"invalid URL", map[string]string{"BITBUCKET_URL": "git.example.com"}, "baseURL"},
+		{"token over plain http to a remote host", map[string]string{"BITBUCKET_URL": "http://git.example.com", "BITBUCKET_TOKEN": "t"}, "baseURL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clearBitbucketEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := accesstokens.NewClientFromEnv()
+			assert.Nil(t, c)
+			requireInvalidArgument(t, err, tc.field)
+		})
+	}
+}
+
+// TestNewClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo: the
+// environment that names the server and the credentials may also allow
+// plain http to another host, and only explicitly.
+func TestNewClientFromEnvSendsCredentialsOverPlainHTTPOnlyWhenAskedTo(t *testing.T) {
+	clearBitbucketEnv(t)
+	t.Setenv("BITBUCKET_URL", "http://example.invalid")
+	t.Setenv("BITBUCKET_USERNAME", "alice")
+	t.Setenv("BITBUCKET_PASSWORD", "alice")
+
+	for _, no := range []string{"", "0", "false"} {
+		t.Setenv("BITBUCKET_INSECURE_HTTP", no)
+		_, err := accesstokens.NewClientFromEnv()
+		require.Error(t, err, no)
+		assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), "plain http")
+	}
+
+	for _, yes := range []string{"1", "true"} {
+		t.Setenv("BITBUCKET_INSECURE_HTTP", yes)
+		c, err := accesstokens.NewClientFromEnv()
+		require.NoError(t, err, yes)
+		require.NotNil(t, c)
+	}
+
+	t.Setenv("BITBUCKET_INSECURE_HTTP", "yes please")
+	_, err := accesstokens.NewClientFromEnv()
+	var invalid *accesstokens.InvalidArgumentError
+	require.ErrorAs(t, err, &invalid)
+	assert.Equal(t, "BITBUCKET_INSECURE_HTTP", invalid.Field)
+}
+
+func TestNewClientFromEnvOptionsOverrideTheEnvironment(t *testing.T) {
+	t.Run("WithBasicAuth replaces BITBUCKET_TOKEN", func(t *testing.T) {
+		rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+		clearBitbucketEnv(t)
+		t.Setenv("BITBUCKET_URL", rs.URL)
+		t.Setenv("BITBUCKET_TOKEN", "env-token")
+		c, err := accesstokens.NewClientFromEnv(accesstokens.WithBasicAuth("bob", "opt-pass"))
+		require.NoError(t, err)
+		assert.Equal(t, basic("bob", "opt-pass"), getOnce(t, rs, c).Header.Get("Authorization"))
+	})
+	t.Run("WithToken replaces BITBUCKET_USERNAME and BITBUCKET_PASSWORD", func(t *testing.T) {
+		rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+		clearBitbucketEnv(t)
+		t.Setenv("BITBUCKET_URL", rs.URL)
+		t.Setenv("BITBUCKET_USERNAME", "alice")
+		t.Setenv("BITBUCKET_PASSWORD", "env-pass")
+		c, err := accesstokens.NewClientFromEnv(accesstokens.WithToken("opt-token"))
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer opt-token", getOnce(t, rs, c).Header.Get("Authorization"))
+	})
+	t.Run("other options apply too", func(t *testing.T) {
+		rs := newRecServer(t, answerFixture(t, 200, "token.json"))
+		clearBitbucketEnv(t)
+		t.Setenv("BITBUCKET_URL", rs.URL+"/bitbucket")
+		t.Setenv("BITBUCKET_TOKEN", "env-token")
+		c, err := accesstokens.NewClientFromEnv(accesstokens.WithAPIVersion("1.0"), accesstokens.WithUserAgent("envapp/2"))
+		require.NoError(t, err)
+		r := getOnce(t, rs, c)
+		assert.Equal(t, "/bitbucket/rest/access-tokens/1.0/users/alice/075905477751", r.RequestURI)
+		assert.Equal(t, "envapp/2 accesstokens-go/"+accesstokens.Version, r.Header.Get("User-Agent"))
+		assert.Equal(t, "Bearer env-token", r.Header.Get("Authorization"))
+	})
+	t.Run("WithInsecureHTTP allows the environment's plain http URL", func(t *testing.T) {
+		clearBitbucketEnv(t)
+		t.Setenv("BITBUCKET_URL", "http://git.example.com")
+		t.Setenv("BITBUCKET_TOKEN", "env-token")
+		c, err := accesstokens.NewClientFromEnv(accesstokens.WithInsecureHTTP())
+		require.NoError(t, err)
+		assert.NotNil(t, c)
+	})
+}

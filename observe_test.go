@@ -1,7 +1,14 @@
 package accesstokens_test
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"log"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,24 +19,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 )
-
-// waitLog collects what WithWaitObserver reports, from any goroutine.
-type waitLog struct {
-	mu    sync.Mutex
-	waits []accesstokens.Wait
-}
-
-func (l *waitLog) observe(w accesstokens.Wait) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.waits = append(l.waits, w)
-}
-
-func (l *waitLog) all() []accesstokens.Wait {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]accesstokens.Wait(nil), l.waits...)
-}
 
 func TestWaitObserverHearsOfEachRetrysBackoffAndWhy(t *testing.T) {
 	t.Parallel()
@@ -122,4 +111,203 @@ func TestWithoutWaitsTheObserverHearsNothing(t *testing.T) {
 
 	require.NoError(t, err)
 	assert.Empty(t, log.all())
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// jsonLogger logs everything at Debug and above into buf as JSON lines.
+func jsonLogger(buf *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// logRecords parses the JSON lines in buf.
+func logRecords(t *testing.T, buf *syncBuffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(buf.String()))
+	for sc.Scan() {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec), "line %q", sc.Text())
+		out = append(out, rec)
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// recordsWith keeps the records whose message contains msg.
+func recordsWith(recs []map[string]any, msg string) []map[string]any {
+	var out []map[string]any
+	for _, r := range recs {
+		if m, _ := r["msg"].(string); strings.Contains(m, msg) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestLoggerRecordsEveryAttemptAndRetryDecisionAtDebug(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(jsonLogger(&buf)))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 503}, attemptFault{status: 429}))
+
+	require.NoError(t, op.call(t, testContext(t), c))
+
+	recs := logRecords(t, &buf)
+	for _, r := range recs {
+		assert.Equal(t, "DEBUG", r["level"], "%v", r)
+	}
+	attempts := recordsWith(recs, "attempt")
+	attempts = recordsWith(attempts, "accesstokens: attempt")
+	require.Len(t, attempts, 3)
+	for i, want := range []float64{503, 429, 200} {
+		a := attempts[i]
+		assert.Equal(t, "GET", a["method"])
+		assert.Equal(t, apiRoot+op.path, a["path"])
+		assert.Equal(t, float64(i+1), a["attempt"])
+		assert.Equal(t, want, a["status"])
+		assert.Contains(t, a, "duration")
+		if i == 0 {
+			assert.NotContains(t, a, "wait", "the first attempt waited for nothing")
+		} else {
+			assert.Contains(t, a, "wait")
+		}
+	}
+	decisions := recordsWith(recs, "retry decision")
+	require.Len(t, decisions, 3)
+	wantDecisions := []struct {
+		retry  bool
+		reason string
+	}{{true, "503"}, {true, "429"}, {false, "success"}}
+	for i, want := range wantDecisions {
+		d := decisions[i]
+		assert.Equal(t, "GET", d["method"])
+		assert.Equal(t, apiRoot+op.path, d["path"])
+		assert.Equal(t, float64(i+1), d["attempt"])
+		assert.Equal(t, want.retry, d["retry"])
+		assert.Contains(t, d["reason"], want.reason)
+	}
+}
+
+func TestLoggerSaysWhenRetriesRunOut(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(jsonLogger(&buf)))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), repeatFault(attemptFault{status: 503}, quickRetry.MaxRetries+1)...))
+
+	require.ErrorIs(t, op.call(t, testContext(t), c), accesstokens.ErrServer)
+
+	decisions := recordsWith(logRecords(t, &buf), "retry decision")
+	require.Len(t, decisions, quickRetry.MaxRetries+1)
+	for _, d := range decisions[:quickRetry.MaxRetries] {
+		assert.Equal(t, true, d["retry"])
+	}
+	last := decisions[quickRetry.MaxRetries]
+	assert.Equal(t, false, last["retry"], "the last attempt is not followed by a retry, and the log says so")
+	assert.Contains(t, last["reason"], "no retries left")
+	assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path))
+}
+
+func TestLoggerExplainsWhyACreateIsNotRetried(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(jsonLogger(&buf)))
+	ts.on(createOp.method, createOp.path, failThenServe(createOp.ok(t), attemptFault{drop: true}))
+
+	require.Error(t, createOp.call(t, testContext(t), c))
+
+	recs := logRecords(t, &buf)
+	attempts := recordsWith(recs, "accesstokens: attempt")
+	require.Len(t, attempts, 1)
+	assert.Equal(t, "PUT", attempts[0]["method"])
+	assert.NotContains(t, attempts[0], "status")
+	assert.Equal(t, "connection closed by the server", attempts[0]["error"])
+	decisions := recordsWith(recs, "retry decision")
+	require.Len(t, decisions, 1)
+	assert.Equal(t, false, decisions[0]["retry"])
+	assert.Contains(t, decisions[0]["reason"], "create not retried")
+}
+
+// captureProcessOutput redirects os.Stdout, os.Stderr, the log package and
+// slog's default logger while fn runs, and returns everything written.
+func captureProcessOutput(t *testing.T, fn func()) string {
+	t.Helper()
+	oldOut, oldErr := os.Stdout, os.Stderr
+	oldSlog := slog.Default()
+	oldLogOut, oldLogFlags := log.Writer(), log.Flags()
+
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	var piped bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&piped, r)
+		close(copied)
+	}()
+	var slogBuf, logBuf syncBuffer
+	os.Stdout, os.Stderr = w, w
+	slog.SetDefault(slog.New(slog.NewTextHandler(&slogBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log.SetOutput(&logBuf)
+
+	func() {
+		defer func() {
+			os.Stdout, os.Stderr = oldOut, oldErr
+			slog.SetDefault(oldSlog)
+			log.SetOutput(oldLogOut)
+			log.SetFlags(oldLogFlags)
+			_ = w.Close()
+			<-copied
+			_ = r.Close()
+		}()
+		fn()
+	}()
+	return piped.String() + slogBuf.String() + logBuf.String()
+}
+
+// Not parallel: it takes over the process's stdout, stderr and default loggers.
+func TestWithoutALoggerNothingIsPrintedAnywhere(t *testing.T) {
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusServiceUnavailable, faultErrorBody(503))
+	})
+	ts.on(createOp.method, createOp.path, failThenServe(createOp.ok(t), attemptFault{status: 502}))
+	ts.on(http.MethodDelete, "/projects/PRJ/"+retryTokenID, failThenServe(noContent,
+		attemptFault{drop: true}, attemptFault{status: 429}))
+	refused := refusedClient(t, &refusingDialer{})
+
+	var errs []error
+	out := captureProcessOutput(t, func() {
+		ctx := testContext(t)
+		errs = append(errs, op.call(t, ctx, c))
+		errs = append(errs, createOp.call(t, ctx, c))
+		errs = append(errs, c.ProjectTokens.Delete(ctx, "PRJ", retryTokenID))
+		errs = append(errs, op.call(t, ctx, refused))
+	})
+
+	assert.Empty(t, out)
+	assert.ErrorIs(t, errs[0], accesstokens.ErrServer)
+	assert.ErrorIs(t, errs[1], accesstokens.ErrServer)
+	assert.NoError(t, errs[2])
+	assert.Error(t, errs[3])
+	assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path), "the calls did retry")
+	assert.Equal(t, 3, ts.count(http.MethodDelete, "/projects/PRJ/"+retryTokenID))
 }

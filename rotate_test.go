@@ -33,8 +33,7 @@ const rotateName = "deploy"
 
 func newRotateWorld(t *testing.T, opts ...accesstokens.Option) *rotateWorld {
 	t.Helper()
-	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
-	t.Cleanup(srv.Close)
+	srv := newFake(t, accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	w := &rotateWorld{srv: srv, scope: accesstokens.ProjectScope(accesstokenstest.DemoProject)}
 	sc := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
 	twin, _ := srv.IssueToken(sc, rotateName, 0, "REPO_READ")
@@ -788,3 +787,15 @@ func TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients(t *testing.T) {
 		assert.NotContains(t, err.Error(), id+" (no secret: revoke it)", "it may be another client's token")
 	}
 }
+
+// The exported names of rotation, as published: this stops compiling if one of
+// them is renamed or changes shape (fields by composite literals, methods by
+// method values).
+var (
+	_ func(context.Context, accesstokens.TokensService, accesstokens.Scope, string, accesstokens.RotateOptions) (*accesstokens.Rotation, error) = accesstokens.Rotate
+	_                                                                                                                                           = accesstokens.RotateOptions{
+		Name: "", Permissions: []accesstokens.Permission(nil), ExpiryDays: 0, KeepOld: false,
+		Deliver: func(ctx context.Context, newToken *accesstokens.RawAccessToken) error { return nil },
+	}
+	_ = accesstokens.Rotation{Old: accesstokens.AccessToken{}, New: (*accesstokens.RawAccessToken)(nil), OldRevoked: false}
+)

@@ -194,7 +194,7 @@ type env struct {
 	plan            plan
 	out             io.Writer
 	fakes           []*fakeProc // every fake started, for the start-up table
-	goals           []goal      // the targets, as measured
+	goals           []goal      // the measurement's targets, as measured
 	runs            int         // client runs so far, for output file names
 	began           time.Time
 	moduleRoot, goV string

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// goal is one of the targets, as measured.
+// goal is one of the measurement's targets, as measured.
 type goal struct {
 	name, measured, target string
 	met                    bool
@@ -325,7 +325,7 @@ func (e *env) startups() {
 	}
 }
 
-// targets sums up the targets.
+// targets sums up the measurement's targets.
 func (e *env) targets() {
 	e.printf("### The targets (one run, one machine; not asserted)\n\n")
 	if e.plan.small {
