@@ -171,7 +171,7 @@
 // server was seen to serve, creeping up while no 429 comes (the pattern of
 // the AWS SDK for Go's adaptive retry mode). Behind Bitbucket's default
 // bucket a whole-server audit so takes within a few percent of the least
-// time the bucket allows, with a 429 for every 30 or more requests.
+// time the bucket allows, with a few 429s, most of them at the start.
 // [WithRateLimit] paces to a rate and burst you choose (a fixed ceiling;
 // with both, the lower rate wins), and holds every goroutine on a 429 as
 // well. [WithReadPatience] lets reads wait their 429s out for as long as you
