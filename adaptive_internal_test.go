@@ -65,9 +65,8 @@ func (s *simServer) take(now time.Time) (int, http.Header) {
 
 // simEvent is a worker's next step at a time.
 type simEvent struct {
-	at     time.Time
-	worker int
-	step   func(now time.Time)
+	at   time.Time
+	step func(now time.Time)
 }
 
 type simQueue []simEvent
