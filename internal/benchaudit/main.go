@@ -198,6 +198,7 @@ type env struct {
 	runs            int         // client runs so far, for output file names
 	began           time.Time
 	moduleRoot, goV string
+	moduleGo        string // go.mod's go line
 	args            []string // this program's, for the header
 }
 
@@ -217,6 +218,9 @@ func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error
 		return nil, err
 	}
 	e.goV = strings.TrimPrefix(strings.TrimSpace(string(v)), "go version ")
+	if mg, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.GoVersion}}").Output(); err == nil {
+		e.moduleGo = strings.TrimSpace(string(mg))
+	}
 	e.at, e.fake = filepath.Join(dir, "accesstokens"), filepath.Join(dir, "accesstokens-fake")
 	for bin, pkg := range map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"} {
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
@@ -282,7 +286,7 @@ func (e *env) header() {
 	e.printf("| | |\n| --- | --- |\n")
 	e.printf("| cores | %d (`runtime.NumCPU`); the fake and the client share them |\n", runtime.NumCPU())
 	e.printf("| CPU | %s |\n", cpuModel())
-	e.printf("| Go | %s (module: `go 1.23`) |\n", e.goV)
+	e.printf("| Go | %s (module: `go %s`) |\n", e.goV, e.moduleGo)
 	e.printf("| OS | %s/%s |\n\n", runtime.GOOS, runtime.GOARCH)
 }
 
