@@ -50,13 +50,13 @@ type policyJSON struct {
 // a 204 all mean that no policy is set.
 func (a adminService) GetExpiryPolicy(ctx context.Context) (*ExpiryPolicy, error) {
 	var out policyJSON
-	if _, err := a.c.call(ctx, http.MethodGet, adminSegments, "", nil, callIdempotent|callEmptyOK, &out); err != nil {
+	if err := a.c.do(ctx, request{api: tokensAPI, method: http.MethodGet, segs: adminSegments, flags: callEmptyOK, out: &out}); err != nil {
 		return nil, adminError(err)
 	}
 	p := &ExpiryPolicy{}
 	if out.MaxExpiryDays != nil {
 		if *out.MaxExpiryDays < 0 {
-			return nil, &decodeError{what: "expiry policy", method: http.MethodGet, path: a.c.pathOf(adminSegments), err: errors.New("negative maxExpiryDays")}
+			return nil, &decodeError{what: "expiry policy", method: http.MethodGet, path: a.c.requestPath(tokensAPI, adminSegments), err: errors.New("negative maxExpiryDays")}
 		}
 		p.MaxExpiryDays = *out.MaxExpiryDays
 	}
@@ -69,14 +69,12 @@ func (a adminService) SetExpiryPolicy(ctx context.Context, p ExpiryPolicy) error
 		return invalidArg("MaxExpiryDays", "must be at least 1, got %d (use DeleteExpiryPolicy to drop the policy)", p.MaxExpiryDays)
 	}
 	body := []byte(`{"maxExpiryDays":` + strconv.Itoa(p.MaxExpiryDays) + `}`)
-	_, err := a.c.call(ctx, http.MethodPut, adminSegments, "", body, callIdempotent, nil)
-	return adminError(err)
+	return adminError(a.c.do(ctx, request{api: tokensAPI, method: http.MethodPut, segs: adminSegments, body: body}))
 }
 
 // DeleteExpiryPolicy implements AdminService. The server may answer 200 or 204.
 func (a adminService) DeleteExpiryPolicy(ctx context.Context) error {
-	_, err := a.c.call(ctx, http.MethodDelete, adminSegments, "", nil, callIdempotent, nil)
-	return adminError(err)
+	return adminError(a.c.do(ctx, request{api: tokensAPI, method: http.MethodDelete, segs: adminSegments}))
 }
 
 // adminError explains a 404 from /admin: the endpoint is missing, not a policy.

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// maxRatio is the budget of the performance issue: the SDK may cost at most
+// maxRatio is the performance budget: the SDK may cost at most
 // 10% more than the hand-written baseline.
 const maxRatio = 1.10
 

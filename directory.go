@@ -54,6 +54,10 @@ type ServerInfo struct {
 	BuildNumber string
 	BuildDate   time.Time // when the server's release was built; zero when absent or unreadable
 	DisplayName string
+	// ServerTime is the server's clock when it answered (the answer's
+	// Date header, to the second): judge expiry and last use by it, not
+	// by the local clock. Zero when the header is absent or unreadable.
+	ServerTime time.Time
 }
 
 // DirectoryService reads the server's projects, repositories and users,
@@ -93,7 +97,8 @@ type DirectoryService interface {
 	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-permission-management/ (admin/users)
 	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-system-maintenance/ (users)
 	Users(ctx context.Context) iter.Seq2[DirectoryUser, error]
-	// ServerInfo reads application-properties: version, build number, display name.
+	// ServerInfo reads application-properties: version, build number, display name,
+	// and the server's clock from the answer's Date header.
 	// It needs no credentials, and fails on an answer without a version (not a Bitbucket).
 	//
 	// https://developer.atlassian.com/server/bitbucket/rest/v819/api-group-system-maintenance/
@@ -185,22 +190,26 @@ func (d directoryService) logFallback(ctx context.Context, err error) {
 		var apiErr *Error
 		errors.As(err, &apiErr)
 		l.LogAttrs(ctx, slog.LevelDebug, "accesstokens: the admin user list was refused; listing active users without last authentication",
-			slog.String("path", d.c.pathIn(coreAPI, adminUsersSegments)), slog.Int("status", apiErr.StatusCode))
+			slog.String("path", d.c.requestPath(coreAPI, adminUsersSegments)), slog.Int("status", apiErr.StatusCode))
 	}
 }
 
 // ServerInfo implements DirectoryService.
 func (d directoryService) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	var out serverInfoJSON
-	if _, err := d.c.callAPI(ctx, coreAPI, http.MethodGet, propertiesSegments, "", nil, callIdempotent, &out); err != nil {
+	var header http.Header
+	if err := d.c.do(ctx, request{api: coreAPI, method: http.MethodGet, segs: propertiesSegments, out: &out, header: &header}); err != nil {
 		return nil, err
 	}
 	if out.Version == "" {
 		return nil, &decodeError{what: "application-properties answer", method: http.MethodGet,
-			path: d.c.pathIn(coreAPI, propertiesSegments), err: errors.New(`no "version": not a Bitbucket server`)}
+			path: d.c.requestPath(coreAPI, propertiesSegments), err: errors.New(`no "version": not a Bitbucket server`)}
 	}
-	info := ServerInfo(out)
-	return &info, nil
+	info := &out
+	if date, err := http.ParseTime(header.Get("Date")); err == nil {
+		info.ServerTime = date.UTC()
+	}
+	return info, nil
 }
 
 // directoryAll walks every page below segs of the core API; query builds

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,17 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
-
-// coreRoot is where Directory's requests must land on the test server.
-const coreRoot = contextPath + "/rest/api/latest"
-
-// newCoreServer starts a test server for Bitbucket's core REST API, below
-// coreRoot, with a client as newTestServer makes one.
-func newCoreServer(t *testing.T, opts ...accesstokens.Option) (*testServer, *accesstokens.Client) {
-	t.Helper()
-	return newServerBelow(t, coreRoot, opts...)
-}
 
 // paged serves values (raw JSON objects) as Bitbucket pages them, applying
 // at most maxLimit per page whatever the request asks, and checks that the
@@ -57,18 +49,6 @@ func paged(t *testing.T, maxLimit int, values ...string) http.HandlerFunc {
 	}
 }
 
-// collect drains an iterator, stopping at the first error.
-func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func TestDirectoryProjectsWalksEveryPage(t *testing.T) {
 	t.Parallel()
 	cs, c := newCoreServer(t)
@@ -84,7 +64,7 @@ func TestDirectoryProjectsWalksEveryPage(t *testing.T) {
 		{ID: 2, Key: "OPS", Name: "Operations", Type: "NORMAL"},
 		{ID: 3, Key: "~ALICE", Name: "Alice", Type: "PERSONAL"},
 	}, projects)
-	assert.Equal(t, []string{"GET /projects?limit=1000", "GET /projects?limit=1000&start=2"}, cs.requests(),
+	assert.Equal(t, []string{"GET /projects?limit=1000", "GET /projects?limit=1000&start=2"}, cs.lines(),
 		"pages of up to 1000 asked for, nextPageStart followed")
 }
 
@@ -109,7 +89,7 @@ func TestDirectoryRepositoriesIncludeArchivedOnes(t *testing.T) {
 		"GET /repos?archived=ALL&limit=1000",
 		"GET /repos?archived=ALL&limit=1000&start=1",
 		"GET /repos?archived=ALL&limit=1000&start=2",
-	}, cs.requests(), "every page asks for archived repositories too")
+	}, cs.lines(), "every page asks for archived repositories too")
 }
 
 func TestDirectoryUsersReadsTheAdminList(t *testing.T) {
@@ -130,7 +110,7 @@ func TestDirectoryUsersReadsTheAdminList(t *testing.T) {
 	assert.Nil(t, users[1].LastAuthentication, "never logged in")
 	assert.Equal(t, "SERVICE", users[2].Type)
 	assert.Empty(t, users[2].EmailAddress)
-	assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.requests())
+	assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.lines())
 }
 
 func TestDirectoryUsersFallsBackToThePlainListWhenTheAdminListIsRefused(t *testing.T) {
@@ -154,7 +134,7 @@ func TestDirectoryUsersFallsBackToThePlainListWhenTheAdminListIsRefused(t *testi
 			assert.Equal(t, "alice", users[0].Slug)
 			assert.Equal(t, "bob", users[1].Slug)
 			assert.Nil(t, users[0].LastAuthentication, "the plain list does not report it")
-			assert.Equal(t, []string{"GET /admin/users?limit=1000", "GET /users?limit=1000", "GET /users?limit=1000&start=1"}, cs.requests())
+			assert.Equal(t, []string{"GET /admin/users?limit=1000", "GET /users?limit=1000", "GET /users?limit=1000&start=1"}, cs.lines())
 			assert.Contains(t, logs.String(), "admin user list was refused")
 			assert.Contains(t, logs.String(), "status="+strconv.Itoa(status))
 		})
@@ -172,7 +152,7 @@ func TestDirectoryUsersFallsBackOnlyWhenTheFirstAdminPageIsRefused(t *testing.T)
 		users, err := collect(c.Directory.Users(testContext(t)))
 		assert.ErrorIs(t, err, accesstokens.ErrServer)
 		assert.Empty(t, users)
-		assert.Len(t, cs.requests(), 1, "the plain list is not asked")
+		assert.Len(t, cs.lines(), 1, "the plain list is not asked")
 	})
 	t.Run("a refusal on a later page is an error", func(t *testing.T) {
 		t.Parallel()
@@ -188,7 +168,7 @@ func TestDirectoryUsersFallsBackOnlyWhenTheFirstAdminPageIsRefused(t *testing.T)
 		users, err := collect(c.Directory.Users(testContext(t)))
 		assert.ErrorIs(t, err, accesstokens.ErrUnauthorized)
 		require.Len(t, users, 1)
-		assert.Len(t, cs.requests(), 2, "no switch to the plain list half-way")
+		assert.Len(t, cs.lines(), 2, "no switch to the plain list half-way")
 	})
 	t.Run("an empty admin list is the answer", func(t *testing.T) {
 		t.Parallel()
@@ -197,7 +177,7 @@ func TestDirectoryUsersFallsBackOnlyWhenTheFirstAdminPageIsRefused(t *testing.T)
 		users, err := collect(c.Directory.Users(testContext(t)))
 		require.NoError(t, err)
 		assert.Empty(t, users)
-		assert.Len(t, cs.requests(), 1)
+		assert.Len(t, cs.lines(), 1)
 	})
 	t.Run("the plain list refused too", func(t *testing.T) {
 		t.Parallel()
@@ -253,29 +233,59 @@ func TestDirectoryUsersFallsBackOnlyWhenTheAnswerSaysNotPermitted(t *testing.T) 
 			if tc.fallsBack {
 				require.NoError(t, err)
 				assert.Len(t, users, 1)
-				assert.Len(t, cs.requests(), 2)
+				assert.Len(t, cs.lines(), 2)
 				return
 			}
 			require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
 			assert.Empty(t, users)
-			assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.requests(), "asked again with credentials that may be wrong")
+			assert.Equal(t, []string{"GET /admin/users?limit=1000"}, cs.lines(), "asked again with credentials that may be wrong")
 		})
 	}
 }
 
 func TestDirectoryServerInfoNeedsNoCredentials(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srvURL := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, coreRoot+"/application-properties", r.URL.Path)
 		assert.Empty(t, r.Header.Get("Authorization"))
 		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1","buildNumber":"8019001","buildDate":"1705913585952","displayName":"Bitbucket"}`))
 	}))
-	t.Cleanup(srv.Close)
-	c, err := accesstokens.NewClient(srv.URL + contextPath)
+	c, err := accesstokens.NewClient(srvURL + contextPath)
 	require.NoError(t, err)
 	info, err := c.Directory.ServerInfo(testContext(t))
 	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), info.ServerTime, time.Minute, "net/http's server sends its clock in Date")
+	info.ServerTime = time.Time{}
 	assert.Equal(t, &accesstokens.ServerInfo{Version: "8.19.1", BuildNumber: "8019001", BuildDate: time.UnixMilli(1705913585952).UTC(), DisplayName: "Bitbucket"}, info)
+}
+
+func TestDirectoryServerInfoReadsTheServersClockFromItsDateHeader(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		date string
+		want time.Time
+	}{
+		"an HTTP date":           {"Tue, 03 Feb 2026 04:05:06 GMT", time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)},
+		"the obsolete RFC 850":   {"Tuesday, 03-Feb-26 04:05:06 GMT", time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)},
+		"no Date":                {"", time.Time{}},
+		"a Date nobody can read": {"yesterday", time.Time{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cs, c := newCoreServer(t)
+			cs.on(http.MethodGet, "/application-properties", func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["Date"] = []string{tc.date} // net/http adds its own only when none is set
+				if tc.date == "" {
+					w.Header()["Date"] = nil
+				}
+				writeJSON(w, http.StatusOK, []byte(`{"version":"9.4.0"}`))
+			})
+			info, err := c.Directory.ServerInfo(testContext(t))
+			require.NoError(t, err)
+			assert.True(t, tc.want.Equal(info.ServerTime), "ServerTime %v, want %v", info.ServerTime, tc.want)
+			assert.Equal(t, time.UTC, info.ServerTime.Location())
+		})
+	}
 }
 
 func TestDirectoryServerInfoRefusesAnAnswerThatIsNotBitbucket(t *testing.T) {
@@ -332,7 +342,7 @@ func TestDirectoryListsStopOnBrokenPagesAndBadValues(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Len(t, cs.requests(), 1, "the walk stopped")
+			assert.Len(t, cs.lines(), 1, "the walk stopped")
 		})
 	}
 }
@@ -346,7 +356,7 @@ func TestDirectoryStopsAskingWhenTheCallerStops(t *testing.T) {
 		assert.Equal(t, "A", p.Key)
 		break
 	}
-	assert.Len(t, cs.requests(), 1)
+	assert.Len(t, cs.lines(), 1)
 }
 
 func TestDirectoryUsesTheClientsAPIVersionRetriesAndContext(t *testing.T) {
@@ -354,7 +364,7 @@ func TestDirectoryUsesTheClientsAPIVersionRetriesAndContext(t *testing.T) {
 	var mu sync.Mutex
 	var paths []string
 	failures := 1
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srvURL := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		paths = append(paths, r.URL.Path)
 		fail := failures > 0
@@ -367,8 +377,7 @@ func TestDirectoryUsesTheClientsAPIVersionRetriesAndContext(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, []byte(`{"size":1,"start":0,"limit":1000,"isLastPage":true,"values":[{"key":"PRJ","id":1}]}`))
 	}))
-	t.Cleanup(srv.Close)
-	c, err := accesstokens.NewClient(srv.URL+"/bitbucket/", accesstokens.WithAPIVersion("1.0"),
+	c, err := accesstokens.NewClient(srvURL+"/bitbucket/", accesstokens.WithAPIVersion("1.0"),
 		accesstokens.WithRetry(accesstokens.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
 	require.NoError(t, err)
 	projects, err := collect(c.Directory.Projects(testContext(t)))
@@ -399,3 +408,156 @@ func TestDirectoryErrorsNameTheCoreAPIPath(t *testing.T) {
 	assert.Equal(t, coreRoot+"/repos", apiErr.Path)
 	assert.Equal(t, fmt.Sprintf("accesstokens: GET %s/repos: 404 Not Found: Project PRJX does not exist.", coreRoot), err.Error())
 }
+
+// Directory against the fake's core REST endpoints, in its documented demo
+// world (accesstokenstest.DemoWorld): users admin and alice … heidi (carol and
+// grace deactivated, grace never logged in), projects PLAT, WEB, DATA and OPS
+// of 3 repositories each, personal projects ~ALICE and ~ERIN with one
+// repository each, 3 of the 14 repositories archived.
+
+// people are the NORMAL users by slug.
+func people(users []accesstokens.DirectoryUser) map[string]accesstokens.DirectoryUser {
+	out := map[string]accesstokens.DirectoryUser{}
+	for _, u := range users {
+		if u.Type == "NORMAL" {
+			out[u.Slug] = u
+		}
+	}
+	return out
+}
+
+func TestDirectoryAgainstTheFakeReadsTheWholeServerAsAnAdmin(t *testing.T) {
+	t.Parallel()
+	_, c := demoWorld(t, "admin")
+	ctx := testContext(t)
+
+	info, err := c.Directory.ServerInfo(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, accesstokenstest.ServerVersion, info.Version)
+
+	projects, err := collect(c.Directory.Projects(ctx))
+	require.NoError(t, err)
+	var keys []string
+	for _, p := range projects {
+		keys = append(keys, p.Key)
+		assert.Equal(t, "NORMAL", p.Type)
+	}
+	assert.ElementsMatch(t, []string{"PLAT", "WEB", "DATA", "OPS"}, keys)
+
+	repos, err := collect(c.Directory.Repositories(ctx))
+	require.NoError(t, err)
+	assert.Len(t, repos, 14)
+	archived, personal := 0, 0
+	for _, r := range repos {
+		if r.Archived {
+			archived++
+		}
+		if r.Project.Type == "PERSONAL" {
+			personal++
+			assert.True(t, strings.HasPrefix(r.Project.Key, "~"), r.Project.Key)
+		}
+	}
+	assert.Equal(t, 3, archived, "archived repositories are listed")
+	assert.Equal(t, 2, personal, "personal projects' repositories are listed")
+
+	users, err := collect(c.Directory.Users(ctx))
+	require.NoError(t, err)
+	byName := people(users)
+	assert.Len(t, byName, 9)
+	assert.False(t, byName["carol"].Active, "deactivated users are in the admin list")
+	assert.NotNil(t, byName["carol"].LastAuthentication)
+	assert.Nil(t, byName["grace"].LastAuthentication, "grace never logged in")
+	assert.Less(t, len(byName), len(users), "SERVICE users are listed too")
+}
+
+// TestDirectoryAgainstTheFakeFallsBackForAUserWhoIsNoAdmin: alice may not
+// read the admin user list; Users gives the plain one (active users, no last
+// authentication), and she sees only the projects she may.
+func TestDirectoryAgainstTheFakeFallsBackForAUserWhoIsNoAdmin(t *testing.T) {
+	t.Parallel()
+	srv, c := demoWorld(t, "alice")
+	ctx := testContext(t)
+	users, err := collect(c.Directory.Users(ctx))
+	require.NoError(t, err)
+	byName := people(users)
+	assert.Len(t, byName, 7, "deactivated carol and grace are not in the plain list")
+	for slug, u := range byName {
+		assert.True(t, u.Active, slug)
+		assert.Nil(t, u.LastAuthentication, slug)
+	}
+	refused := slices.ContainsFunc(srv.Requests(), func(r accesstokenstest.Request) bool {
+		return strings.HasSuffix(r.RawPath, "/rest/api/latest/admin/users") && r.Status == 401
+	})
+	assert.True(t, refused, "the admin list was asked first")
+
+	projects, err := collect(c.Directory.Projects(ctx))
+	require.NoError(t, err)
+	assert.NotEmpty(t, projects)
+	assert.Less(t, len(projects), 4)
+}
+
+// TestDirectoryAgainstTheFakeWalksSmallPages: a server capping pages at 2
+// gives the same lists, page after page.
+func TestDirectoryAgainstTheFakeWalksSmallPages(t *testing.T) {
+	t.Parallel()
+	_, whole := demoWorld(t, "admin")
+	srv, paged := demoWorld(t, "admin", accesstokenstest.WithMaxPageLimit(2))
+	ctx := testContext(t)
+	want, err := collect(whole.Directory.Repositories(ctx))
+	require.NoError(t, err)
+	got, err := collect(paged.Directory.Repositories(ctx))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Len(t, srv.Requests(), 7, "14 repositories in pages of 2")
+	for _, r := range srv.Requests() {
+		assert.Contains(t, r.Query, "archived=ALL")
+	}
+}
+
+func TestDirectoryAgainstTheFakeStopsWithTheContext(t *testing.T) {
+	t.Parallel()
+	_, c := demoWorld(t, "admin")
+	ctx, cancel := context.WithCancel(testContext(t))
+	cancel()
+	_, err := collect(c.Directory.Users(ctx))
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestDirectoryUsersDoesNotAskAgainWithWrongCredentials: a 401 saying the
+// credentials are wrong is not a refusal to fall back from; asking the plain
+// list with them would be a second failed login.
+func TestDirectoryUsersDoesNotAskAgainWithWrongCredentials(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, accesstokenstest.WithWorld(accesstokenstest.DemoWorld()))
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "wrong-password"))
+	require.NoError(t, err)
+
+	_, err = collect(c.Directory.Users(testContext(t)))
+	require.ErrorIs(t, err, accesstokens.ErrAuthentication)
+	assert.Len(t, srv.Requests(), 1, "one failed login, not two")
+}
+
+// The exported names of the directory, as published: this stops compiling if one of
+// them is renamed or changes shape (fields by composite literals, methods by
+// method values).
+var (
+	_ *accesstokens.DirectoryService = &new(accesstokens.Client).Directory
+	_                                = accesstokens.Project{ID: 0, Key: "", Name: "", Type: ""}
+	_                                = accesstokens.Repository{ID: 0, Slug: "", Name: "", Project: accesstokens.Project{}, Archived: false}
+	_                                = accesstokens.DirectoryUser{User: accesstokens.User{}, LastAuthentication: (*time.Time)(nil)}
+	_                                = accesstokens.ServerInfo{Version: "", BuildNumber: "", DisplayName: ""}
+)
+
+// directorySignatures spells DirectoryService out.
+type directorySignatures interface {
+	Projects(ctx context.Context) iter.Seq2[accesstokens.Project, error]
+	Repositories(ctx context.Context) iter.Seq2[accesstokens.Repository, error]
+	Users(ctx context.Context) iter.Seq2[accesstokens.DirectoryUser, error]
+	ServerInfo(ctx context.Context) (*accesstokens.ServerInfo, error)
+}
+
+// Each way round: the interface has exactly these methods.
+var (
+	_ directorySignatures           = accesstokens.DirectoryService(nil)
+	_ accesstokens.DirectoryService = directorySignatures(nil)
+)

@@ -3,8 +3,8 @@
 // repository access tokens, and the server-wide expiry policy. On top of the
 // endpoints it offers token lifecycle across a whole server: scopes as
 // values, expiry helpers, safe rotation ([Rotate]), the projects,
-// repositories and users to walk ([DirectoryService]), and shared pacing
-// under a rate limit ([WithRateLimit]).
+// repositories and users to walk ([DirectoryService]), and pacing that
+// learns a server's rate limit ([WithAdaptiveRateLimit], [WithRateLimit]).
 //
 // Atlassian's REST reference is at https://developer.atlassian.com/server/bitbucket/rest/
 // (the "Access tokens" group). Real servers differ from that reference in a
@@ -23,9 +23,12 @@
 // ("https://git.example.com/bitbucket") and may end in a slash; every request
 // keeps the path. [NewClientFromEnv] reads the same settings from the
 // environment: BITBUCKET_URL, and either BITBUCKET_TOKEN or
-// BITBUCKET_USERNAME with BITBUCKET_PASSWORD, and BITBUCKET_INSECURE_HTTP=1
-// for [WithInsecureHTTP]. Options passed to it apply after the environment,
-// so they win.
+// BITBUCKET_USERNAME with BITBUCKET_PASSWORD (the token wins when both are
+// set), BITBUCKET_CA_CERT (a PEM file of an internal certificate authority,
+// for [WithRootCAs]) and BITBUCKET_INSECURE_HTTP=1 for [WithInsecureHTTP].
+// Options passed to it apply after the environment, so they win. Programs
+// that take the same variables read them with [ReadEnvironment], which also
+// says which credential it chose.
 //
 // Two options authenticate:
 //
@@ -160,11 +163,21 @@
 //
 // # Rate limits
 //
-// A Bitbucket with rate limiting on answers 429 with Retry-After.
-// [WithRateLimit] paces all requests of a Client, from every goroutine, to a
-// rate and burst you choose, and makes every goroutine of the Client wait out
-// a 429's Retry-After together, so that 32 workers do not each discover the
-// limit on their own. Without it nothing is paced.
+// A Bitbucket with rate limiting on (a token bucket per user: 60 requests,
+// refilled at 5 a second, by default) answers 429 with Retry-After.
+// [WithAdaptiveRateLimit] learns the rate the server sustains: nothing is
+// paced until the first 429; then every goroutine of the Client waits out
+// the Retry-After together, and requests are released at the rate the
+// server was seen to serve, creeping up while no 429 comes (the pattern of
+// the AWS SDK for Go's adaptive retry mode). Behind Bitbucket's default
+// bucket a whole-server audit so takes within a few percent of the least
+// time the bucket allows, with a few 429s, most of them at the start.
+// [WithRateLimit] paces to a rate and burst you choose (a fixed ceiling;
+// with both, the lower rate wins), and holds every goroutine on a 429 as
+// well. [WithReadPatience] lets reads wait their 429s out for as long as you
+// allow, beyond the retry policy's retries. [WithWaitObserver] reports each
+// wait as it begins, so that a program can show that it is waiting and why.
+// Without these options nothing is paced.
 //
 // # Errors
 //
@@ -223,9 +236,10 @@
 // included) and after 429, 502, 503 and 504 answers. A create is different: Bitbucket has no idempotency key, and a
 // create repeated after the server acted on the first one makes a second
 // token whose secret nobody ever sees. So a create is retried only when the
-// server cannot have acted on it: after 429 or 503, or when the connection
-// could not even be opened. After a 502, a 504, a reset connection or a
-// timeout the create is not retried and the error, matching
+// server cannot have acted on it: after a 429, a 503 in Bitbucket's own
+// error format, or when the connection could not even be opened. After a
+// 502, a 504, a proxy's 503 (an HTML page, an empty body), a reset
+// connection or a timeout the create is not retried and the error, matching
 // [ErrOutcomeUnknown], is returned; list the scope's tokens to see whether it
 // was made.
 //

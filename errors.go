@@ -1,14 +1,14 @@
 package accesstokens
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // Sentinel errors. An *Error matches, through errors.Is, the sentinel of its
@@ -48,10 +48,6 @@ var (
 	// matches ErrUnauthorized (or ErrForbidden for a 403).
 	ErrNotPermitted = errors.New("accesstokens: not permitted")
 )
-
-// maxErrorBodyBytes caps how much of an error answer is read: a hostile or
-// broken server cannot make the client hold more than this in memory.
-const maxErrorBodyBytes = 1 << 20
 
 // maxServerTextInError caps how much server-provided text Error() repeats, so
 // that an error string stays short whatever the body was.
@@ -146,7 +142,7 @@ func (e *Error) serverText() string {
 	if text == "" {
 		text = e.text
 	}
-	return truncate(strings.TrimSpace(withoutControls(text)), maxServerTextInError)
+	return truncate(strings.TrimSpace(textsafe.Blank(text)), maxServerTextInError)
 }
 
 // Is reports whether target is the sentinel of e's status class, so that
@@ -169,6 +165,10 @@ func (e *Error) Is(target error) bool {
 	}
 	return false
 }
+
+// fromBitbucket reports whether the answer is in Bitbucket's own error
+// format ({"errors":[…]}), which a proxy or a load balancer does not send.
+func (e *Error) fromBitbucket() bool { return e != nil && len(e.Messages) > 0 }
 
 // says reports whether any of the server's messages (or its non-JSON text)
 // matches.
@@ -253,128 +253,4 @@ func (e *InvalidArgumentError) Unwrap() error { return ErrInvalidArgument }
 
 func invalidArg(field, format string, args ...any) error {
 	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
-}
-
-// newError builds the *Error for a non-2xx response from an already capped
-// body. The client's credentials (echoes, which may be nil) are blanked out of
-// the body and again out of the text decoded from it, in case a proxy echoes
-// request headers.
-func newError(method, path string, status int, header http.Header, body []byte, echoes *[]string) *Error {
-	e := &Error{StatusCode: status, Method: method, Path: path}
-	e.RetryAfter, _ = parseRetryAfter(header.Get("Retry-After"), time.Now())
-	body = blankEchoes(body, echoes)
-	var envelope struct {
-		Errors []ErrorMessage `json:"errors"`
-	}
-	if json.Unmarshal(body, &envelope) == nil && len(envelope.Errors) > 0 {
-		for i := range envelope.Errors {
-			m := &envelope.Errors[i]
-			m.Context = blankEchoText(m.Context, echoes)
-			m.Message = blankEchoText(m.Message, echoes)
-			m.ExceptionName = blankEchoText(m.ExceptionName, echoes)
-		}
-		e.Messages = envelope.Errors
-		return e
-	}
-	e.text = blankEchoText(bodyExcerpt(body), echoes)
-	return e
-}
-
-// bodyExcerpt turns a non-JSON body (often an HTML page from a proxy) into a
-// short single line: tags dropped, white space folded.
-func bodyExcerpt(body []byte) string {
-	if len(body) > 4*maxServerTextInError {
-		body = body[:4*maxServerTextInError]
-	}
-	var b strings.Builder
-	inTag, space := false, false
-	for _, r := range string(body) {
-		switch {
-		case r == '<':
-			inTag = true
-		case r == '>' && inTag:
-			inTag = false
-			space = true
-		case inTag:
-		case r == utf8.RuneError || r == ' ' || isControl(r):
-			space = true
-		default:
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		}
-	}
-	return truncate(b.String(), maxServerTextInError)
-}
-
-// withoutControls turns control characters, and characters that change
-// how text around them is shown, into spaces, so that server text cannot
-// forge log lines, drive a terminal, or hide or reorder what it says.
-func withoutControls(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// isControl is true for C0 and C1 controls, line and paragraph separators,
-// bidi marks, embeddings, overrides and isolates, zero-width characters and
-// the byte-order mark.
-func isControl(r rune) bool {
-	switch {
-	case r < ' ', r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r == '\u061c', // Arabic letter mark
-		r >= '\u200b' && r <= '\u200f', // zero-width space, non-joiner, joiner; LRM, RLM
-		r >= '\u2028' && r <= '\u202e', // line and paragraph separators; bidi embeddings and overrides
-		r >= '\u2060' && r <= '\u2064', // word joiner and invisible operators
-		r >= '\u2066' && r <= '\u2069', // bidi isolates
-		r == '\ufeff':                  // byte-order mark, zero-width no-break space
-		return true
-	}
-	return false
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		d := at.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return min(d, 24*time.Hour), true // capped like delay-seconds above
-	}
-	return 0, false
 }

@@ -15,7 +15,7 @@ func ExampleRotate() {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
 	// A 30-day project token, 25 days old.
-	oldID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
+	oldID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
 	srv.Advance(25 * 24 * time.Hour)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
@@ -52,7 +52,7 @@ func ExampleRotate() {
 func ExampleRotate_deliverFails() {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	defer srv.Close()
-	oldID, _ := srv.IssueToken(accesstokenstest.UserScope("alice"), "laptop", 0, "REPO_READ")
+	oldID, _ := srv.MintToken(accesstokenstest.UserScopeString("alice"), "laptop", 0, "REPO_READ")
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {
 		log.Fatal(err)

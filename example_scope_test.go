@@ -81,11 +81,11 @@ func ExampleTokensService() {
 func ExampleAccessToken_ExpiresWithin() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	scope := accesstokenstest.ProjectScope("PRJ")
-	srv.IssueToken(scope, "nightly", 30, "REPO_READ")
-	srv.IssueToken(scope, "release", 90, "REPO_WRITE")
-	srv.IssueToken(scope, "legacy", 0, "PROJECT_ADMIN", "REPO_ADMIN")
-	srv.IssueToken(scope, "weekly", 7, "REPO_READ")
+	scope := accesstokenstest.ProjectScopeString("PRJ")
+	srv.MintToken(scope, "nightly", 30, "REPO_READ")
+	srv.MintToken(scope, "release", 90, "REPO_WRITE")
+	srv.MintToken(scope, "legacy", 0, "PROJECT_ADMIN", "REPO_ADMIN")
+	srv.MintToken(scope, "weekly", 7, "REPO_READ")
 	srv.Advance(25 * 24 * time.Hour)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))

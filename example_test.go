@@ -91,6 +91,34 @@ func ExampleNewClientFromEnv() {
 	// authenticated as alice with basic-password
 }
 
+// A program that takes the BITBUCKET_* variables reads them through
+// ReadEnvironment, and can say which credential it uses when both are set.
+// Here getenv is a map's lookup; a program passes os.Getenv.
+func ExampleReadEnvironment() {
+	vars := map[string]string{
+		"BITBUCKET_URL":      "https://bitbucket.example.com",
+		"BITBUCKET_TOKEN":    "BBDC-example",
+		"BITBUCKET_USERNAME": "alice",
+		"BITBUCKET_PASSWORD": "alice",
+	}
+	env, err := accesstokens.ReadEnvironment(func(k string) string { return vars[k] })
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("using", env.Credential)
+	if env.Ignored != "" {
+		fmt.Println("ignoring", env.Ignored)
+	}
+	client, err := accesstokens.NewClient(env.URL, env.Options()...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client
+	// Output:
+	// using BITBUCKET_TOKEN
+	// ignoring BITBUCKET_USERNAME/BITBUCKET_PASSWORD
+}
+
 func ExampleWithToken() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
@@ -315,7 +343,7 @@ func ExampleUserTokensService_Get() {
 func ExampleUserTokensService_List() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.UserScope("alice"), 5) // seed-0 … seed-4
+	srv.SeedTokens(accesstokenstest.UserScopeString("alice"), 5) // seed-0 … seed-4
 
 	// An administrator may list anyone's personal tokens.
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"))
@@ -347,7 +375,7 @@ func ExampleUserTokensService_List() {
 func ExampleUserTokensService_All() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.UserScope("alice"), 5)
+	srv.SeedTokens(accesstokenstest.UserScopeString("alice"), 5)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {
@@ -484,7 +512,7 @@ func ExampleProjectTokensService_List() {
 	// them out, so only NextPageStart finds the next page.
 	srv := accesstokenstest.NewServer(accesstokenstest.WithSparsePositions())
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), 5)
+	srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), 5)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {
@@ -515,7 +543,7 @@ func ExampleProjectTokensService_List() {
 func ExampleProjectTokensService_All() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), 30)
+	srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), 30)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {
@@ -662,7 +690,7 @@ func ExampleRepoTokensService_Get() {
 func ExampleRepoTokensService_List() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.RepoScope("PRJ", "repo"), 3)
+	srv.SeedTokens(accesstokenstest.RepoScopeString("PRJ", "repo"), 3)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {
@@ -686,7 +714,7 @@ func ExampleRepoTokensService_List() {
 func ExampleRepoTokensService_All() {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	srv.SeedTokens(accesstokenstest.RepoScope("PRJ", "repo"), 60)
+	srv.SeedTokens(accesstokenstest.RepoScopeString("PRJ", "repo"), 60)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("alice", "alice"))
 	if err != nil {

@@ -120,3 +120,13 @@ func TestParsePermissionRejectsUnknownNamesNamingTheField(t *testing.T) {
 		assert.Empty(t, p)
 	}
 }
+
+// The exported names of token lifecycle, as published: this stops compiling if one of
+// them is renamed or changes shape (fields by composite literals, methods by
+// method values).
+var (
+	_ func(string) (accesstokens.Permission, error)                 = accesstokens.ParsePermission
+	_ func(accesstokens.AccessToken, time.Time) bool                = accesstokens.AccessToken.Expired
+	_ func(accesstokens.AccessToken) int                            = accesstokens.AccessToken.ExpiryDays
+	_ func(accesstokens.AccessToken, time.Duration, time.Time) bool = accesstokens.AccessToken.ExpiresWithin
+)

@@ -86,7 +86,7 @@ func listPage[T any, W any, PW interface {
 }](ctx context.Context, c *Client, api restAPI, segs []string, rawQuery string) (*Page[T], error) {
 	page := &Page[T]{}
 	wire := pageJSON[T]{page: page, maxValues: valuesAllowed(rawQuery), next: readItem[T, W, PW]}
-	if _, err := c.callAPI(ctx, api, http.MethodGet, segs, rawQuery, nil, callIdempotent, &wire); err != nil {
+	if err := c.do(ctx, request{api: api, method: http.MethodGet, segs: segs, query: rawQuery, out: &wire}); err != nil {
 		return nil, err
 	}
 	return page, errorOfInvalid(wire.invalid)

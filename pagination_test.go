@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -411,4 +412,23 @@ func TestAllWalksManyPagesOnePageAtATime(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("%012d", i*stride), ids[i*perPage])
 		assert.Equal(t, fmt.Sprintf("%012d", i*stride+1), ids[i*perPage+1])
 	}
+}
+
+// TestAllStopsOnAnEmptyPageThatIsNotTheLast: a server that answers empty
+// pages while moving forward would otherwise keep All going for ever.
+func TestAllStopsOnAnEmptyPageThatIsNotTheLast(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t)
+	var requests atomic.Int64
+	ts.on(http.MethodGet, "/projects/PRJ", func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		writeJSON(w, 200, []byte(fmt.Sprintf(`{"size":0,"limit":25,"isLastPage":false,"start":%d,"nextPageStart":%d,"values":[]}`, n-1, n)))
+	})
+	var errs []error
+	for _, err := range c.ProjectTokens.All(testContext(t), "PRJ", nil) {
+		errs = append(errs, err)
+	}
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "empty but not the last")
+	assert.Equal(t, int64(1), requests.Load())
 }

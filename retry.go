@@ -1,5 +1,16 @@
 package accesstokens
 
+// The retry table: which outcomes of an attempt are worth another, within
+// what budget, after how long.
+//
+// Bitbucket has no idempotency key, so a create (PUT on a token collection)
+// is retried only when the server cannot have acted on it: a 429, a 503 in
+// Bitbucket's own error format, or a connection that failed before the
+// request was sent. Everything else is idempotent and is retried on
+// connection errors, a 2xx answer cut off mid-read, 429, 502, 503 and 504.
+// Every retry counts against the RetryPolicy's MaxRetries, except a read's
+// 429s under WithReadPatience, which count against its time instead.
+
 import (
 	"context"
 	"crypto/tls"
@@ -7,22 +18,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
-// This file holds the request loop's policy: when to retry, how long to
-// wait, what to log, and how answers become values or errors.
-//
-// Bitbucket has no idempotency key, so a create (PUT on a token collection)
-// is retried only when the server cannot have acted on it: 429, 503, or a
-// connection that failed before the request was fully written. Everything
-// else is idempotent and is retried on connection errors, 429, 502, 503, 504.
+// RetryPolicy says how often and how long to retry. Retries happen only where
+// they cannot duplicate a write; see the README's retry table.
+type RetryPolicy struct {
+	MaxRetries int           // retries after the first attempt
+	MinWait    time.Duration // first backoff
+	MaxWait    time.Duration // cap on any single wait, Retry-After included; 0 with retries: 5 s
+}
+
+// DefaultRetryPolicy is 3 retries, exponential backoff with jitter from 250 ms,
+// each wait capped at 5 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second}
+}
 
 // normalized fills in a cap when retries are on but no cap was given.
 func (p RetryPolicy) normalized() RetryPolicy {
@@ -32,160 +48,11 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	return p
 }
 
-func (t *transport) newRetryClient(hc *http.Client) *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:     hc,
-		Logger:         nil, // go-retryablehttp's own stderr logging stays off
-		RetryWaitMin:   t.policy.MinWait,
-		RetryWaitMax:   t.policy.MaxWait,
-		RetryMax:       t.policy.MaxRetries,
-		RequestLogHook: beforeAttempt,
-		CheckRetry:     checkRetry,
-		Backoff:        backoff,
-		ErrorHandler:   keepLastAnswer,
-	}
-}
-
-type callStateKey struct{}
-
-// callState follows one logical request through its attempts. It is the
-// request's context, so go-retryablehttp's hooks, which see only the request
-// or its context, can find it without an extra allocation.
-type callState struct {
-	context.Context
-	logger       *slog.Logger
-	method, path string
-	flags        callFlags
-	mayHaveActed bool      // an attempt may have reached the server and taken effect
-	interrupted  bool      // the context ended where a retry would have followed
-	bodyRead     bool      // readAnswer ran: the next checkRetry is about the body
-	notSent      error     // the context ended while this attempt waited for the pacer
-	maxRetries   int       // from the client's RetryPolicy
-	attempt      int       // 1 for the first attempt
-	started      time.Time // when the current attempt began (only with a logger)
-	lastEnded    time.Time // when the previous attempt ended (only with a logger)
-	t            *transport
-	answer       *Error  // the last non-2xx answer, read as it arrived
-	body         *[]byte // the 2xx answer's body, read by readAnswer (pooled)
-}
-
-// Value returns the state itself for callStateKey.
-func (s *callState) Value(key any) any {
-	if _, ok := key.(callStateKey); ok {
-		return s
-	}
-	return s.Context.Value(key)
-}
-
-func (t *transport) newCallState(ctx context.Context, method, path string, flags callFlags) *callState {
-	return &callState{Context: ctx, logger: t.logger, method: method, path: path, flags: flags, maxRetries: t.policy.MaxRetries, t: t}
-}
-
-func stateOf(ctx context.Context) *callState {
-	st, _ := ctx.Value(callStateKey{}).(*callState)
-	return st
-}
-
-// beforeAttempt runs before every attempt (go-retryablehttp's RequestLogHook).
-// With WithRateLimit it waits here for the attempt's turn: before
-// http.Client.Do, so that the attempt's own timeout does not run while it
-// waits. A wait the context cut short is kept in st.notSent, and
-// pacedTransport then sends nothing.
-func beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
-	st := stateOf(req.Context())
-	if st == nil {
-		return
-	}
-	st.attempt++
-	if st.t.pacer != nil {
-		st.notSent = st.t.pacer.wait(st.Context)
-	}
-	if st.logger != nil {
-		st.started = time.Now()
-	}
-}
-
-// checkRetry decides after every attempt whether to try again. A non-2xx
-// answer's body is read here, so that its *Error outlives the attempt (see
-// callState.result). go-retryablehttp calls it a second time for a final
-// answer, after readAnswer: that call is about reading the body.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := stateOf(ctx)
-	if st == nil {
-		return false, ctx.Err()
-	}
-	if st.bodyRead {
-		return st.checkBodyRead(ctx, err)
-	}
-	if resp != nil {
-		st.keepAnswer(resp)
-	}
-	if st.outcomeUnknown(resp, err) {
-		st.mayHaveActed = true
-	}
-	if ctx.Err() != nil {
-		st.logAttempt(resp, err)
-		if retry, _ := st.decide(resp, err); !retry {
-			return false, nil // a final answer stands, whatever the context does now
-		}
-		// The caller gets this answer's *Error with the context's error in
-		// the chain (see callState.result): both say something true.
-		st.interrupted = true
-		return false, ctx.Err()
-	}
-	retry, reason := st.decide(resp, err)
-	if retry && st.attempt > st.maxRetries {
-		// Saying so here keeps the log true; go-retryablehttp would stop anyway.
-		retry, reason = false, reason+"; no retries left"
-	}
-	st.logAttempt(resp, err)
-	if err == nil && isSuccess(resp.StatusCode) {
-		return false, nil // decided once the body is read (checkBodyRead)
-	}
-	st.logDecision(retry, reason)
-	return retry, nil
-}
-
-// checkBodyRead decides about a final answer once readAnswer has read it. A
-// 2xx body cut off mid-read (a reset, the attempt's timeout) is retried like
-// a connection error, where that is safe: never a create.
-func (st *callState) checkBodyRead(ctx context.Context, err error) (bool, error) {
-	st.bodyRead = false
-	if st.interrupted {
-		return false, ctx.Err()
-	}
-	if err == nil {
-		if st.answer == nil {
-			st.logDecision(false, "success")
-		}
-		return false, nil
-	}
-	st.mayHaveActed = true // the server answered 2xx: it acted
-	retry, reason := st.decide(nil, err)
-	switch {
-	case ctx.Err() != nil:
-		retry, reason = false, "the context ended while the answer was read"
-	case retry && st.attempt > st.maxRetries:
-		retry, reason = false, "answer cut off: "+errorClass(err)+"; no retries left"
-	case retry:
-		reason = "answer cut off: " + errorClass(err)
-	}
-	st.logDecision(retry, reason)
-	return retry, nil
-}
-
-// logDecision records a retry decision, with a logger.
-func (st *callState) logDecision(retry bool, reason string) {
-	if st.logger != nil {
-		st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: retry decision",
-			slog.String("method", st.method), slog.String("path", st.path),
-			slog.Int("attempt", st.attempt), slog.Bool("retry", retry), slog.String("reason", reason))
-	}
-}
-
-// decide applies the retry table to one attempt's outcome.
-func (st *callState) decide(resp *http.Response, err error) (bool, string) {
-	create := st.flags&callCreate != 0
+// decide applies the retry table to one attempt's outcome: an answer (resp,
+// read already), or an error: a transport error, or a 2xx answer cut off
+// mid-read (cutOff).
+func (c *call) decide(resp *http.Response, err error, cutOff bool) (bool, string) {
+	create := c.flags&callCreate != 0
 	if err != nil {
 		switch {
 		case !retryableTransportError(err):
@@ -196,6 +63,8 @@ func (st *callState) decide(resp *http.Response, err error) (bool, string) {
 			return false, "create not retried: the server may have created the token (" + errorClass(err) + ")"
 		case create:
 			return true, "the create never reached the server: " + errorClass(err)
+		case cutOff:
+			return true, "answer cut off: " + errorClass(err)
 		default:
 			return true, "connection error: " + errorClass(err)
 		}
@@ -204,6 +73,11 @@ func (st *callState) decide(resp *http.Response, err error) (bool, string) {
 	case http.StatusTooManyRequests:
 		return true, "429 rate limited"
 	case http.StatusServiceUnavailable:
+		if create && !c.answer.fromBitbucket() {
+			// A proxy's 503 (an HTML page, an empty body) may come after
+			// Bitbucket received the create and made the token.
+			return false, "create not retried after a 503 that is not Bitbucket's own: the server may have created the token"
+		}
 		return true, "503 service unavailable"
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		if create {
@@ -211,19 +85,65 @@ func (st *callState) decide(resp *http.Response, err error) (bool, string) {
 		}
 		return true, fmt.Sprintf("%d from a gateway", resp.StatusCode)
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+	if isSuccess(resp.StatusCode) {
 		return false, "success"
 	}
 	return false, fmt.Sprintf("status %d is final", resp.StatusCode)
 }
 
-// outcomeUnknown says whether the server may have acted on an attempt that
-// is about to be retried: a gateway error or a connection lost after sending.
-func (st *callState) outcomeUnknown(resp *http.Response, err error) bool {
-	if err != nil {
+// outcomeUnknown says whether the server may have acted on an attempt: a
+// connection lost after sending, a 2xx answer cut off (it acted), a
+// gateway's 502 or 504, or a 503 to a write that is not Bitbucket's own.
+func (c *call) outcomeUnknown(resp *http.Response, err error, cutOff bool) bool {
+	switch {
+	case cutOff:
+		return true
+	case err != nil:
 		return !failedBeforeSending(err)
 	}
-	return resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	case http.StatusServiceUnavailable:
+		return c.method != http.MethodGet && !c.answer.fromBitbucket()
+	}
+	return false
+}
+
+// allowRetry counts a retry that decide allowed against the call's budget,
+// and sets how long to wait before it. A 429 to a GET under read patience
+// waits its Retry-After (at least minPatientWait) for as long as the call's
+// waits add up to at most the patience; any other retry is one of the
+// RetryPolicy's MaxRetries and waits its backoff.
+func (c *call) allowRetry(resp *http.Response, reason string) (bool, string) {
+	if patience := c.t.readPatience; patience > 0 && c.method == http.MethodGet &&
+		resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		wait := max(c.answer.RetryAfter, minPatientWait)
+		if c.waited+wait > patience {
+			return false, fmt.Sprintf("%s; read patience used up (%s waited, %s more asked, %s allowed)",
+				reason, c.waited.Round(time.Millisecond), wait, patience)
+		}
+		c.planWait(wait, reason)
+		return true, reason
+	}
+	if c.retries >= c.t.policy.MaxRetries {
+		return false, reason + "; no retries left"
+	}
+	c.retries++
+	c.planWait(backoff(c.t.policy.MinWait, c.t.policy.MaxWait, c.attempt-1, resp), reason)
+	return true, reason
+}
+
+// minPatientWait is the least a read waits before it asks again after a 429
+// under read patience: a server that answers Retry-After 0 again and again
+// cannot make it spin.
+const minPatientWait = time.Second
+
+// planWait sets how long the coming retry waits (beforeRetry waits it), and
+// reports the wait as it begins.
+func (c *call) planWait(d time.Duration, reason string) {
+	c.nextWait = d
+	c.report(c.attempt+1, WaitRetry, d, reason)
 }
 
 // retryableTransportError is false for errors a retry cannot fix: bad
@@ -315,31 +235,27 @@ func backoff(minWait, maxWait time.Duration, attemptNum int, resp *http.Response
 	return d + jitter
 }
 
-// keepLastAnswer runs when the request loop ends without success: it hands
-// back the last response and the error as they are, so that
-// callState.result can give the caller the answer's *Error (the server's
-// status, messages and Retry-After) rather than a bare "giving up".
-func keepLastAnswer(resp *http.Response, err error, _ int) (*http.Response, error) {
-	return resp, err
-}
-
-func (st *callState) logAttempt(resp *http.Response, err error) {
-	if st.logger == nil {
-		return
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
 	}
-	now := time.Now()
-	attrs := []slog.Attr{
-		slog.String("method", st.method), slog.String("path", st.path), slog.Int("attempt", st.attempt),
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
 	}
-	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-	} else if err != nil {
-		attrs = append(attrs, slog.String("error", errorClass(err)))
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return min(d, 24*time.Hour), true // capped like delay-seconds above
 	}
-	if !st.lastEnded.IsZero() {
-		attrs = append(attrs, slog.Duration("wait", st.started.Sub(st.lastEnded)))
-	}
-	attrs = append(attrs, slog.Duration("duration", now.Sub(st.started)))
-	st.lastEnded = now
-	st.logger.LogAttrs(st.Context, slog.LevelDebug, "accesstokens: attempt", attrs...)
+	return 0, false
 }

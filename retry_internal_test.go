@@ -88,3 +88,34 @@ func TestBackoffWithoutMinWaitDoesNotWait(t *testing.T) {
 		assert.Equal(t, time.Duration(0), backoff(0, time.Second, attempt, nil))
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name   string
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"seconds", "120", 120 * time.Second, true},
+		{"zero seconds", "0", 0, true},
+		{"surrounding space", "  7 ", 7 * time.Second, true},
+		{"HTTP date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{"RFC 850 date", now.Add(time.Hour).Format(time.RFC850), time.Hour, true},
+		{"date in the past is no wait", now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{"huge seconds are capped at a day", strconv.FormatInt(1<<40, 10), 24 * time.Hour, true},
+		{"negative", "-5", 0, false},
+		{"empty", "", 0, false},
+		{"garbage", "soon", 0, false},
+		{"fraction", "1.5", 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := parseRetryAfter(tc.in, now)
+			assert.Equal(t, tc.wantOK, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

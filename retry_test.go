@@ -22,182 +22,6 @@ import (
 	"github.com/bbdc-tools/accesstokens"
 )
 
-// quickRetry retries like the default policy but waits only milliseconds.
-var quickRetry = accesstokens.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond}
-
-// attemptFault is what the test server does to one attempt instead of answering it.
-type attemptFault struct {
-	status     int    // answer with this status and a Bitbucket error body
-	retryAfter string // Retry-After sent with status
-	drop       bool   // read the whole request, then close the connection without answering
-	hang       bool   // never answer; wait until the client gives up
-}
-
-func (f attemptFault) String() string {
-	switch {
-	case f.drop:
-		return "dropped connection"
-	case f.hang:
-		return "no answer"
-	case f.retryAfter != "":
-		return fmt.Sprintf("%d with Retry-After %s", f.status, f.retryAfter)
-	}
-	return strconv.Itoa(f.status)
-}
-
-func (f attemptFault) serve(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case f.drop:
-		hangUpAfterReading(w, r)
-	case f.hang:
-		// Only once the body is read does the server notice the client leaving.
-		_, _ = io.Copy(io.Discard, r.Body)
-		<-r.Context().Done()
-	default:
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		writeJSON(w, f.status, faultErrorBody(f.status))
-	}
-}
-
-// faultErrorBody is a Bitbucket error envelope naming the status.
-func faultErrorBody(status int) []byte {
-	return []byte(fmt.Sprintf(`{"errors":[{"context":null,"message":"injected %d","exceptionName":"test.Injected"}]}`, status))
-}
-
-// hangUpAfterReading reads the whole request, then closes the connection
-// without a word: the server may have acted, the client cannot know.
-func hangUpAfterReading(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	conn, _, err := w.(http.Hijacker).Hijack()
-	if err != nil {
-		panic(err)
-	}
-	_ = conn.Close()
-}
-
-// failThenServe applies faults to the first attempts, in order, and ok to the rest.
-func failThenServe(ok http.HandlerFunc, faults ...attemptFault) http.HandlerFunc {
-	var n atomic.Int64
-	return func(w http.ResponseWriter, r *http.Request) {
-		i := int(n.Add(1) - 1)
-		if i < len(faults) {
-			faults[i].serve(w, r)
-			return
-		}
-		ok(w, r)
-	}
-}
-
-func repeatFault(f attemptFault, n int) []attemptFault {
-	out := make([]attemptFault, n)
-	for i := range out {
-		out[i] = f
-	}
-	return out
-}
-
-func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
-
-// retryOp is one SDK method with the route it reaches and the answer that
-// makes it succeed.
-type retryOp struct {
-	name   string
-	method string
-	path   string // below apiRoot
-	ok     func(t *testing.T) http.HandlerFunc
-	// call runs the method and, when it succeeds, checks the value it returned.
-	call func(t *testing.T, ctx context.Context, c *accesstokens.Client) error
-}
-
-const retryTokenID = "075905477751"
-
-func okFixture(name string) func(t *testing.T) http.HandlerFunc {
-	return func(t *testing.T) http.HandlerFunc { return respond(t, http.StatusOK, name) }
-}
-
-func okNoContent(*testing.T) http.HandlerFunc { return noContent }
-
-// idempotentOps are every kind of call that is safe to repeat.
-var idempotentOps = []retryOp{
-	{
-		name: "UserTokens.Get", method: http.MethodGet, path: "/users/alice/" + retryTokenID, ok: okFixture("token.json"),
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			tok, err := c.UserTokens.Get(ctx, "alice", retryTokenID)
-			if err == nil {
-				assert.Equal(t, retryTokenID, tok.ID)
-			}
-			return err
-		},
-	},
-	{
-		name: "ProjectTokens.List", method: http.MethodGet, path: "/projects/PRJ", ok: okFixture("page_last.json"),
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			page, err := c.ProjectTokens.List(ctx, "PRJ", nil)
-			if err == nil {
-				require.Len(t, page.Values, 1)
-				assert.Equal(t, "000000000001", page.Values[0].ID)
-			}
-			return err
-		},
-	},
-	{
-		name: "RepoTokens.Update", method: http.MethodPost, path: "/projects/PRJ/repos/repo/" + retryTokenID, ok: okFixture("token.json"),
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			name := "renamed"
-			tok, err := c.RepoTokens.Update(ctx, "PRJ", "repo", retryTokenID, accesstokens.UpdateTokenRequest{Name: &name})
-			if err == nil {
-				assert.Equal(t, retryTokenID, tok.ID)
-			}
-			return err
-		},
-	},
-	{
-		name: "ProjectTokens.Delete", method: http.MethodDelete, path: "/projects/PRJ/" + retryTokenID, ok: okNoContent,
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			return c.ProjectTokens.Delete(ctx, "PRJ", retryTokenID)
-		},
-	},
-	{
-		name: "Admin.GetExpiryPolicy", method: http.MethodGet, path: "/admin", ok: okFixture("policy.json"),
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			p, err := c.Admin.GetExpiryPolicy(ctx)
-			if err == nil {
-				assert.Equal(t, 90, p.MaxExpiryDays)
-			}
-			return err
-		},
-	},
-	{
-		name: "Admin.SetExpiryPolicy", method: http.MethodPut, path: "/admin", ok: okNoContent,
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			return c.Admin.SetExpiryPolicy(ctx, accesstokens.ExpiryPolicy{MaxExpiryDays: 30})
-		},
-	},
-	{
-		name: "Admin.DeleteExpiryPolicy", method: http.MethodDelete, path: "/admin", ok: okNoContent,
-		call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-			return c.Admin.DeleteExpiryPolicy(ctx)
-		},
-	},
-}
-
-// createOp is the one call that must never be repeated blindly.
-var createOp = retryOp{
-	name: "ProjectTokens.Create", method: http.MethodPut, path: "/projects/PRJ", ok: okFixture("token_created.json"),
-	call: func(t *testing.T, ctx context.Context, c *accesstokens.Client) error {
-		tok, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{
-			Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
-		})
-		if err == nil {
-			assert.Equal(t, "786587856882", tok.ID)
-			assert.NotEmpty(t, tok.Token.Reveal())
-		}
-		return err
-	},
-}
-
 func TestDefaultRetryPolicyIsThreeRetriesFrom250msCappedAt5s(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, accesstokens.RetryPolicy{MaxRetries: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second},
@@ -282,6 +106,55 @@ func TestCreateIsRetriedOnlyWhenTheServerCannotHaveActed(t *testing.T) {
 			} else {
 				assert.False(t, errors.As(err, &apiErr), "a dropped connection is not a server answer: %v", err)
 			}
+		})
+	}
+}
+
+// proxy503s are 503 answers that are not Bitbucket's own: a proxy or a load
+// balancer in front of it may send them after Bitbucket acted.
+var proxy503s = []struct {
+	name, contentType, body string
+}{
+	{"HTML page", "text/html", "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"},
+	{"empty body", "", ""},
+	{"JSON that is not Bitbucket's envelope", "application/json", `{"message":"upstream unavailable"}`},
+}
+
+func TestACreateAnsweredAProxys503IsNotRetriedAndItsOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range proxy503s {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(createOp.method, createOp.path, func(w http.ResponseWriter, r *http.Request) {
+				writeRawBody(w, http.StatusServiceUnavailable, tc.contentType, []byte(tc.body))
+			})
+
+			err := createOp.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+			require.ErrorIs(t, err, accesstokens.ErrServer)
+			assert.Equal(t, http.StatusServiceUnavailable, requireAPIError(t, err).StatusCode)
+			assert.Equal(t, 1, ts.count(createOp.method, createOp.path), "a second create could make a second token")
+		})
+	}
+}
+
+func TestAnUpdateAnsweredAProxys503IsRetriedAndAtLastItsOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	update := idempotentOps[2]
+	for _, tc := range proxy503s {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry))
+			ts.on(update.method, update.path, func(w http.ResponseWriter, r *http.Request) {
+				writeRawBody(w, http.StatusServiceUnavailable, tc.contentType, []byte(tc.body))
+			})
+
+			err := update.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown, "the proxy may have passed an attempt on")
+			assert.Equal(t, quickRetry.MaxRetries+1, ts.count(update.method, update.path), "an update is safe to repeat")
 		})
 	}
 }
@@ -884,4 +757,84 @@ func TestAWriteWhoseAnswerWasLostMatchesErrOutcomeUnknown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Read patience: a GET's 429s are waited out beyond MaxRetries, within the
+// time the caller allows; nothing else changes.
+
+func TestReadPatienceWaitsOutAReadsRateLimitBeyondMaxRetries(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), // no retries at all
+		accesstokens.WithReadPatience(time.Minute), accesstokens.WithWaitObserver(log.observe))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 429, retryAfter: "1"}))
+
+	require.NoError(t, op.call(t, testContext(t), c))
+
+	assert.Equal(t, 2, ts.count(op.method, op.path), "the 429, then the read")
+	require.Len(t, log.all(), 1)
+	assert.Equal(t, accesstokens.Wait{Method: http.MethodGet, Path: apiRoot + op.path, Attempt: 2,
+		Reason: accesstokens.WaitRetry, Duration: time.Second, Detail: "429 rate limited"}, log.all()[0])
+}
+
+func TestReadPatienceGivesUpWhenTheNextWaitWouldPassIt(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(1500*time.Millisecond))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), repeatFault(attemptFault{status: 429, retryAfter: "1"}, 2)...))
+
+	err := op.call(t, testContext(t), c)
+
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	assert.Equal(t, time.Second, requireAPIError(t, err).RetryAfter)
+	assert.Equal(t, 2, ts.count(op.method, op.path), "1 s waited; another second would pass 1.5 s")
+}
+
+func TestReadPatienceDoesNotWaitARetryAfterLongerThanItself(t *testing.T) {
+	t.Parallel()
+	ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(time.Minute))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 429, retryAfter: "3600"}))
+
+	err := op.call(t, testContext(t), c) // the test's context would end long before an hour
+
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	assert.Equal(t, 1, ts.count(op.method, op.path))
+}
+
+func TestReadPatienceLeavesWritesAndOtherAnswersToTheRetryPolicy(t *testing.T) {
+	t.Parallel()
+	authFailed := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusUnauthorized, []byte(`{"errors":[{"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`))
+	}
+	cases := []struct {
+		name   string
+		op     retryOp
+		answer http.HandlerFunc
+		want   error
+	}{
+		{"a create's 429", createOp, attemptFault{status: 429, retryAfter: "0"}.serve, accesstokens.ErrRateLimited},
+		{"a delete's 429", idempotentOps[3], attemptFault{status: 429, retryAfter: "0"}.serve, accesstokens.ErrRateLimited},
+		{"a read's 503", idempotentOps[0], attemptFault{status: 503, retryAfter: "0"}.serve, accesstokens.ErrServer},
+		{"a read's failed login", idempotentOps[0], authFailed, accesstokens.ErrAuthentication},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts, c := newTestServer(t, accesstokens.WithRetry(accesstokens.RetryPolicy{}), accesstokens.WithReadPatience(time.Minute))
+			ts.on(tc.op.method, tc.op.path, tc.answer)
+
+			err := tc.op.call(t, testContext(t), c)
+
+			require.ErrorIs(t, err, tc.want)
+			assert.Equal(t, 1, ts.count(tc.op.method, tc.op.path), "no retries in the policy, none made")
+		})
+	}
+}
+
+func TestWithReadPatienceRefusesANegativeBound(t *testing.T) {
+	t.Parallel()
+	_, err := accesstokens.NewClient("https://bitbucket.example.com", accesstokens.WithReadPatience(-time.Second))
+	requireInvalidArgument(t, err, "maxWait")
 }

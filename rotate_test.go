@@ -33,13 +33,12 @@ const rotateName = "deploy"
 
 func newRotateWorld(t *testing.T, opts ...accesstokens.Option) *rotateWorld {
 	t.Helper()
-	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
-	t.Cleanup(srv.Close)
+	srv := newFake(t, accesstokenstest.WithClock(accesstokenstest.DefaultStartTime()))
 	w := &rotateWorld{srv: srv, scope: accesstokens.ProjectScope(accesstokenstest.DemoProject)}
-	sc := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
-	twin, _ := srv.IssueToken(sc, rotateName, 0, "REPO_READ")
-	other, _ := srv.IssueToken(sc, "other", 0, "REPO_READ")
-	w.oldID, _ = srv.IssueToken(sc, rotateName, 30, "PROJECT_READ", "REPO_WRITE")
+	sc := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
+	twin, _ := srv.MintToken(sc, rotateName, 0, "REPO_READ")
+	other, _ := srv.MintToken(sc, "other", 0, "REPO_READ")
+	w.oldID, _ = srv.MintToken(sc, rotateName, 30, "PROJECT_READ", "REPO_WRITE")
 	w.bystander = []string{twin, other}
 	srv.Advance(10 * day)
 	// No retries, so that every injected fault reaches Rotate, and no
@@ -59,7 +58,7 @@ func newRotateWorld(t *testing.T, opts ...accesstokens.Option) *rotateWorld {
 func (w *rotateWorld) ids() []string {
 	var ids []string
 	for _, tok := range w.srv.Tokens() {
-		if tok.Scope == accesstokenstest.ProjectScope(accesstokenstest.DemoProject) {
+		if tok.Scope == accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject) {
 			ids = append(ids, tok.ID)
 		}
 	}
@@ -283,7 +282,7 @@ func rotateCases() []rotateCase {
 				w.srv.InjectFault(fault(put, "", droppedAfter))
 				h.before = func(op string, _ int) {
 					if op == "create" {
-						w.srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
+						w.srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
 					}
 				}
 			}},
@@ -457,6 +456,26 @@ func (w *rotateWorld) checkPromises(t *testing.T, tc rotateCase, rot *accesstoke
 	}
 }
 
+// TestRotateRevokesTheTokenOfACreateThatAProxyAnswered503: with retries
+// on, a proxy's 503 after Bitbucket made the token is not retried (a second
+// create would make a second token): the create's outcome is unknown, and
+// Rotate finds the token and revokes it.
+func TestRotateRevokesTheTokenOfACreateThatAProxyAnswered503(t *testing.T) {
+	t.Parallel()
+	w := newRotateWorld(t, accesstokens.WithRetry(quickRetry))
+	w.srv.InjectFault(fault(http.MethodPut, "", accesstokenstest.Fault{Status: http.StatusServiceUnavailable,
+		Body: "<html><body>503 Service Temporarily Unavailable</body></html>", AfterHandling: true}))
+
+	rot, err := accesstokens.Rotate(testContext(t), w.client.Tokens, w.scope, w.oldID, accesstokens.RotateOptions{})
+
+	w.checkPromises(t, rotateCase{want: unchanged, step: "create"}, rot, err, nil)
+	require.ErrorIs(t, err, accesstokens.ErrOutcomeUnknown)
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	assert.Contains(t, rerr.Outcome, "had created token")
+	assert.Contains(t, rerr.Outcome, "it was revoked")
+}
+
 func TestRotateMakesATokenLikeTheOldOneInEveryScope(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -465,15 +484,15 @@ func TestRotateMakesATokenLikeTheOldOneInEveryScope(t *testing.T) {
 		perms      []string
 		expiryDays int
 	}{
-		{accesstokens.UserScope(accesstokenstest.DemoAlice), accesstokenstest.UserScope(accesstokenstest.DemoAlice), []string{"PROJECT_READ", "REPO_READ"}, 0},
-		{accesstokens.ProjectScope(accesstokenstest.DemoProject), accesstokenstest.ProjectScope(accesstokenstest.DemoProject), []string{"PROJECT_WRITE", "REPO_ADMIN"}, 90},
-		{accesstokens.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), accesstokenstest.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), []string{"REPO_WRITE"}, 7},
+		{accesstokens.UserScope(accesstokenstest.DemoAlice), accesstokenstest.UserScopeString(accesstokenstest.DemoAlice), []string{"PROJECT_READ", "REPO_READ"}, 0},
+		{accesstokens.ProjectScope(accesstokenstest.DemoProject), accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), []string{"PROJECT_WRITE", "REPO_ADMIN"}, 90},
+		{accesstokens.RepoScope(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), accesstokenstest.RepoScopeString(accesstokenstest.DemoProject, accesstokenstest.DemoRepo), []string{"REPO_WRITE"}, 7},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scope.String(), func(t *testing.T) {
 			t.Parallel()
 			w := newRotateWorld(t)
-			oldID, _ := w.srv.IssueToken(tc.fakeScope, "ci", tc.expiryDays, tc.perms...)
+			oldID, _ := w.srv.MintToken(tc.fakeScope, "ci", tc.expiryDays, tc.perms...)
 			w.srv.Advance(3 * day)
 			ctx := testContext(t)
 			rot, err := accesstokens.Rotate(ctx, w.client.Tokens, tc.scope, oldID, accesstokens.RotateOptions{})
@@ -756,7 +775,7 @@ func TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients(t *testing.T) {
 	w.srv.InjectFault(fault(http.MethodPut, "", droppedAfter))
 	h := &hooked{TokensService: w.client.Tokens, before: func(op string, _ int) {
 		if op == "create" {
-			w.srv.IssueToken(accesstokenstest.ProjectScope(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
+			w.srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), rotateName, 0, "REPO_READ")
 		}
 	}}
 	_, err := accesstokens.Rotate(testContext(t), h, w.scope, w.oldID, accesstokens.RotateOptions{})
@@ -768,3 +787,15 @@ func TestRotateDoesNotTellToRevokeATokenThatMayBeAnotherClients(t *testing.T) {
 		assert.NotContains(t, err.Error(), id+" (no secret: revoke it)", "it may be another client's token")
 	}
 }
+
+// The exported names of rotation, as published: this stops compiling if one of
+// them is renamed or changes shape (fields by composite literals, methods by
+// method values).
+var (
+	_ func(context.Context, accesstokens.TokensService, accesstokens.Scope, string, accesstokens.RotateOptions) (*accesstokens.Rotation, error) = accesstokens.Rotate
+	_                                                                                                                                           = accesstokens.RotateOptions{
+		Name: "", Permissions: []accesstokens.Permission(nil), ExpiryDays: 0, KeepOld: false,
+		Deliver: func(ctx context.Context, newToken *accesstokens.RawAccessToken) error { return nil },
+	}
+	_ = accesstokens.Rotation{Old: accesstokens.AccessToken{}, New: (*accesstokens.RawAccessToken)(nil), OldRevoked: false}
+)

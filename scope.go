@@ -68,7 +68,7 @@ func ParseScope(s string) (Scope, error) {
 	}
 	// Checked as the kind that was written, so that "repo:PRJ/" is an empty
 	// repoSlug and not, by its shape, the project scope of PRJ.
-	if _, _, err := sc.segments(want, "", false); err != nil {
+	if _, _, err := sc.scopeSegments(want); err != nil {
 		return Scope{}, err
 	}
 	return sc, nil
@@ -132,13 +132,13 @@ func (s Scope) shapeError() error {
 // maxSegments is the most path segments below the API root: projects, key, repos, slug, token.
 const maxSegments = 5
 
-// segments validates the scope (and tokenID, when withToken) and returns the
-// path segments below the API root.
+// scopeSegments validates the scope and returns its path segments below the
+// API root, with the kind it is.
 //
 // kind is the shape the caller's service expects (UserTokens can only mean a
 // user), or anyScope to infer it: a RepoTokens call with an empty repoSlug
 // must fail, not quietly become a project call.
-func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]string, scopeKind, error) {
+func (s Scope) scopeSegments(kind scopeKind) ([]string, scopeKind, error) {
 	segs := make([]string, 0, maxSegments)
 	var err error
 	switch kind {
@@ -146,7 +146,7 @@ func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]strin
 		if kind, err = s.kind(); err != nil {
 			return nil, 0, err
 		}
-		return s.segments(kind, tokenID, withToken)
+		return s.scopeSegments(kind)
 	case userScope:
 		err = checkSegment("userSlug", s.UserSlug)
 		segs = append(segs, "users", s.UserSlug)
@@ -162,13 +162,21 @@ func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]strin
 	if err != nil {
 		return nil, 0, err
 	}
-	if withToken {
-		if err := checkSegment("tokenID", tokenID); err != nil {
-			return nil, 0, err
-		}
-		segs = append(segs, tokenID)
-	}
 	return segs, kind, nil
+}
+
+// tokenSegments validates the scope and tokenID and returns the path
+// segments of the token below the API root, with the scope's kind (see
+// scopeSegments).
+func (s Scope) tokenSegments(kind scopeKind, tokenID string) ([]string, scopeKind, error) {
+	segs, kind, err := s.scopeSegments(kind)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkSegment("tokenID", tokenID); err != nil {
+		return nil, 0, err
+	}
+	return append(segs, tokenID), kind, nil
 }
 
 // TokensService is the three token services in one, addressed by Scope.
@@ -177,23 +185,49 @@ func (s Scope) segments(kind scopeKind, tokenID string, withToken bool) ([]strin
 //
 // Atlassian reference: https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/
 type TokensService interface {
-	// List returns one page of the scope's tokens.
+	// List returns one page of the scope's tokens (GET /users/{userSlug},
+	// /projects/{projectKey} or /projects/{projectKey}/repos/{repositorySlug}).
 	// A page with a token that cannot be read in full comes back with
 	// an error that errors.As finds as *InvalidTokenError (InvalidTokens
 	// lists them all); a page with more values than were asked for is an error.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	List(ctx context.Context, scope Scope, opts *ListOptions) (*Page[AccessToken], error)
-	// All iterates over every token of the scope, fetching page after page.
-	// A token that cannot be read in full is yielded with its
-	// *InvalidTokenError, and the walk goes on; any other error ends it, as
-	// does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
+	// All iterates over every token of the scope, fetching page after page
+	// (List's endpoints). A token that cannot be read in full is yielded with
+	// its *InvalidTokenError, and the walk goes on; any other error ends it,
+	// as does a walk longer than MaxWalkPages pages or MaxWalkItems tokens.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-get
 	All(ctx context.Context, scope Scope, opts *ListOptions) iter.Seq2[AccessToken, error]
-	// Create makes a token in the scope; only this answer holds the secret.
+	// Create makes a token in the scope (PUT on the scope's path); only this
+	// answer holds the secret.
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-put
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-put
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-put
 	Create(ctx context.Context, scope Scope, req CreateTokenRequest) (*RawAccessToken, error)
-	// Get reads one token of the scope.
+	// Get reads one token of the scope (GET …/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-get
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-get
 	Get(ctx context.Context, scope Scope, tokenID string) (*AccessToken, error)
-	// Update renames a token or changes its permissions.
+	// Update renames a token or changes its permissions (POST …/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-post
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-post
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-post
 	Update(ctx context.Context, scope Scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error)
-	// Delete revokes a token.
+	// Delete revokes a token (DELETE …/{tokenId}).
+	//
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-users-userslug-tokenid-delete
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-tokenid-delete
+	// https://developer.atlassian.com/server/bitbucket/rest/v803/api-group-access-tokens/#api-access-tokens-latest-projects-projectkey-repos-repositoryslug-tokenid-delete
 	Delete(ctx context.Context, scope Scope, tokenID string) error
 }
 

@@ -3,6 +3,7 @@ package accesstokens_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"testing"
 
@@ -247,3 +248,32 @@ func TestTokensRefusesABadTokenIDBeforeSending(t *testing.T) {
 		assert.Equal(t, "tokenID", argErr.Field)
 	}
 }
+
+// The exported names of scopes and Client.Tokens, as published: this stops compiling if one of
+// them is renamed or changes shape (fields by composite literals, methods by
+// method values).
+var (
+	_                                          = accesstokens.Scope{UserSlug: "", ProjectKey: "", RepoSlug: ""}
+	_ func(string) accesstokens.Scope          = accesstokens.UserScope
+	_ func(string) accesstokens.Scope          = accesstokens.ProjectScope
+	_ func(string, string) accesstokens.Scope  = accesstokens.RepoScope
+	_ func(string) (accesstokens.Scope, error) = accesstokens.ParseScope
+	_ func(accesstokens.Scope) string          = accesstokens.Scope.String
+	_ *accesstokens.TokensService              = &new(accesstokens.Client).Tokens
+)
+
+// tokensSignatures spells TokensService out.
+type tokensSignatures interface {
+	List(ctx context.Context, scope accesstokens.Scope, opts *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error)
+	All(ctx context.Context, scope accesstokens.Scope, opts *accesstokens.ListOptions) iter.Seq2[accesstokens.AccessToken, error]
+	Create(ctx context.Context, scope accesstokens.Scope, req accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error)
+	Get(ctx context.Context, scope accesstokens.Scope, tokenID string) (*accesstokens.AccessToken, error)
+	Update(ctx context.Context, scope accesstokens.Scope, tokenID string, req accesstokens.UpdateTokenRequest) (*accesstokens.AccessToken, error)
+	Delete(ctx context.Context, scope accesstokens.Scope, tokenID string) error
+}
+
+// Each way round: the interface has exactly these methods.
+var (
+	_ tokensSignatures           = accesstokens.TokensService(nil)
+	_ accesstokens.TokensService = tokensSignatures(nil)
+)

@@ -193,7 +193,7 @@ type RepoTokensService interface {
 type tokenService struct{ c *Client }
 
 func (s *tokenService) list(ctx context.Context, kind scopeKind, sc Scope, opts *ListOptions) (*Page[AccessToken], error) {
-	segs, _, err := sc.segments(kind, "", false)
+	segs, _, err := sc.scopeSegments(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (s *tokenService) all(ctx context.Context, kind scopeKind, sc Scope, opts *
 }
 
 func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req CreateTokenRequest) (*RawAccessToken, error) {
-	segs, kind, err := sc.segments(kind, "", false)
+	segs, kind, err := sc.scopeSegments(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -226,23 +226,23 @@ func (s *tokenService) create(ctx context.Context, kind scopeKind, sc Scope, req
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodPut, segs, "", body, callCreate, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodPut, segs: segs, body: body, flags: callCreate, out: &out}); err != nil {
 		return nil, err
 	}
 	raw := &RawAccessToken{AccessToken: out.convert(), Token: out.Token}
 	if raw.Token.IsZero() {
-		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.pathOf(segs), err: errors.New(`no "token" in the answer`)}
+		return nil, &decodeError{what: "created token", method: http.MethodPut, path: s.c.requestPath(tokensAPI, segs), err: errors.New(`no "token" in the answer`)}
 	}
 	return raw, nil
 }
 
 func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenID string) (*AccessToken, error) {
-	segs, _, err := sc.segments(kind, tokenID, true)
+	segs, _, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodGet, segs, "", nil, callIdempotent, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodGet, segs: segs, out: &out}); err != nil {
 		return nil, err
 	}
 	t := out.convert()
@@ -250,7 +250,7 @@ func (s *tokenService) get(ctx context.Context, kind scopeKind, sc Scope, tokenI
 }
 
 func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tokenID string, req UpdateTokenRequest) (*AccessToken, error) {
-	segs, kind, err := sc.segments(kind, tokenID, true)
+	segs, kind, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 		return nil, err
 	}
 	var out tokenJSON
-	if _, err := s.c.call(ctx, http.MethodPost, segs, "", body, callIdempotent, &out); err != nil {
+	if err := s.c.do(ctx, request{api: tokensAPI, method: http.MethodPost, segs: segs, body: body, out: &out}); err != nil {
 		return nil, err
 	}
 	t := out.convert()
@@ -270,12 +270,11 @@ func (s *tokenService) update(ctx context.Context, kind scopeKind, sc Scope, tok
 }
 
 func (s *tokenService) delete(ctx context.Context, kind scopeKind, sc Scope, tokenID string) error {
-	segs, _, err := sc.segments(kind, tokenID, true)
+	segs, _, err := sc.tokenSegments(kind, tokenID)
 	if err != nil {
 		return err
 	}
-	_, err = s.c.call(ctx, http.MethodDelete, segs, "", nil, callDelete, nil)
-	return err
+	return s.c.do(ctx, request{api: tokensAPI, method: http.MethodDelete, segs: segs, flags: callDelete})
 }
 
 // The three thin faces over tokenService.

@@ -1,15 +1,12 @@
 package accesstokens_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,85 +15,6 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 )
-
-// recRequest is one request exactly as it arrived on the wire.
-type recRequest struct {
-	Method      string
-	RequestURI  string // raw, as sent: escaped path and query
-	EscapedPath string
-	RawQuery    string
-	Header      http.Header
-	Body        []byte
-}
-
-// recServer is an httptest server that records every request and answers
-// with a handler chosen by the test. Unlike newTestServer it is not tied to
-// one API root, so it can stand for any base URL and API version.
-type recServer struct {
-	*httptest.Server
-	mu     sync.Mutex
-	reqs   []recRequest
-	answer http.HandlerFunc
-}
-
-func newRecServer(t *testing.T, answer http.HandlerFunc) *recServer {
-	t.Helper()
-	rs := &recServer{answer: answer}
-	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		rs.mu.Lock()
-		rs.reqs = append(rs.reqs, recRequest{
-			Method: r.Method, RequestURI: r.RequestURI, EscapedPath: r.URL.EscapedPath(),
-			RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body,
-		})
-		rs.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if rs.answer == nil {
-			http.Error(w, "no answer configured", http.StatusTeapot)
-			return
-		}
-		rs.answer(w, r)
-	}))
-	t.Cleanup(rs.Close)
-	return rs
-}
-
-// requests returns a copy of what the server has seen so far.
-func (rs *recServer) requests() []recRequest {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return append([]recRequest(nil), rs.reqs...)
-}
-
-// answerFixture answers every request with status and a fixture (none when "").
-func answerFixture(t testing.TB, status int, fixtureName string) http.HandlerFunc {
-	var body []byte
-	if fixtureName != "" {
-		body = fixture(t, fixtureName)
-	}
-	return func(w http.ResponseWriter, _ *http.Request) {
-		if body == nil {
-			w.WriteHeader(status)
-			return
-		}
-		writeJSON(w, status, body)
-	}
-}
-
-// requireInvalidArgument checks that err is a validation failure naming field.
-func requireInvalidArgument(t *testing.T, err error, field string) {
-	t.Helper()
-	require.Error(t, err)
-	require.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
-	var ia *accesstokens.InvalidArgumentError
-	require.ErrorAs(t, err, &ia)
-	assert.Equal(t, field, ia.Field, "error: %v", err)
-	assert.Contains(t, err.Error(), field)
-}
 
 // tkScope is one of the three token scopes, seen through the public API with
 // fixed owner names, plus the raw path the server must see for it.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures a whole-server audit (issue 13; BENCHMARKS.md, "Server scale"):
+# Measures a whole-server audit (BENCHMARKS.md, "Server scale"):
 # builds the accesstokens command and the fake, starts the fake with generated
 # worlds, runs `accesstokens audit --all -o jsonl` and a hand-written net/http
 # loop making the same requests, and prints the tables and ratios as Markdown.

@@ -104,3 +104,18 @@ func TestParseInts(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// The pacing section finds the fake's flags for the cases it needs by name
+// in its -h, so that it takes them as soon as the fake has them.
+func TestFakeFlagFindsTheFakesFlagByItsName(t *testing.T) {
+	t.Parallel()
+	help := "Flags:\n  -addr string\n    \taddress\n  -cluster-nodes int\n    \tnodes, each with a bucket\n  -rate-limit-headers\n    \tsend X-RateLimit-*\n"
+	flag, ok := fakeFlag(help, `node`)
+	assert.True(t, ok)
+	assert.Equal(t, "cluster-nodes", flag)
+	flag, ok = fakeFlag(help, `rate-?limit-?headers`)
+	assert.True(t, ok)
+	assert.Equal(t, "rate-limit-headers", flag)
+	_, ok = fakeFlag("Flags:\n  -addr string\n", `node`)
+	assert.False(t, ok)
+}

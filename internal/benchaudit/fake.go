@@ -123,6 +123,21 @@ func (f *fakeProc) control(ctx context.Context, method, path string, want int, o
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json") // the control API refuses writes without it
+	return f.do(req, want, out)
+}
+
+// controlWith sends a JSON body to the control API.
+func (f *fakeProc) controlWith(ctx context.Context, method, path, body string, want int) error {
+	req, err := http.NewRequestWithContext(ctx, method, f.url+"/_fake"+path, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return f.do(req, want, nil)
+}
+
+func (f *fakeProc) do(req *http.Request, want int, out any) error {
+	method, path := req.Method, strings.TrimPrefix(req.URL.Path, "/_fake")
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-// Command benchaudit measures a whole-server audit (issue 13, "Performance
+// Command benchaudit measures a whole-server audit ("Performance
 // at server scale"). It builds the accesstokens command and the fake, starts
 // the fake with generated worlds, and runs `accesstokens audit --all` and a
 // hand-written net/http loop making the same requests (see baseline.go)
@@ -10,7 +10,10 @@
 //  3. memory: the audit's peak RSS at about 10k and 40k tokens, jsonl and json;
 //  4. scaling: the audit's time per scope at about 1k and 20k scopes;
 //  5. the fake: the cost of one list request with about 1k and 100k tokens
-//     stored, and how long each world took to start.
+//     stored, and how long each world took to start;
+//  6. pacing (only with -only pacing: bench/pacing.sh): an audit through
+//     audit.Run behind rate limits, with the learned pace and without it
+//     (pacing.go).
 //
 // Usage, from anywhere in the module (bench/audit.sh runs it):
 //
@@ -100,7 +103,12 @@ var (
 	}
 )
 
-var sections = []string{"throughput", "ratelimit", "memory", "scaling", "fake"}
+// sections are what -only may name; defaultSections run without -only
+// (pacing, minutes behind rate limits, runs when named: bench/pacing.sh).
+var (
+	sections        = []string{"throughput", "ratelimit", "memory", "scaling", "fake", "pacing"}
+	defaultSections = sections[:5]
+)
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("benchaudit", flag.ContinueOnError)
@@ -108,7 +116,7 @@ func run(args []string, stdout io.Writer) error {
 	rounds := fs.Int("rounds", 0, "runs of each measurement (default 3, or 1 with -small)")
 	conc := fs.String("concurrency", "", "comma-separated --concurrency values for the throughput (default 1,4,8,16)")
 	world := fs.String("world", "", "the throughput's world, PROJECTSxREPOSxUSERSxTOKENS (default 1000x10x2000x3)")
-	only := fs.String("only", strings.Join(sections, ","), "comma-separated sections to run")
+	only := fs.String("only", strings.Join(defaultSections, ","), "comma-separated sections to run: "+strings.Join(sections, ", "))
 	keep := fs.Bool("keep", false, "keep the work directory (binaries, outputs, the fakes' logs) and print its path")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -163,6 +171,7 @@ func run(args []string, stdout io.Writer) error {
 		{"memory", e.memory},
 		{"scaling", e.scaling},
 		{"fake", e.fakeCost},
+		{"pacing", e.pacing},
 	}
 	for _, s := range steps {
 		if !chosen[s.name] {
@@ -185,10 +194,11 @@ type env struct {
 	plan            plan
 	out             io.Writer
 	fakes           []*fakeProc // every fake started, for the start-up table
-	goals           []goal      // the issue's targets, as measured
+	goals           []goal      // the measurement's targets, as measured
 	runs            int         // client runs so far, for output file names
 	began           time.Time
 	moduleRoot, goV string
+	moduleGo        string   // go.mod's go line
 	args            []string // this program's, for the header
 }
 
@@ -208,6 +218,9 @@ func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error
 		return nil, err
 	}
 	e.goV = strings.TrimPrefix(strings.TrimSpace(string(v)), "go version ")
+	if mg, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.GoVersion}}").Output(); err == nil {
+		e.moduleGo = strings.TrimSpace(string(mg))
+	}
 	e.at, e.fake = filepath.Join(dir, "accesstokens"), filepath.Join(dir, "accesstokens-fake")
 	for bin, pkg := range map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"} {
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
@@ -273,7 +286,7 @@ func (e *env) header() {
 	e.printf("| | |\n| --- | --- |\n")
 	e.printf("| cores | %d (`runtime.NumCPU`); the fake and the client share them |\n", runtime.NumCPU())
 	e.printf("| CPU | %s |\n", cpuModel())
-	e.printf("| Go | %s (module: `go 1.23`) |\n", e.goV)
+	e.printf("| Go | %s (module: `go %s`) |\n", e.goV, e.moduleGo)
 	e.printf("| OS | %s/%s |\n\n", runtime.GOOS, runtime.GOARCH)
 }
 

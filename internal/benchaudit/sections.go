@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// goal is one of the issue's targets, as measured.
+// goal is one of the measurement's targets, as measured.
 type goal struct {
 	name, measured, target string
 	met                    bool
@@ -325,9 +325,9 @@ func (e *env) startups() {
 	}
 }
 
-// targets sums up the issue's targets.
+// targets sums up the measurement's targets.
 func (e *env) targets() {
-	e.printf("### The targets of issue 13 (one run, one machine; not asserted)\n\n")
+	e.printf("### The targets (one run, one machine; not asserted)\n\n")
 	if e.plan.small {
 		e.printf("Small worlds (-small): these runs only show that the measurement works; the targets are for the full run's worlds.\n\n")
 	}

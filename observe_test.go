@@ -3,9 +3,7 @@ package accesstokens_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -21,6 +19,99 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 )
+
+func TestWaitObserverHearsOfEachRetrysBackoffAndWhy(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithRetry(quickRetry), accesstokens.WithWaitObserver(log.observe))
+	op := idempotentOps[0]
+	ts.on(op.method, op.path, failThenServe(op.ok(t), attemptFault{status: 503}, attemptFault{status: 429, retryAfter: "0"}))
+
+	require.NoError(t, op.call(t, testContext(t), c))
+
+	waits := log.all()
+	require.Len(t, waits, 2, "one wait before each retry: %+v", waits)
+	for i, detail := range []string{"503 service unavailable", "429 rate limited"} {
+		w := waits[i]
+		assert.Equal(t, accesstokens.WaitRetry, w.Reason)
+		assert.Equal(t, http.MethodGet, w.Method)
+		assert.Equal(t, apiRoot+op.path, w.Path)
+		assert.Equal(t, i+2, w.Attempt, "the attempt that waits")
+		assert.Equal(t, detail, w.Detail)
+		assert.LessOrEqual(t, w.Duration, quickRetry.MaxWait)
+	}
+	assert.Zero(t, waits[1].Duration, "Retry-After 0 is waited as said")
+}
+
+func TestWaitObserverHearsOfA429HoldingEveryRequest(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(20, 1), accesstokens.WithWaitObserver(log.observe))
+	var mu sync.Mutex
+	limited := true
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := limited
+		limited = false
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, faultErrorBody(429))
+			return
+		}
+		respond(t, http.StatusOK, "token.json")(w, r)
+	})
+	ctx := testContext(t)
+	scope := accesstokens.ProjectScope("PRJ")
+
+	_, err := c.Tokens.Get(ctx, scope, "075905477751") // 429: the Client holds for 1 s
+	require.ErrorIs(t, err, accesstokens.ErrRateLimited)
+	_, err = c.Tokens.Get(ctx, scope, "075905477751")
+	require.NoError(t, err)
+
+	var reasons []accesstokens.WaitReason
+	for _, w := range log.all() {
+		reasons = append(reasons, w.Reason)
+		assert.Equal(t, 1, w.Attempt)
+		assert.Greater(t, w.Duration, time.Duration(0))
+		assert.LessOrEqual(t, w.Duration, time.Second)
+		assert.Empty(t, w.Detail)
+	}
+	assert.Contains(t, reasons, accesstokens.WaitRateLimited, "the second call was held by the first one's 429")
+	assert.NotContains(t, reasons, accesstokens.WaitRetry, "retries are off")
+}
+
+func TestWaitObserverHearsOfThePaceOfWithRateLimit(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithRateLimit(20, 1), accesstokens.WithWaitObserver(log.observe))
+	ts.on(http.MethodGet, "/users/alice", respond(t, http.StatusOK, "page_first.json"))
+	ctx := testContext(t)
+
+	for range 2 {
+		_, err := c.UserTokens.List(ctx, "alice", &accesstokens.ListOptions{Limit: 2})
+		require.NoError(t, err)
+	}
+
+	waits := log.all()
+	require.Len(t, waits, 1, "the burst of 1 lets the first call go at once")
+	assert.Equal(t, accesstokens.WaitPaced, waits[0].Reason)
+	assert.Equal(t, apiRoot+"/users/alice", waits[0].Path, "never the query string")
+	assert.False(t, strings.ContainsAny(waits[0].Path, "?"))
+	assert.LessOrEqual(t, waits[0].Duration, 50*time.Millisecond)
+}
+
+func TestWithoutWaitsTheObserverHearsNothing(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithWaitObserver(log.observe), accesstokens.WithRetry(quickRetry))
+	ts.on(http.MethodGet, "/users/alice", respond(t, http.StatusOK, "page_first.json"))
+
+	_, err := c.UserTokens.List(testContext(t), "alice", nil)
+
+	require.NoError(t, err)
+	assert.Empty(t, log.all())
+}
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
 type syncBuffer struct {
@@ -155,70 +246,6 @@ func TestLoggerExplainsWhyACreateIsNotRetried(t *testing.T) {
 	assert.Contains(t, decisions[0]["reason"], "create not retried")
 }
 
-func TestLogsNeverShowCredentialsSecretsQueriesOrBodies(t *testing.T) {
-	t.Parallel()
-	const (
-		bearer       = "BBDC-bearer-value-never-logged"
-		basicUser    = "alice"
-		basicPass    = "basic-password-never-logged"
-		reqMarker    = "request-body-marker"
-		errMarker    = "error-body-marker"
-		headerMarker = "header-marker"
-	)
-	secret := string(fixture(t, "token_created.json"))
-	secret = secret[strings.Index(secret, `"token":"`)+len(`"token":"`):]
-	secret = secret[:strings.IndexByte(secret, '"')]
-	require.NotEmpty(t, secret)
-
-	var buf syncBuffer
-	logger := jsonLogger(&buf)
-	ts, bearerClient := newTestServer(t, accesstokens.WithToken(bearer),
-		accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(logger))
-	basicClient, err := accesstokens.NewClient(ts.URL, accesstokens.WithBasicAuth(basicUser, basicPass),
-		accesstokens.WithRetry(quickRetry), accesstokens.WithLogger(logger))
-	require.NoError(t, err)
-
-	ts.on(http.MethodGet, "/projects/PRJ", func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "limit=7", r.URL.RawQuery)
-		w.Header().Set("X-Echo", headerMarker)
-		writeJSON(w, http.StatusOK, fixture(t, "page_last.json"))
-	})
-	ts.on(http.MethodPut, "/projects/PRJ", failThenServe(respond(t, http.StatusOK, "token_created.json"),
-		attemptFault{status: 503}))
-	failing := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Echo", headerMarker)
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"errors":[{"message":"`+errMarker+`"}]}`))
-	}
-	ts.on(http.MethodPost, "/projects/PRJ/"+retryTokenID, failing)
-	ts.on(http.MethodGet, "/users/alice/"+retryTokenID, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusUnauthorized, []byte(`{"errors":[{"message":"`+errMarker+`"}]}`))
-	})
-
-	ctx := testContext(t)
-	for _, c := range []*accesstokens.Client{bearerClient, basicClient} {
-		_, err := c.ProjectTokens.List(ctx, "PRJ", &accesstokens.ListOptions{Limit: 7})
-		require.NoError(t, err)
-		created, err := c.ProjectTokens.Create(ctx, "PRJ", accesstokens.CreateTokenRequest{
-			Name: reqMarker, Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
-		})
-		require.NoError(t, err)
-		require.Equal(t, secret, created.Token.Reveal())
-		name := reqMarker
-		_, err = c.ProjectTokens.Update(ctx, "PRJ", retryTokenID, accesstokens.UpdateTokenRequest{Name: &name})
-		require.ErrorIs(t, err, accesstokens.ErrServer)
-		_, err = c.UserTokens.Get(ctx, "alice", retryTokenID)
-		require.ErrorIs(t, err, accesstokens.ErrUnauthorized)
-	}
-
-	logs := buf.String()
-	require.NotEmpty(t, logs)
-	basicB64 := base64.StdEncoding.EncodeToString([]byte(basicUser + ":" + basicPass))
-	for _, leak := range []string{bearer, basicPass, basicB64, secret, "limit=", "?", reqMarker, errMarker,
-		headerMarker, "Authorization", "Bearer", "Basic", "Demo 3", `"errors"`} {
-		assert.NotContains(t, logs, leak)
-	}
-}
-
 // captureProcessOutput redirects os.Stdout, os.Stderr, the log package and
 // slog's default logger while fn runs, and returns everything written.
 func captureProcessOutput(t *testing.T, fn func()) string {
@@ -283,60 +310,4 @@ func TestWithoutALoggerNothingIsPrintedAnywhere(t *testing.T) {
 	assert.Error(t, errs[3])
 	assert.Equal(t, quickRetry.MaxRetries+1, ts.count(op.method, op.path), "the calls did retry")
 	assert.Equal(t, 3, ts.count(http.MethodDelete, "/projects/PRJ/"+retryTokenID))
-}
-
-// shortContentLength answers every request with a create answer whose
-// Content-Length stops before the secret, then waits for the client to close
-// the connection (10 s at most) and reports on closed. net/http logs bytes it
-// finds after a body on an idle connection, as they come, before it closes
-// the connection: once closed is reported, anything it would print is printed.
-func shortContentLength(t *testing.T, body []byte, closed chan<- struct{}) string {
-	return newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer func() { closed <- struct{}{} }()
-		defer conn.Close()
-		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", 20, body)
-		_ = buf.Flush()
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, _ = io.Copy(io.Discard, conn)
-	}))
-}
-
-// Not parallel: it takes over the process's stdout, stderr and default loggers.
-func TestACreateAnswerLongerThanItsContentLengthPrintsNothing(t *testing.T) {
-	body := fixture(t, "token_created.json")
-	require.Contains(t, string(body[20:]), createdSecret)
-	for _, withLogger := range []bool{false, true} {
-		t.Run(fmt.Sprintf("logger=%v", withLogger), func(t *testing.T) {
-			closed := make(chan struct{}, 1)
-			var logs syncBuffer
-			opts := []accesstokens.Option{accesstokens.WithBasicAuth("alice", "alice"), accesstokens.WithRetry(accesstokens.RetryPolicy{})}
-			if withLogger {
-				opts = append(opts, accesstokens.WithLogger(jsonLogger(&logs)))
-			}
-			c, err := accesstokens.NewClient(shortContentLength(t, body, closed), opts...)
-			require.NoError(t, err)
-
-			var created *accesstokens.RawAccessToken
-			out := captureProcessOutput(t, func() {
-				created, err = c.ProjectTokens.Create(testContext(t), "PRJ", accesstokens.CreateTokenRequest{
-					Name: "ci", Permissions: []accesstokens.Permission{accesstokens.ProjectRead},
-				})
-				select {
-				case <-closed:
-				case <-time.After(15 * time.Second): // a hang guard only
-					t.Error("the server never saw the connection close")
-				}
-			})
-
-			require.Error(t, err, "20 bytes of a token are not a token")
-			assert.Nil(t, created)
-			assertNoLeak(t, out+logs.String()+err.Error(), createdSecret)
-			assert.NotContains(t, out, "Unsolicited response")
-		})
-	}
 }

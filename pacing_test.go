@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +16,11 @@ import (
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
-// limitedFake is the fake Bitbucket with its rate limiting on, as an
-// administrator may set it: buckets of burst requests per user, refilled at
-// rps a second; a request over the limit gets 429 with Retry-After.
-func limitedFake(t *testing.T, rps float64, burst int) *accesstokenstest.Server {
-	t.Helper()
-	srv := accesstokenstest.NewServer(accesstokenstest.WithRateLimit(accesstokenstest.RateLimit{Burst: burst, RefillPerSecond: rps}))
-	t.Cleanup(srv.Close)
-	return srv
+// rateLimited turns on the fake's rate limiting, as an administrator may set
+// it: buckets of burst requests per user, refilled at rps a second; a request
+// over the limit gets 429 with Retry-After.
+func rateLimited(rps float64, burst int) accesstokenstest.Option {
+	return accesstokenstest.WithRateLimit(accesstokenstest.RateLimit{Burst: burst, RefillPerSecond: rps})
 }
 
 // statuses counts the fake's answers by status.
@@ -69,7 +65,7 @@ func hammer(t *testing.T, c *accesstokens.Client, goroutines, calls int) []error
 // server answers at most a handful of 429s and every call succeeds.
 func TestRateLimitKeeps32GoroutinesWithinTheServersLimit(t *testing.T) {
 	t.Parallel()
-	srv := limitedFake(t, 10, 20)
+	srv := newFake(t, rateLimited(10, 20))
 	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"), accesstokens.WithRateLimit(10, 20))
 	require.NoError(t, err)
 	failures := hammer(t, c, 32, 2)
@@ -85,7 +81,7 @@ func TestRateLimitKeeps32GoroutinesWithinTheServersLimit(t *testing.T) {
 // retries, to count the refusals) gets many 429s.
 func TestWithoutRateLimitTheSameLoadMeetsTheServersLimit(t *testing.T) {
 	t.Parallel()
-	srv := limitedFake(t, 10, 20)
+	srv := newFake(t, rateLimited(10, 20))
 	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
 	require.NoError(t, err)
 	failures := hammer(t, c, 32, 2)
@@ -133,7 +129,7 @@ func TestRateLimitPacesRedirectsToo(t *testing.T) {
 	defer cancel()
 	_, err := c.Tokens.Get(ctx, accesstokens.ProjectScope("PRJ"), "1")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, []string{"GET /projects/PRJ/1?"}, ts.requests(), "the redirect waited for its turn")
+	assert.Equal(t, []string{"GET /projects/PRJ/1?"}, ts.lines(), "the redirect waited for its turn")
 }
 
 // TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter: after one call met
@@ -144,7 +140,7 @@ func TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	var refusedAt time.Time
 	var early, served int
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srvURL := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		mu.Lock()
 		defer mu.Unlock()
@@ -160,9 +156,8 @@ func TestA429HoldsEveryGoroutineOfTheClientForItsRetryAfter(t *testing.T) {
 		served++
 		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1","buildNumber":"8019001","displayName":"Bitbucket"}`))
 	}))
-	t.Cleanup(srv.Close)
 	// No pacing, only the gate; no retries, so the first call returns the 429.
-	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithRateLimit(0, 0), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	c, err := accesstokens.NewClient(srvURL, accesstokens.WithRateLimit(0, 0), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
 	require.NoError(t, err)
 	ctx := testContext(t)
 	_, err = c.Directory.ServerInfo(ctx)
@@ -190,7 +185,7 @@ func TestA429WithoutRateLimitHoldsNobodyElse(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var answers []int
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srvURL := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		first := len(answers) == 0
 		if first {
@@ -206,8 +201,7 @@ func TestA429WithoutRateLimitHoldsNobodyElse(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, []byte(`{"version":"8.19.1"}`))
 	}))
-	t.Cleanup(srv.Close)
-	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	c, err := accesstokens.NewClient(srvURL, accesstokens.WithRetry(accesstokens.RetryPolicy{}))
 	require.NoError(t, err)
 	ctx := testContext(t) // a held request would run into this deadline
 	_, err = c.Directory.ServerInfo(ctx)
@@ -281,3 +275,49 @@ func TestWithRateLimitRefusesBadArguments(t *testing.T) {
 		assert.NoError(t, err, "rps %v needs no burst", rps)
 	}
 }
+
+// TestAdaptivePacingMeetsFarFewer429sThanTheHoldAlone: 8 goroutines share a
+// Client behind the fake's bucket of 10 requests refilled at 20 a second.
+// With the hold alone (WithRateLimit(0, 1)) every hold ends with a
+// goroutine's worth of 429s; with the learned pace, once it knows the
+// server, hardly any. Both wait their 429s out (read patience): every read
+// succeeds.
+func TestAdaptivePacingMeetsFarFewer429sThanTheHoldAlone(t *testing.T) {
+	t.Parallel()
+	limited := func(name string, pacing accesstokens.Option) int {
+		srv := newFake(t, rateLimited(20, 10))
+		c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"),
+			accesstokens.WithReadPatience(time.Minute), pacing)
+		require.NoError(t, err)
+		assert.Empty(t, hammer(t, c, 8, 10), name)
+		answers := statuses(srv)
+		assert.Equal(t, 80, answers[http.StatusOK], name)
+		return answers[http.StatusTooManyRequests]
+	}
+	var adaptive, holdOnly int
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); adaptive = limited("adaptive", accesstokens.WithAdaptiveRateLimit()) }()
+	go func() { defer wg.Done(); holdOnly = limited("hold", accesstokens.WithRateLimit(0, 1)) }()
+	wg.Wait()
+	t.Logf("429s: %d with the learned pace, %d with the hold alone", adaptive, holdOnly)
+	assert.Less(t, 2*adaptive, holdOnly)
+}
+
+// TestAdaptivePacingWaitsForNothingWhileNo429Comes: the learned pace is off
+// until the server says 429, so a Client with it waits for nothing.
+func TestAdaptivePacingWaitsForNothingWhileNo429Comes(t *testing.T) {
+	t.Parallel()
+	var log waitLog
+	ts, c := newTestServer(t, accesstokens.WithAdaptiveRateLimit(), accesstokens.WithWaitObserver(log.observe))
+	ts.on(http.MethodGet, "/projects/PRJ/075905477751", respond(t, http.StatusOK, "token.json"))
+	for range 50 {
+		_, err := c.Tokens.Get(testContext(t), accesstokens.ProjectScope("PRJ"), "075905477751")
+		require.NoError(t, err)
+	}
+	assert.Empty(t, log.all())
+}
+
+// WithRateLimit as published: this stops compiling if it is renamed or
+// changes shape.
+var _ func(float64, int) accesstokens.Option = accesstokens.WithRateLimit

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -40,26 +39,6 @@ func TestDefaultClientBoundsEachAttempt(t *testing.T) {
 	assert.Equal(t, time.Minute, c.t.retry.HTTPClient.Timeout)
 	_, wrapped := c.t.retry.HTTPClient.Transport.(refuseUpgrades).RoundTripper.(attemptTimeout)
 	assert.False(t, wrapped)
-}
-
-// hangingServer answers after release is closed (headers only, or headers
-// and part of the body first when partial is set).
-func hangingServer(t *testing.T, partial bool) (url string, release chan struct{}) {
-	t.Helper()
-	release = make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if partial {
-			w.Header().Set("Content-Length", "100")
-			_, _ = w.Write([]byte(`{"values":[`))
-			w.(http.Flusher).Flush()
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(release); srv.Close() })
-	return srv.URL, release
 }
 
 func TestAttemptTimeoutEndsAnAnswerThatDoesNotCome(t *testing.T) {
@@ -152,11 +131,4 @@ func TestAttemptTimeoutPassesCloseIdleConnectionsOn(t *testing.T) {
 	stub := &stubTransport{}
 	refuseUpgrades{attemptTimeout{next: stub, timeout: time.Second}}.CloseIdleConnections()
 	assert.Equal(t, 1, stub.closed)
-}
-
-// testCtx is the test's context with a generous deadline: a hang guard.
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }

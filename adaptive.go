@@ -1,0 +1,195 @@
+package accesstokens
+
+// Adaptive pacing (WithAdaptiveRateLimit): a pace learned from the server's
+// answers. Bitbucket limits each user with a token bucket (60 requests,
+// refilled at 5 a second, by default) and answers 429 with a Retry-After of
+// whole seconds once it is empty. A 429 says the bucket is empty at that
+// moment; the answers served between two 429s are what the bucket refilled
+// in between. So the learner counts, from the first 429 on, the answers to
+// requests sent since, and at each later 429 takes their rate since the
+// first as the rate the server sustains (a 429 to a request sent before the
+// latest one is part of it, and teaches nothing). The pace starts just
+// below that estimate and creeps up, slowly at first and faster the longer
+// no 429 comes, in case the estimate was low or the limit was raised; while
+// the estimates still rise it creeps up fast. Until the second 429 there is
+// no estimate: the pace starts at four requests per Retry-After and doubles
+// every half second, so that it finds the limit with a 429 or two. A server
+// that sends X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is
+// paced at its word.
+//
+// Against a simulated Bitbucket (adaptive_internal_test.go) and the fake
+// (BENCHMARKS.md, "Pacing that learns the server") this reads within a few
+// percent of the least time the bucket allows, with a few 429s at the start.
+// The hard case is a refill so fast that a whole-second Retry-After refills
+// the bucket more than full (100 refilled at 200 a second): every hold then
+// wastes refill, and the served rate shows less than the server sustains.
+//
+// AWS SDK for Go's adaptive retry mode is the known pattern (a client-side
+// token bucket, on only after a throttle); it grows back along a cubic curve
+// from 70% of the rate it last saw throttled, which suits a server whose
+// limit is a rate, not a bucket. Nothing here runs before the first 429 but
+// an atomic load per request and per answer.
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+const (
+	// probeStart is the pace, in requests per Retry-After, from which the
+	// probe doubles.
+	probeStart = 4
+	// probeDoubling is how fast the pace rises before the server's rate is
+	// known: it doubles every probeDoubling.
+	probeDoubling = 500 * time.Millisecond
+	// steadyShare is the share of the estimated rate the pace starts from
+	// after each 429: just below it, so that the estimate's own error does
+	// not bring the next 429 at once.
+	steadyShare = 0.98
+	// creepScale is how fast the pace creeps up between 429s: by
+	// (t/creepScale)² of itself, t after the 429's hold ended (3% after 10
+	// s, 11% after 20 s, double after a minute).
+	creepScale = 60 * time.Second
+	// risingCreepScale is creepScale while the estimate is the probe's or
+	// still rising: it is low when the server's bucket overflowed while the
+	// pace was below its refill (a refill so fast that a whole-second
+	// Retry-After refills the bucket more than full), and the next 429,
+	// sooner, gives a better one.
+	risingCreepScale = 5 * time.Second
+	// risingShare is how much an estimate must exceed the pace it replaces
+	// to count as rising.
+	risingShare = 1.05
+	// maxLearnedRate caps the pace, so that doubling cannot overflow.
+	maxLearnedRate = 1e6
+)
+
+// learner is WithAdaptiveRateLimit's state, shared by every goroutine of a
+// Client. Its methods take the time, so that a test can drive it.
+type learner struct {
+	engaged atomic.Bool // a 429 came: from then on every request is paced
+
+	mu      sync.Mutex
+	limiter *rate.Limiter // the learned pace; nil until the first 429
+	since   time.Time     // the first 429: the server's bucket was empty then
+	served  int           // answers other than 429 to requests sent since then
+	event   time.Time     // the latest 429 event began: a 429 to a request sent before is part of it
+	probing bool          // no estimate yet: the pace doubles every probeDoubling
+	rising  bool          // the estimate is the probe's, or rose: the pace creeps up faster (risingCreepScale)
+	exact   bool          // the server's X-RateLimit headers give the rate: no creeping
+	base    float64       // the pace (requests a second) set at baseAt
+	baseAt  time.Time     // when base was set, or when the hold that followed it ends
+}
+
+// observe learns from the answer to a request sent at sentAt, answered now
+// with status; hold is how long a 429 holds every request (its Retry-After,
+// capped).
+func (l *learner) observe(sentAt, now time.Time, status int, header http.Header, hold time.Duration) {
+	limited := status == http.StatusTooManyRequests
+	if !limited && !l.engaged.Load() {
+		return // costless until the first 429
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limiter == nil { // the first 429
+		l.since, l.event, l.probing = now, now, true
+		l.base, l.baseAt = probeStart/max(hold.Seconds(), 1), now.Add(hold)
+		l.limiter = rate.NewLimiter(rate.Limit(l.base), 1)
+		l.engaged.Store(true)
+	}
+	l.readHeaders(now, header)
+	switch {
+	case !limited:
+		if !sentAt.Before(l.since) {
+			l.served++
+		}
+	case sentAt.Before(l.event):
+		// Sent before this 429 event began: it says nothing new.
+	default:
+		l.event = now
+		if !l.exact {
+			l.estimate(now, hold)
+		}
+	}
+}
+
+// estimate sets the pace at a 429 that was not part of an earlier one: the
+// server's bucket is empty again, so what it served since the first 429 is
+// what it refilled, and that rate is what it sustains.
+func (l *learner) estimate(now time.Time, hold time.Duration) {
+	window := now.Sub(l.since).Seconds()
+	if window <= 0 {
+		return
+	}
+	est := max(steadyShare*float64(l.served)/window, 1/max(hold.Seconds(), 1))
+	// Still learning (the probe's estimate, or one well above the last):
+	// the next 429 should come soon, with a better estimate.
+	l.rising = l.probing || est > risingShare*l.base
+	l.probing = false
+	l.base, l.baseAt = est, now.Add(hold)
+}
+
+// readHeaders paces at the server's word when it says its rate:
+// X-RateLimit-FillRate requests every X-RateLimit-Interval-Seconds, in a
+// bucket of X-RateLimit-Limit.
+func (l *learner) readHeaders(now time.Time, h http.Header) {
+	fill, err1 := strconv.ParseFloat(h.Get("X-RateLimit-FillRate"), 64)
+	if err1 != nil || !(fill > 0) {
+		return
+	}
+	interval := 1.0
+	if v := h.Get("X-RateLimit-Interval-Seconds"); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
+			interval = s
+		}
+	}
+	l.exact, l.probing = true, false
+	l.base, l.baseAt = min(fill/interval, maxLearnedRate), now
+	if size, err := strconv.Atoi(h.Get("X-RateLimit-Limit")); err == nil && size > 0 {
+		l.limiter.SetBurstAt(now, size)
+	}
+}
+
+// pace is the rate requests are released at now.
+func (l *learner) pace(now time.Time) float64 {
+	t := max(0, now.Sub(l.baseAt).Seconds())
+	switch {
+	case l.exact:
+		return l.base
+	case l.probing:
+		return min(l.base*math.Exp2(t/probeDoubling.Seconds()), maxLearnedRate)
+	}
+	scale := creepScale
+	if l.rising {
+		scale = risingCreepScale
+	}
+	x := t / scale.Seconds()
+	return min(l.base*(1+x*x), maxLearnedRate)
+}
+
+// take takes a request's turn at now and returns 0, or returns how long
+// until a turn is due (at most turnHorizon, after which the pace may have
+// risen) without taking one. Before the first 429 every turn is due.
+func (l *learner) take(now time.Time) time.Duration {
+	if !l.engaged.Load() {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pace := l.pace(now)
+	l.limiter.SetLimitAt(now, rate.Limit(pace))
+	if l.limiter.AllowN(now, 1) {
+		return 0
+	}
+	due := time.Duration((1 - l.limiter.TokensAt(now)) / pace * float64(time.Second))
+	return min(max(due, time.Millisecond), turnHorizon)
+}
+
+// turnHorizon is the longest a request waits for a turn of the learned pace
+// before it asks again: the pace may have risen meanwhile.
+const turnHorizon = 250 * time.Millisecond
