@@ -75,7 +75,7 @@ func scopeOfName(ctx context.Context, dir accesstokens.DirectoryService, name st
 		if err != nil {
 			return botScope{}, err
 		}
-		return botScope{scope: scope, about: fmt.Sprintf("%s is a person: their personal tokens, %s", quoted(name), textsafe.Terminal(scope.String()))}, nil
+		return botScope{scope: scope, about: fmt.Sprintf("%s is a person, not a token bot: their personal tokens (%s)", quoted(name), textsafe.Terminal(scope.String()))}, nil
 	}
 	scope, err := scopeOfBot(ctx, dir, bot)
 	if err != nil {
