@@ -47,45 +47,45 @@ func findByAsking(ctx context.Context, opts *IdentifyOptions, conn *Connection) 
 		notef(opts.IO, "--ask-server: %s; searching by the token's id", errText(err))
 		return nil, nil
 	}
-	name := textsafe.Terminal(who.Name)
-	var scope accesstokens.Scope
-	if bot, ok := accesstokens.ParseBotUser(who.Name); ok {
-		if scope, err = scopeOfBot(ctx, conn.Client.Directory, bot); err != nil {
-			return nil, askFailed(opts, err, "the secret authenticates as "+name)
-		}
-		notef(opts.IO, "--ask-server: the secret authenticates as %s, the token bot of %s", name, textsafe.Terminal(scope.String()))
-	} else {
-		// A person: on most servers the slug is the name, and one Get says
-		// so without reading the user list.
-		var tried accesstokens.Scope
-		if plausibleSlug(who.Name) {
-			tried = accesstokens.UserScope(who.Name)
-			if found, err := readFound(ctx, opts, conn, tried); found != nil || err != nil {
-				notef(opts.IO, "--ask-server: the secret authenticates as %s, a person", name)
-				return found, err
+	as := "the secret authenticates as " + textsafe.Terminal(who.Name)
+	// A person: on most servers the slug is the name, and one Get says so
+	// without reading the user list.
+	var guess accesstokens.Scope
+	if _, isBot := accesstokens.ParseBotUser(who.Name); !isBot && plausibleSlug(who.Name) {
+		guess = accesstokens.UserScope(who.Name)
+		if found, err := readToken(ctx, opts, conn, guess); found != nil || err != nil {
+			if found != nil {
+				notef(opts.IO, "--ask-server: %s, a person", as)
 			}
-		}
-		if scope, err = scopeOfPerson(ctx, conn.Client.Directory, who.Name, who.ID); err != nil {
-			return nil, askFailed(opts, err, "the secret authenticates as "+name)
-		}
-		notef(opts.IO, "--ask-server: the secret authenticates as %s, a person (%s)", name, textsafe.Terminal(scope.String()))
-		if scope == tried {
-			notThere(opts, scope)
-			return nil, nil
+			return found, askFailed(opts, err, as)
 		}
 	}
-	found, err := readFound(ctx, opts, conn, scope)
-	if found == nil && err == nil {
-		notThere(opts, scope)
+	scope, whose, err := askedScope(ctx, conn.Client.Directory, who)
+	if err != nil {
+		return nil, askFailed(opts, err, as)
 	}
-	return found, err
+	notef(opts.IO, "--ask-server: %s, %s", as, whose)
+	var found *foundToken
+	if scope != guess { // else asked already
+		if found, err = readToken(ctx, opts, conn, scope); err != nil {
+			return nil, askFailed(opts, err, as)
+		}
+	}
+	if found == nil {
+		notef(opts.IO, "--ask-server: %s holds no token %s (revoked meanwhile?); searching by the token's id", textsafe.Terminal(scope.String()), opts.TokenID)
+	}
+	return found, nil
 }
 
-// notThere says that the scope --ask-server pointed to does not hold the
-// token (it was revoked meanwhile, or the server's answer was not what it
-// seemed), for the search to take over.
-func notThere(opts *IdentifyOptions, scope accesstokens.Scope) {
-	notef(opts.IO, "--ask-server: %s holds no token %s; searching by the token's id", textsafe.Terminal(scope.String()), opts.TokenID)
+// askedScope finds the scope of the user the server named: a bot's project
+// or repository, or a person's own; whose says which, for a note.
+func askedScope(ctx context.Context, dir accesstokens.DirectoryService, who tokenUser) (scope accesstokens.Scope, whose string, err error) {
+	if bot, ok := accesstokens.ParseBotUser(who.Name); ok {
+		scope, err = scopeOfBot(ctx, dir, bot)
+		return scope, "the token bot of " + textsafe.Terminal(scope.String()), err
+	}
+	scope, err = scopeOfPerson(ctx, dir, who.Name, who.ID)
+	return scope, "a person (" + textsafe.Terminal(scope.String()) + ")", err
 }
 
 // plausibleSlug reports whether a user name can be tried as a slug.
@@ -93,30 +93,30 @@ func plausibleSlug(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.Contains(name, "/")
 }
 
-// askFailed turns a failure to place the user --ask-server named into a
+// askFailed turns a failure to read what --ask-server pointed to into a
 // note, so that the search takes over; a failed login of the run's own
-// credentials still stops it.
-func askFailed(opts *IdentifyOptions, err error, what string) error {
+// credentials, or an interrupt, still stops the run.
+func askFailed(opts *IdentifyOptions, err error, as string) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, accesstokens.ErrAuthentication) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	notef(opts.IO, "--ask-server: %s, but %s; searching by the token's id", what, errText(err))
+	notef(opts.IO, "--ask-server: %s, but %s; searching by the token's id", as, errText(err))
 	return nil
 }
 
-// readFound reads the token in scope: nil, nil when it is not there.
-func readFound(ctx context.Context, opts *IdentifyOptions, conn *Connection, scope accesstokens.Scope) (*foundToken, error) {
+// readToken reads the token in scope: nil, nil when it is not there.
+func readToken(ctx context.Context, opts *IdentifyOptions, conn *Connection, scope accesstokens.Scope) (*foundToken, error) {
 	tok, err := conn.Client.Tokens.Get(ctx, scope, opts.TokenID)
 	switch {
 	case err == nil:
 		return &foundToken{scope: scope, token: tok}, nil
 	case errors.Is(err, accesstokens.ErrNotFound):
 		return nil, nil
-	case errors.Is(err, accesstokens.ErrAuthentication), errors.Is(err, context.Canceled):
-		return nil, err
 	}
-	notef(opts.IO, "--ask-server: reading token %s of %s: %s; searching by the token's id", opts.TokenID, textsafe.Terminal(scope.String()), errText(err))
-	return nil, nil
+	return nil, err
 }
 
 // findBySearching asks the selected scopes (every scope of the server, in
