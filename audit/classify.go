@@ -40,13 +40,31 @@ type Token struct {
 	Scope accesstokens.Scope
 	accesstokens.AccessToken
 	// Findings are in AllFindings order, empty when there is nothing to say.
-	// Classify shares these slices between tokens: read them, do not modify them.
 	Findings []Finding
-	// DaysLeft is how many whole days remain until expiry, rounded toward
-	// minus infinity: 0 in the last day, -1 for a token that expired in the
-	// last 24 hours (so an expired token always has a negative DaysLeft).
+	// DaysLeft counts the days until expiry the way people read a calendar:
+	// the days in UTC from today's date to the expiry date (see DaysLeft).
 	// nil: the token never expires.
 	DaysLeft *int
+}
+
+// DaysLeft counts calendar days in UTC from now's date to expiry's date, so
+// that a 30-day token created today has 30 days left until its last day,
+// one that expires later today has 0, and one that expired yesterday has -1.
+// An expired token (expiry at or before now) always has a negative count:
+// one that expired earlier today has -1 too. Days are UTC dates, whatever
+// the zone of either time: daylight saving never shifts a count.
+func DaysLeft(expiry, now time.Time) int {
+	n := utcDate(expiry) - utcDate(now)
+	if !expiry.After(now) && n > -1 {
+		n = -1
+	}
+	return n
+}
+
+// utcDate numbers t's date in UTC (days since 1970-01-01).
+func utcDate(t time.Time) int {
+	y, m, d := t.UTC().Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / (24 * 60 * 60))
 }
 
 // Owner returns the slug of the token's owner: the user for a personal
@@ -70,7 +88,7 @@ func (t Token) Has(f Finding) bool {
 }
 
 // Classify judges one token of scope by r and returns it with its findings
-// (in AllFindings order) and DaysLeft. ownerActive matters only for a
+// (in AllFindings order) and its DaysLeft. ownerActive matters only for a
 // personal token (a user scope): false gives it InactiveOwner.
 //
 // The boundaries: a token is Expired from its expiry instant on; Expiring
@@ -79,26 +97,28 @@ func (t Token) Has(f Finding) bool {
 // (exactly 90 days ago is not yet unused). A zero r.Now is time.Now().
 func Classify(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r Rules) Token {
 	r = r.withDefaults()
-	set, daysLeft := judge(scope, &t, ownerActive, &r)
-	tok := Token{Scope: scope, AccessToken: t, Findings: set.list()}
+	return judged(scope, t, ownerActive, &r)
+}
+
+// judged is a token with its findings and days left under r (defaults filled in).
+func judged(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r *Rules) Token {
+	tok := Token{Scope: scope, AccessToken: t}
+	set := judge(scope, &t, ownerActive, r)
+	tok.Findings = set.list()
 	if t.ExpiryDate != nil {
-		tok.DaysLeft = &daysLeft
+		left := DaysLeft(*t.ExpiryDate, r.Now)
+		tok.DaysLeft = &left
 	}
 	return tok
 }
 
-// judge computes a token's findings and, when it expires, its days left.
-func judge(scope accesstokens.Scope, t *accesstokens.AccessToken, ownerActive bool, r *Rules) (findingSet, int) {
+// judge computes a token's findings.
+func judge(scope accesstokens.Scope, t *accesstokens.AccessToken, ownerActive bool, r *Rules) findingSet {
 	var s findingSet
-	daysLeft := 0
 	if t.ExpiryDate == nil {
 		s = s.with(noExpiryBit)
 	} else {
 		left := t.ExpiryDate.Sub(r.Now)
-		daysLeft = floorDays(left)
-		if left == 0 {
-			daysLeft = -1 // expired this very instant: an expired token has a negative DaysLeft
-		}
 		s = s.withIf(expiredBit, left <= 0)
 		s = s.withIf(expiringBit, left > 0 && left <= r.Expiring)
 	}
@@ -109,7 +129,7 @@ func judge(scope accesstokens.Scope, t *accesstokens.AccessToken, ownerActive bo
 	}
 	s = s.withIf(adminBit, holdsAdmin(t.Permissions))
 	s = s.withIf(inactiveOwnerBit, !ownerActive && isUserScope(scope))
-	return s, daysLeft
+	return s
 }
 
 // Bits of the findings in a findingSet (their index in AllFindings).
@@ -135,14 +155,4 @@ func holdsAdmin(perms []accesstokens.Permission) bool {
 // isUserScope reports whether the scope is a user's (personal tokens).
 func isUserScope(s accesstokens.Scope) bool {
 	return s.UserSlug != "" && s.ProjectKey == "" && s.RepoSlug == ""
-}
-
-// floorDays counts whole days in d, rounding toward minus infinity, so that
-// a token that expired an hour ago has -1 days left, not 0.
-func floorDays(d time.Duration) int {
-	days := d / day
-	if d < 0 && d%day != 0 {
-		days--
-	}
-	return int(days)
 }

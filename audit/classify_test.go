@@ -8,29 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-var (
-	now       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rules     = Rules{Now: now, Expiring: 30 * day, Unused: 90 * day}
-	userSc    = accesstokens.UserScope("alice")
-	projectSc = accesstokens.ProjectScope("PRJ")
-	repoSc    = accesstokens.RepoScope("PRJ", "repo")
-)
-
-func at(d time.Duration) *time.Time { t := now.Add(d); return &t }
-
-func intp(n int) *int { return &n }
-
-// plain is a token that has nothing to report: expires in 100 days, used
-// yesterday, reads only.
-func plain() accesstokens.AccessToken {
-	return accesstokens.AccessToken{
-		ID: "000000000001", Name: "ci", CreatedDate: now.Add(-10 * day),
-		ExpiryDate: at(100 * day), LastAuthenticated: at(-day),
-		Permissions: []accesstokens.Permission{accesstokens.RepoRead},
-		User:        &accesstokens.User{Slug: "alice", Active: true, Type: "NORMAL"},
-	}
-}
-
 func TestClassifyBoundaries(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -49,7 +26,8 @@ func TestClassifyBoundaries(t *testing.T) {
 		{"expires in a nanosecond: expiring, 0 days left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(1) }, true, []Finding{Expiring}, intp(0)},
 		{"expired an hour ago: -1 day left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-time.Hour) }, true, []Finding{Expired}, intp(-1)},
 		{"expired exactly a day ago: -1", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day) }, true, []Finding{Expired}, intp(-1)},
-		{"expired a day and a second ago: -2", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day - time.Second) }, true, []Finding{Expired}, intp(-2)},
+		{"expired yesterday, a day and a second ago: -1", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day - time.Second) }, true, []Finding{Expired}, intp(-1)},
+		{"expired the day before yesterday: -2", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = at(-day - 13*time.Hour) }, true, []Finding{Expired}, intp(-2)},
 		{"never expires: no-expiry, no days left", userSc, func(a *accesstokens.AccessToken) { a.ExpiryDate = nil }, true, []Finding{NoExpiry}, nil},
 		{"never used: never-used, not unused", userSc, func(a *accesstokens.AccessToken) { a.LastAuthenticated = nil; a.CreatedDate = now.Add(-400 * day) }, true, []Finding{NeverUsed}, intp(100)},
 		{"used exactly the threshold ago: not unused", userSc, func(a *accesstokens.AccessToken) { a.LastAuthenticated = at(-90 * day) }, true, []Finding{}, intp(100)},
@@ -123,4 +101,43 @@ func TestOwner(t *testing.T) {
 	assert.Equal(t, "alice", tok.Owner())
 	tok.User = nil
 	assert.Equal(t, "", tok.Owner())
+}
+
+// TestDaysLeftCountsCalendarDaysInUTC: days left are read as people read a
+// calendar, from today's date to the expiry date (UTC), so a 30-day token
+// shows 30 all through the day it was created, not 29 once a second has
+// passed; an expired token always shows a negative count.
+func TestDaysLeftCountsCalendarDaysInUTC(t *testing.T) {
+	t.Parallel()
+	noon := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	morning := time.Date(2026, 3, 1, 0, 0, 1, 0, time.UTC)
+	evening := time.Date(2026, 3, 1, 23, 59, 0, 0, time.UTC)
+	cet, cest := time.FixedZone("CET", 3600), time.FixedZone("CEST", 2*3600)
+	for _, tc := range []struct {
+		name        string
+		expiry, now time.Time
+		want        int
+	}{
+		{"a 30-day token just created", noon.AddDate(0, 0, 30), noon.Add(time.Second), 30},
+		{"a 30-day token created in the first second of the day, seen at its end", morning.AddDate(0, 0, 30), evening, 30},
+		{"a 30-day token created in the last minute of the day, seen then", evening.AddDate(0, 0, 30), evening, 30},
+		{"expires later today", evening, morning, 0},
+		{"expires tomorrow, a minute from now", time.Date(2026, 3, 2, 0, 0, 30, 0, time.UTC), evening, 1},
+		{"expired earlier today", morning, evening, -1},
+		{"expires this instant", noon, noon, -1},
+		{"expired yesterday", noon.AddDate(0, 0, -1), noon, -1},
+		{"expired yesterday, a minute ago", time.Date(2026, 2, 28, 23, 59, 30, 0, time.UTC), morning, -1},
+		{"expired a week ago", noon.AddDate(0, 0, -7), noon, -7},
+		// Europe's clocks go forward on 2026-03-29: the count is of UTC dates,
+		// whatever zone either time is written in.
+		{"across a daylight-saving change, zones differing", time.Date(2026, 3, 30, 0, 30, 0, 0, cest), time.Date(2026, 3, 28, 23, 30, 0, 0, cet), 1},
+		{"the same instants in UTC", time.Date(2026, 3, 29, 22, 30, 0, 0, time.UTC), time.Date(2026, 3, 28, 22, 30, 0, 0, time.UTC), 1},
+	} {
+		assert.Equal(t, tc.want, DaysLeft(tc.expiry, tc.now), tc.name)
+		tok := plain()
+		tok.ExpiryDate = &tc.expiry
+		got := Classify(userSc, tok, true, Rules{Now: tc.now})
+		assert.Equal(t, tc.want, *got.DaysLeft, "Classify: %s", tc.name)
+		assert.Equal(t, tc.want < 0, got.Has(Expired), "negative exactly when expired: %s", tc.name)
+	}
 }

@@ -23,6 +23,12 @@
 //
 // [Run] emits tokens one at a time, in the order read, and keeps only a few
 // hundred of them in memory at once, so a server with millions of tokens can
-// be audited with the jsonl, csv or table writers. [ParseWhere] builds the
-// filter of a bulk revoke from the same findings.
+// be audited with the jsonl writer; the table, json and csv writers hold the
+// tokens until Close, to write them in a stable order ([CompareTokens]), so
+// that two reports of the same server can be diffed. [Options].Keep filters
+// what Run emits and counts ([ParseWhere] builds the filter of the command's
+// --where from the same findings); [Options].State records progress in a
+// file, so that an audit cut off can go on without reading again what it
+// read ([CreateState], [ResumeState]). Days left count calendar days in UTC
+// ([DaysLeft]).
 package audit

@@ -17,10 +17,10 @@ import (
 func Example() {
 	srv := accesstokenstest.NewServer(accesstokenstest.WithClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
-	prj := accesstokenstest.ProjectScope(accesstokenstest.DemoProject)
-	srv.IssueToken(prj, "deploy", 30, "PROJECT_READ", "REPO_READ")
-	srv.IssueToken(prj, "release", 120, "PROJECT_ADMIN", "REPO_ADMIN")
-	srv.IssueToken(accesstokenstest.UserScope("alice"), "laptop", 0, "REPO_WRITE")
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
+	srv.MintToken(prj, "deploy", 30, "PROJECT_READ", "REPO_READ")
+	srv.MintToken(prj, "release", 120, "PROJECT_ADMIN", "REPO_ADMIN")
+	srv.MintToken(accesstokenstest.UserScopeString("alice"), "laptop", 0, "REPO_WRITE")
 	srv.Advance(100 * 24 * time.Hour)
 
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"))
@@ -66,8 +66,8 @@ func ExampleNewWriter() {
 	_ = w.Write(tok)
 	_ = w.Close(audit.Summary{Tokens: 1})
 	// Output:
-	// scope,id,name,created,expiry,last_used,permissions,owner,findings
-	// project:PRJ,075905477751,ci,2025-12-01T00:00:00Z,2026-03-11T00:00:00Z,,PROJECT_READ;REPO_WRITE,access-token-user_1_1,expiring;never-used
+	// scope,id,name,created,expiry,last_used,permissions,owner,findings,days_left
+	// project:PRJ,075905477751,ci,2025-12-01T00:00:00Z,2026-03-11T00:00:00Z,,PROJECT_READ;REPO_WRITE,access-token-user_1_1,expiring;never-used,10
 }
 
 // Choose the tokens a bulk revoke would act on.

@@ -127,7 +127,7 @@ func ParseAge(s string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-// day is 24 hours: an audit counts days on the clock, not on the calendar.
+// day is 24 hours: the unit of ages such as --expiring 30d.
 const day = 24 * time.Hour
 
 // invalid is an argument error naming the field, matching accesstokens.ErrInvalidArgument.
@@ -135,8 +135,8 @@ func invalid(field, reason string) error {
 	return &accesstokens.InvalidArgumentError{Field: field, Reason: reason}
 }
 
-// findingSet holds findings as bits, indexed as in AllFindings.
-type findingSet uint8
+// findingSet holds findings as bits, indexed as in AllFindings (room for 16).
+type findingSet uint16
 
 func (s findingSet) has(i int) bool        { return s&(1<<i) != 0 }
 func (s findingSet) with(i int) findingSet { return s | 1<<i }
@@ -147,22 +147,14 @@ func (s findingSet) withIf(i int, on bool) findingSet {
 	return s
 }
 
-// findingLists holds, for every set, its findings in AllFindings order. A
-// classified token's Findings is one of these shared, read-only slices, so
-// classifying allocates nothing for them. Their capacity equals their length,
-// so an append by a caller copies instead of writing into the table.
-var findingLists = func() (lists [1 << numFindings][]Finding) {
-	for s := range lists {
-		list := []Finding{}
-		for i, f := range allFindings {
-			if findingSet(s).has(i) {
-				list = append(list, f)
-			}
+// list returns the set's findings in AllFindings order: an empty, non-nil
+// slice for the empty set.
+func (s findingSet) list() []Finding {
+	out := []Finding{}
+	for i, f := range allFindings {
+		if s.has(i) {
+			out = append(out, f)
 		}
-		lists[s] = list[:len(list):len(list)]
 	}
-	return lists
-}()
-
-// list returns the set's findings, in AllFindings order (shared; never modify).
-func (s findingSet) list() []Finding { return findingLists[s] }
+	return out
+}

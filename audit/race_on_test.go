@@ -1,6 +1,6 @@
 //go:build race
 
-package audit_test
+package audit
 
 // raceDetector says whether the tests run under the race detector, which
 // makes HTTP through the fake some five times slower.

@@ -4,51 +4,15 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// stubDirectory serves fixed lists, each optionally ending in an error.
-type stubDirectory struct {
-	users                          []accesstokens.DirectoryUser
-	projects                       []accesstokens.Project
-	repos                          []accesstokens.Repository
-	usersErr, projectsErr, repoErr error
-}
-
-func seq[T any](items []T, err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for _, it := range items {
-			if !yield(it, nil) {
-				return
-			}
-		}
-		if err != nil {
-			var zero T
-			yield(zero, err)
-		}
-	}
-}
-
-func (d *stubDirectory) Users(context.Context) iter.Seq2[accesstokens.DirectoryUser, error] {
-	return seq(d.users, d.usersErr)
-}
-func (d *stubDirectory) Projects(context.Context) iter.Seq2[accesstokens.Project, error] {
-	return seq(d.projects, d.projectsErr)
-}
-func (d *stubDirectory) Repositories(context.Context) iter.Seq2[accesstokens.Repository, error] {
-	return seq(d.repos, d.repoErr)
-}
-func (d *stubDirectory) ServerInfo(context.Context) (*accesstokens.ServerInfo, error) {
-	return &accesstokens.ServerInfo{Version: "9.4.1"}, nil
-}
-
-func dirUser(slug, typ string, active bool) accesstokens.DirectoryUser {
-	return accesstokens.DirectoryUser{User: accesstokens.User{Slug: slug, Name: slug, Type: typ, Active: active}}
-}
 
 func TestTargetsEnumeratesUsersProjectsAndRepositories(t *testing.T) {
 	t.Parallel()
@@ -72,12 +36,70 @@ func TestTargetsEnumeratesUsersProjectsAndRepositories(t *testing.T) {
 	assert.Equal(t, []Target{
 		{Scope: accesstokens.UserScope("alice"), OwnerActive: true},
 		{Scope: accesstokens.UserScope("carol"), OwnerActive: false},
-		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
 		{Scope: accesstokens.ProjectScope("OPS"), OwnerActive: true},
-		{Scope: accesstokens.RepoScope("PRJ", "repo"), OwnerActive: true},
+		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
 		{Scope: accesstokens.RepoScope("PRJ", "old"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "repo"), OwnerActive: true},
 		{Scope: accesstokens.RepoScope("~ALICE", "scratch"), OwnerActive: true},
+	}, got, "in report order")
+}
+
+// TestTargetsReadsAScopeListedTwiceOnce: offset paging over a list that
+// changes while it is read can list an entry twice; its scope is read (and
+// a bulk revoke acts on its tokens) once.
+func TestTargetsReadsAScopeListedTwiceOnce(t *testing.T) {
+	t.Parallel()
+	prj := accesstokens.Project{Key: "PRJ", Type: "NORMAL"}
+	dir := &stubDirectory{
+		users:    []accesstokens.DirectoryUser{dirUser("bob", "NORMAL", true), dirUser("alice", "NORMAL", false), dirUser("bob", "NORMAL", true)},
+		projects: []accesstokens.Project{prj, prj},
+		repos:    []accesstokens.Repository{{Slug: "a", Project: prj}, {Slug: "b", Project: prj}, {Slug: "a", Project: prj}},
+	}
+	got, err := Targets(context.Background(), dir)
+	require.NoError(t, err)
+	assert.Equal(t, []Target{
+		{Scope: accesstokens.UserScope("alice"), OwnerActive: false},
+		{Scope: accesstokens.UserScope("bob"), OwnerActive: true},
+		{Scope: accesstokens.ProjectScope("PRJ"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "a"), OwnerActive: true},
+		{Scope: accesstokens.RepoScope("PRJ", "b"), OwnerActive: true},
 	}, got)
+}
+
+// endlessUsers is a directory whose user list never ends, every user new.
+type endlessUsers struct{ stubDirectory }
+
+func (*endlessUsers) Users(context.Context) iter.Seq2[accesstokens.DirectoryUser, error] {
+	return func(yield func(accesstokens.DirectoryUser, error) bool) {
+		for i := 0; ; i++ {
+			if !yield(dirUser("user-"+strconv.Itoa(i), "NORMAL", true), nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestTargetsStopsAnEndlessDirectory: a directory whose paging never ends
+// (a user list that grows forever) once drove an audit to 1.4 GB in 20 s.
+// The walk stops at MaxTargets with an error that says why, having
+// allocated a few hundred MB in all. (Under the race detector, which makes
+// it slow, a tenth of the bound.)
+func TestTargetsStopsAnEndlessDirectory(t *testing.T) {
+	// Not parallel: it reads the process's allocation counter.
+	limit := MaxTargets
+	if raceDetector {
+		limit /= 10
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := walkDirectory(context.Background(), &endlessUsers{}, limit)
+	runtime.ReadMemStats(&after)
+	require.Error(t, err)
+	assert.Nil(t, got)
+	assert.ErrorContains(t, err, "the server lists more than "+strconv.Itoa(limit)+" users, projects and repositories: its paging looks endless")
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d MB for %d scopes", allocated>>20, limit)
+	assert.Less(t, allocated, uint64(limit)*600, "some 330 bytes per scope; never more than 600")
 }
 
 func TestTargetsFailsWhenAListFails(t *testing.T) {
@@ -103,42 +125,45 @@ func TestTargetsOf(t *testing.T) {
 	assert.Empty(t, TargetsOf())
 }
 
-// fixedTokens is a TokensService whose All lists the given tokens of each scope.
-type fixedTokens struct {
-	accesstokens.TokensService // nil: any other method panics
-	tokens                     map[accesstokens.Scope][]accesstokens.AccessToken
-}
+// TestTargetsOnTheFakeFindEveryScope enumerates the demo world through the
+// real Directory and compares the scopes with those of the fake's tokens
+// (every scope of a generated world holds tokens).
+func TestTargetsOnTheFakeFindEveryScope(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer(accesstokenstest.WithWorld(accesstokenstest.DemoWorld()))
+	defer srv.Close()
+	targets, err := Targets(context.Background(), adminClient(t, srv).Directory)
+	require.NoError(t, err)
 
-func (f fixedTokens) All(_ context.Context, s accesstokens.Scope, _ *accesstokens.ListOptions) iter.Seq2[accesstokens.AccessToken, error] {
-	return func(yield func(accesstokens.AccessToken, error) bool) {
-		for _, t := range f.tokens[s] {
-			if !yield(t, nil) {
-				return
-			}
+	want := map[string]bool{} // scope → owner active
+	archived := 0
+	for _, info := range srv.Tokens() {
+		want[info.Scope] = info.OwnerActive
+		if info.RepoArchived {
+			archived++
 		}
 	}
-}
-
-// TestRunJudgesTheOwnerOfANamedUserScopeByItsTokens: TargetsOf knows
-// nothing of the owners of the scopes it is given, so a personal token is
-// inactive-owner when the token's own user is deactivated, as the server
-// says in it (the same answer Targets gets from the directory).
-func TestRunJudgesTheOwnerOfANamedUserScopeByItsTokens(t *testing.T) {
-	t.Parallel()
-	zed, amy, prj := accesstokens.UserScope("zed"), accesstokens.UserScope("amy"), accesstokens.ProjectScope("PRJ")
-	token := func(id string, owner *accesstokens.User) accesstokens.AccessToken {
-		return accesstokens.AccessToken{ID: id, Name: id, CreatedDate: stubNow, Permissions: []accesstokens.Permission{accesstokens.RepoRead}, User: owner}
+	got := map[string]bool{}
+	for _, tg := range targets {
+		s := tg.Scope.String()
+		require.NotContains(t, got, s, "scope listed twice")
+		got[s] = tg.OwnerActive
 	}
-	tokens := fixedTokens{tokens: map[accesstokens.Scope][]accesstokens.AccessToken{
-		zed: {token("1", &accesstokens.User{Slug: "zed", Type: "NORMAL", Active: false})},
-		amy: {token("2", &accesstokens.User{Slug: "amy", Type: "NORMAL", Active: true}), token("3", nil)},
-		prj: {token("4", &accesstokens.User{Slug: "bot", Type: "SERVICE", Active: false})},
-	}}
-	inactive := map[string]bool{}
-	_, err := Run(context.Background(), tokens, TargetsOf(zed, amy, prj), Options{Rules: Rules{Now: stubNow}}, func(tok Token) error {
-		inactive[tok.ID] = tok.Has(InactiveOwner)
-		return nil
-	})
-	require.NoError(t, err)
-	assert.Equal(t, map[string]bool{"1": true, "2": false, "3": false, "4": false}, inactive)
+	assert.Equal(t, want, got)
+	assert.Positive(t, archived, "the world has archived repositories, and they are audited")
+	assert.Contains(t, got, "repo:~ALICE/scratch", "personal projects' repositories are audited")
+	assert.NotContains(t, got, "project:~ALICE", "personal projects are no project scopes")
+	assert.False(t, got["user:carol"], "a deactivated user's scope says so")
+	assert.True(t, got["user:alice"])
+	services := 0
+	for u, err := range adminClient(t, srv).Directory.Users(context.Background()) {
+		require.NoError(t, err)
+		if u.Type == "SERVICE" {
+			services++
+		}
+	}
+	require.Positive(t, services, "the directory lists SERVICE users, so skipping them is put to the test")
+	for s := range got {
+		assert.NotContains(t, s, "access-token-user", "SERVICE users are skipped")
+	}
 }

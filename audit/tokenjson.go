@@ -1,9 +1,16 @@
+// The TOKEN object of the command's json and jsonl output, written by hand
+// (it pays: see BenchmarkTokenJSON) in one fixed shape, whatever shape the
+// SDK's AccessToken takes in JSON.
+
 package audit
 
 import (
 	"strconv"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // MarshalJSON writes the token as the command's TOKEN object:
@@ -105,10 +112,11 @@ func appendJSONTimePtr(buf []byte, t *time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string, as encoding/json would
-// without HTML escaping: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced by U+FFFD, and U+2028/U+2029 escaped so the output
-// is also valid JavaScript.
+// appendJSONString appends s as a JSON string that encoding/json reads back
+// as s (invalid UTF-8 as U+FFFD, as encoding/json writes it), and that a
+// terminal shows as it is: quotes, backslashes, and every character
+// textsafe.Hidden reports (controls, bidi overrides, zero-width and line
+// separators) are escaped.
 func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	buf = appendJSONBody(buf, s)
@@ -120,44 +128,39 @@ func appendJSONBody(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
 			i++
-			start = i
 			continue
 		}
+		buf = append(buf, s[start:i]...)
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			buf = append(buf, '\\', c)
+		case c == '\n':
+			buf = append(buf, '\\', 'n')
+		case c == '\r':
+			buf = append(buf, '\\', 'r')
+		case c == '\t':
+			buf = append(buf, '\\', 't')
+		case r == utf8.RuneError && size == 1:
 			buf = append(buf, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
+		case textsafe.Hidden(r):
+			buf = appendJSONEscape(buf, r)
+		default:
+			buf = append(buf, s[i:i+size]...)
 		}
 		i += size
+		start = i
 	}
 	return append(buf, s[start:]...)
+}
+
+// appendJSONEscape appends r as \uXXXX, or as a surrogate pair of them.
+func appendJSONEscape(buf []byte, r rune) []byte {
+	if r > 0xffff {
+		hi, lo := utf16.EncodeRune(r)
+		return appendJSONEscape(appendJSONEscape(buf, hi), lo)
+	}
+	return append(buf, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }

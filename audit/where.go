@@ -1,3 +1,5 @@
+// Where: the filter of --where (finding names, name=GLOB, dates, owner).
+
 package audit
 
 import (
@@ -78,7 +80,7 @@ func parseWhereTerm(text, expr string) (whereTerm, error) {
 	switch key {
 	case "name", "owner":
 	case "created-before", "created-after":
-		d, err := parseDate(value)
+		d, err := ParseTime(value)
 		if err != nil {
 			return whereTerm{}, invalid("where", strconv.Quote(text)+": "+strconv.Quote(value)+" is not a date: use 2006-01-02 or RFC 3339 (2006-01-02T15:04:05Z)")
 		}
@@ -89,8 +91,9 @@ func parseWhereTerm(text, expr string) (whereTerm, error) {
 	return t, nil
 }
 
-// parseDate reads 2006-01-02 (midnight UTC) or an RFC 3339 time.
-func parseDate(s string) (time.Time, error) {
+// ParseTime reads a time as --where's dates and the command's --now take
+// it: a date, 2006-01-02 (midnight UTC), or an RFC 3339 time.
+func ParseTime(s string) (time.Time, error) {
 	if d, err := time.Parse(time.DateOnly, s); err == nil {
 		return d, nil
 	}

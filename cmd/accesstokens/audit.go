@@ -1,3 +1,6 @@
+// accesstokens audit: the inventory of every token of the chosen scopes,
+// with findings, filters, a resumable progress file and exit codes for CI.
+
 package main
 
 import (
@@ -19,25 +22,31 @@ type AuditOptions struct {
 	Connect func(context.Context) (*Connection, error)
 
 	Select      ScopeSelection
-	Rules       audit.Rules
+	Rules       audit.Rules // Rules.Now: --now, zero for the server's clock
+	Where       *audit.Where
 	FailOn      []audit.Finding
 	Format      string
 	Concurrency int
+	StateFile   string // --state: "" for none
+	Resume      bool
 	// Report, when set, receives the tokens instead of a report in Format:
 	// revoke --where collects its plan this way.
 	Report audit.Writer
 }
 
-// NewCmdAudit wires `accesstokens audit`.
+// NewCmdAudit wires `accesstokens audit`. runF, when set, replaces runAudit
+// (tests of the flags, without a server).
 func NewCmdAudit(f *Factory, runF func(context.Context, *AuditOptions) error) *cobra.Command {
 	opts := &AuditOptions{IO: f.IO, Connect: f.Connect}
 	var (
 		sel    scopeFlags
 		rules  rulesFlags
+		clock  clockFlag
+		where  string
 		failOn string
 	)
 	cmd := &cobra.Command{
-		Use:   "audit (--all | --scope SCOPE ...) [--expiring 30d] [--unused 90d] [--fail-on F,...]",
+		Use:   "audit (--all | --scope SCOPE ...) [--where EXPR] [--expiring 30d] [--unused 90d] [--fail-on F,...]",
 		Short: "Inventory every token and flag the ones that need attention",
 		Long: `Read every token of the chosen scopes (--all: every user, project and repository,
 archived repositories and deactivated users included), --concurrency scopes at a
@@ -51,35 +60,42 @@ time under --rate, and classify each one. A token can carry several findings:
   admin           holds PROJECT_ADMIN or REPO_ADMIN
   inactive-owner  a personal token whose owner is deactivated
 
+` + clockHelp + ` Days left count calendar days
+in UTC from today to the expiry date: 30 for a 30-day token created today, 0
+for one that expires later today, negative once expired.
+
+--where keeps only the tokens that match, in the output and in the summary
+(finding names and name=GLOB, created-before=DATE, created-after=DATE,
+owner=SLUG, joined with commas: all must hold); --fail-on looks at those.
+
 -o table (default), json (one document), jsonl (one TOKEN per line as read, then
 a summary line; memory stays flat for any number of tokens), csv, or openmetrics
-(expiry and last use as Prometheus metrics, for node_exporter's textfile collector).
+(expiry and last use as Prometheus metrics, for node_exporter's textfile
+collector). table, json and csv list tokens by scope (users, projects,
+repositories) and id, so that two reports of the same server differ only in
+generatedAt.
 
-A scope that cannot be read is reported on stderr and in the output, and makes the
-exit code 1: the inventory is incomplete. --fail-on makes the exit code 3 when a
-token has one of the named findings (1 still wins).`,
+A scope that cannot be read is named on stderr, and in the json, jsonl and
+table reports (csv holds tokens only), and makes the exit code 1: the inventory
+is incomplete. --fail-on makes the exit code 3 when a kept token has one of the
+named findings (1 still wins).
+
+Ctrl-C (or SIGTERM) stops the reads and writes what was read, as a whole
+document, then exits 1; a second one quits at once (130). With --state FILE the
+audit records its progress in FILE (mode 0600; it holds no secret); after an
+interruption, the same command with --resume reads only what FILE does not
+hold, and writes the whole inventory. FILE is removed once every scope is read.
+--resume refuses a FILE of another server or other scopes; --where, --expiring,
+--unused, --fail-on, --now and -o may change between runs.`,
 		Example: `  accesstokens audit --all --demo
   accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
-  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d -o csv`,
+  accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
+  accesstokens audit --all --state audit.state --resume -o json > tokens.json
+  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31`,
 		Args: argsBetween(0, 0, "no arguments: choose scopes with --all or --scope"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if opts.Select, err = sel.parse(); err != nil {
+			if err := opts.parse(cmd, sel, rules, clock, where, failOn); err != nil {
 				return err
-			}
-			if opts.Rules, err = rules.parse(); err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("fail-on") { // an empty list too: a CI gate that checks nothing is a mistake
-				if opts.FailOn, err = audit.ParseFindings(failOn); err != nil {
-					return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
-				}
-			}
-			if err := checkFormat(opts.Format); err != nil && opts.Format != openMetricsFormat {
-				return err
-			}
-			if opts.Concurrency < 1 {
-				return usageError("--concurrency: must be at least 1, got %d", opts.Concurrency)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -89,11 +105,61 @@ token has one of the named findings (1 still wins).`,
 	}
 	sel.register(cmd)
 	rules.register(cmd)
+	clock.register(cmd)
 	fl := cmd.Flags()
+	fl.StringVar(&where, "where", "", "keep only the tokens matching `EXPR` (see above)")
 	fl.StringVar(&failOn, "fail-on", "", "exit 3 when any token has one of these `FINDINGS` (comma-separated)")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "scopes read at once")
-	addFormatFlag(cmd, &opts.Format)
+	fl.StringVar(&opts.StateFile, "state", "", "record progress in `FILE`, to go on after an interruption with --resume")
+	fl.BoolVar(&opts.Resume, "resume", false, "with --state: read only the scopes FILE does not hold")
+	addReportFormatFlag(cmd, &opts.Format)
 	return cmd
+}
+
+// parse checks every flag before any request.
+func (o *AuditOptions) parse(cmd *cobra.Command, sel scopeFlags, rules rulesFlags, clock clockFlag, where, failOn string) error {
+	var err error
+	if o.Select, err = sel.parse(); err != nil {
+		return err
+	}
+	if o.Rules, err = rules.parse(); err != nil {
+		return err
+	}
+	if o.Rules.Now, err = clock.parse(); err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("where") {
+		if o.Where, err = parseWhereFlag(where); err != nil {
+			return err
+		}
+	}
+	if cmd.Flags().Changed("fail-on") { // an empty list too: a CI gate that checks nothing is a mistake
+		if o.FailOn, err = audit.ParseFindings(failOn); err != nil {
+			return usageError("%s", namedValue("--fail-on", failOn, trimPrefix(err)))
+		}
+	}
+	if err := checkReportFormat(o.Format); err != nil {
+		return err
+	}
+	if o.Concurrency < 1 {
+		return usageError("--concurrency: must be at least 1, got %d", o.Concurrency)
+	}
+	if cmd.Flags().Changed("state") && o.StateFile == "" {
+		return usageError("--state: needs a FILE")
+	}
+	if o.Resume && o.StateFile == "" {
+		return usageError("--resume needs --state FILE: the file that records the audit to go on with")
+	}
+	return nil
+}
+
+// parseWhereFlag reads --where; a bad expression is a usage error naming it.
+func parseWhereFlag(expr string) (*audit.Where, error) {
+	w, err := audit.ParseWhere(expr)
+	if err != nil {
+		return nil, usageError("%s", namedValue("--where", expr, trimPrefix(err)))
+	}
+	return &w, nil
 }
 
 func runAudit(ctx context.Context, opts *AuditOptions) error {
@@ -101,19 +167,21 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	meta, err := serverMeta(ctx, conn)
+	state, err := openState(opts, conn)
 	if err != nil {
 		return err
 	}
-	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
+	in := trapReadInterrupts(ctx, opts.IO.ErrOut)
+	defer in.release()
+	inv, err := startInventory(in.Ctx, opts, conn)
 	if err != nil {
-		return err
+		closeUnusedState(state)
+		return interruptedOr(in, err)
 	}
 	rules := opts.Rules
-	if rules.Now.IsZero() {
-		rules.Now = conn.Now()
-	}
-	bar := newProgress(opts.IO, len(targets))
+	rules.Now = judgedAt(opts.Rules.Now, inv.serverNow)
+	inv.meta.Terminal = opts.IO.OutTTY
+	bar := newProgress(opts.IO, len(inv.targets))
 	out, flush := bar.stdout(opts.IO)
 	w := opts.Report
 	switch {
@@ -121,23 +189,22 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	case opts.Format == openMetricsFormat:
 		w = newOpenMetricsWriter(out)
 	default:
-		if w, err = audit.NewWriter(opts.Format, out, meta); err != nil {
+		if w, err = audit.NewWriter(opts.Format, out, inv.meta); err != nil {
 			return usageError("-o %q: %s", opts.Format, trimPrefix(err))
 		}
 	}
-	summary, err := audit.Run(ctx, conn.Client.Tokens, targets, audit.Options{
-		Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update,
-	}, w.Write)
+	run := audit.Options{Concurrency: opts.Concurrency, Rules: rules, Progress: bar.update, State: state}
+	if opts.Where != nil {
+		run.Keep = opts.Where.Match
+	}
+	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, w.Write)
 	bar.done()
+	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
-		// The report keeps what was read and says, in scopes.failed, what was not: it never looks complete.
-		notRead := fmt.Errorf("not read: the audit stopped: %s", errText(err))
-		for _, sc := range summary.Unread {
-			summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: notRead})
-		}
-		_ = w.Close(*summary)
-		_ = flush()
-		return fmt.Errorf("audit stopped, %d of %s were not read: %w", len(summary.Unread), plural(len(targets), "scope"), err)
+		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)
+	}
+	if err := finishState(opts.IO, state, summary); err != nil {
+		return err
 	}
 	if err := w.Close(*summary); err != nil {
 		return err
@@ -145,28 +212,96 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	return silentExit(worstCode(reportFailedScopes(opts.IO.ErrOut, summary), failOnCode(opts.IO, summary, opts.FailOn)))
+	return silentExit(worstCode(readCode, failOnCode(opts.IO, summary, opts.FailOn)))
 }
 
-// serverMeta is the head of the json document. It is also the run's first
-// request, sent alone: wrong credentials stop everything at this one 401,
-// before workers fan out (Bitbucket may lock an account behind a CAPTCHA
-// after a few failed logins), and a server that does not answer at all stops
-// it too. An answer without the version (a 404, say) only leaves it out.
-func serverMeta(ctx context.Context, conn *Connection) (audit.Meta, error) {
+// inventory is what an audit knows before it reads tokens: the report's
+// head, the server's clock, the scopes to read.
+type inventory struct {
+	meta      audit.Meta
+	serverNow time.Time
+	targets   []audit.Target
+}
+
+func startInventory(ctx context.Context, opts *AuditOptions, conn *Connection) (*inventory, error) {
+	meta, serverNow, err := readServer(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := opts.Select.listTargets(ctx, opts.IO, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &inventory{meta: meta, serverNow: serverNow, targets: targets}, nil
+}
+
+// stoppedAudit ends an audit that Run stopped (Ctrl-C, an authentication
+// failure, a write error): the report keeps what was read and says, in its
+// failed scopes, what was not, so that it never looks complete; the state
+// file keeps the progress.
+func stoppedAudit(io *IOStreams, in *interrupts, state *audit.State, w audit.Writer, flush func() error, summary *audit.Summary, total int, err error) error {
+	why := "not read: the audit stopped: " + errText(err)
+	if in.Stopped() {
+		why = "not read: interrupted"
+	}
+	for _, sc := range summary.Unread {
+		summary.Failed = append(summary.Failed, audit.ScopeFailure{Scope: sc, Err: errors.New(why)})
+	}
+	_ = w.Close(*summary)
+	_ = flush()
+	if state != nil {
+		if cerr := state.Close(); cerr != nil {
+			fmt.Fprintln(io.ErrOut, errorLine(cerr))
+		} else {
+			fmt.Fprintf(io.ErrOut, "accesstokens: progress kept in %s: run the same command with --resume to read the %s left\n",
+				state.Path(), plural(len(summary.Failed), "scope"))
+		}
+	}
+	if in.Stopped() {
+		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: %d of %d scopes read", summary.ScopesRead, total)}
+	}
+	return fmt.Errorf("audit stopped, %d of %s were not read: %w", len(summary.Unread), plural(total, "scope"), err)
+}
+
+// interruptedOr is err, or, after Ctrl-C, what was interrupted.
+func interruptedOr(in *interrupts, err error) error {
+	if in.Stopped() && errors.Is(err, context.Canceled) {
+		return &exitError{code: exitFailed, err: errors.New("interrupted before any scope was read")}
+	}
+	return err
+}
+
+// readServer reads the head of a report (the server's version) and the
+// server's clock, which findings are judged by when --now is not given. It
+// is also the run's first request, sent alone: wrong credentials stop
+// everything at this one 401, before workers fan out (Bitbucket may lock an
+// account behind a CAPTCHA after a few failed logins), and a server that
+// does not answer at all stops it too. An answer without the version (a
+// 404, say) only leaves it out.
+func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
 	info, err := conn.Client.Directory.ServerInfo(ctx)
 	switch {
 	case err == nil:
 		meta.ServerVersion = info.Version
-	case errors.Is(err, accesstokens.ErrAuthentication):
-		return meta, err
+	case errors.Is(err, accesstokens.ErrAuthentication), errors.Is(err, context.Canceled):
+		return meta, time.Time{}, err
 	case !errors.As(err, new(*accesstokens.Error)):
 		// No answer at all (refused, unreachable, TLS): every scope would
 		// go through the same retries to the same end.
-		return meta, fmt.Errorf("cannot reach the server: %w", err)
+		return meta, time.Time{}, fmt.Errorf("cannot reach the server: %w", err)
 	}
-	return meta, nil
+	return meta, serverClock(conn, info), nil
+}
+
+// serverClock is the server's time, as its answer to ServerInfo (nil when
+// there was none) says it.
+func serverClock(conn *Connection, info *accesstokens.ServerInfo) time.Time {
+	// SERVER CLOCK: once ServerInfo carries the time of the server's answer
+	// (its Date header), this is the one line to change, to
+	//	if info != nil && !info.ServerTime.IsZero() { return info.ServerTime }
+	_ = info
+	return conn.Now() // the demo server's clock with --demo; this machine's otherwise
 }
 
 // failOnCode is 3 when a token carries a --fail-on finding, saying which on stderr.

@@ -115,12 +115,11 @@ func registerCompletions(cmd *cobra.Command) {
 			_ = cmd.RegisterFlagCompletionFunc(flag, f)
 		}
 	}
-	register("output", completeValues(outputFormats...))
 	register("scope", completeScope)
 	register("fail-on", completeList(findingNames()))
 	register("where", completeList(findingNames(), "name=", "created-before=", "created-after=", "owner="))
 	register("perm", completeList(permissionNames))
-	for _, flag := range []string{"name", "expiry-days", "expiring", "unused", "concurrency", "exec"} {
+	for _, flag := range []string{"name", "expiry-days", "expiring", "unused", "concurrency", "exec", "now"} {
 		register(flag, cobra.NoFileCompletions)
 	}
 }

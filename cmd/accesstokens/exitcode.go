@@ -6,14 +6,17 @@ import (
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
-// Exit codes, fixed by the command's contract (shared/design/cli.md).
+// Exit codes, fixed by the command's contract.
 const (
 	exitOK       = 0 // done; nothing matched --fail-on
 	exitFailed   = 1 // failed, or done with scopes that could not be read
 	exitUsage    = 2 // bad flag, scope, --where, duration or --secret-to, found before any request
 	exitFindings = 3 // done, and findings matched --fail-on
+
+	exitInterrupted = 130 // ended by Ctrl-C (128 + SIGINT, as shells report it): a second one, or one while the password is read
 )
 
 // exitError carries an exit code with the one-line message printed for it.
@@ -58,6 +61,7 @@ var flagOfField = map[string]string{
 	"projectKey":  "SCOPE",
 	"repoSlug":    "SCOPE",
 	"scope":       "SCOPE",
+	"state":       "--state",
 }
 
 // exitCodeOf maps an error to the exit code, and rewrites the SDK's
@@ -96,11 +100,11 @@ func worstCode(codes ...int) int {
 
 // oneLine keeps a message on one line, whatever a server or a file name put in it.
 func oneLine(s string) string {
-	return printable(strings.Join(strings.Fields(s), " "))
+	return textsafe.Terminal(strings.Join(strings.Fields(s), " "))
 }
 
 // errorLine is how an error is printed: one line, "accesstokens: " once
-// (the SDK's errors carry the same prefix), control characters blanked.
+// (the SDK's errors carry the same prefix), hidden characters escaped.
 func errorLine(err error) string { return "accesstokens: " + errText(err) }
 
 // errText is an error as one line, without the SDK's "accesstokens: " prefixes.

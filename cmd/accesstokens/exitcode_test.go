@@ -55,5 +55,5 @@ func TestExitCodeOfNamesTheFlagOfSDKValidation(t *testing.T) {
 func TestErrorLineIsOneLineWithOnePrefix(t *testing.T) {
 	t.Parallel()
 	err := fmt.Errorf("reading: %w", errors.New("accesstokens: GET /x: 500\nInternal\x1b[31m error"))
-	assert.Equal(t, "accesstokens: reading: GET /x: 500 Internal?[31m error", errorLine(err))
+	assert.Equal(t, `accesstokens: reading: GET /x: 500 Internal\x1b[31m error`, errorLine(err))
 }

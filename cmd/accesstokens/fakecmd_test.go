@@ -234,7 +234,7 @@ func fakeToken(ts *testscript.TestScript, st *fakeState, args []string) {
 	if fs.NArg() < 3 {
 		ts.Fatalf("usage: fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...")
 	}
-	id, secret := st.fake.IssueToken(fs.Arg(0), fs.Arg(1), *expiry, fs.Args()[2:]...)
+	id, secret := st.fake.MintToken(fs.Arg(0), fs.Arg(1), *expiry, fs.Args()[2:]...)
 	st.secrets[id] = secret
 	if *as != "" {
 		ts.Setenv(*as, id)

@@ -1,8 +1,11 @@
+// accesstokens get SCOPE ID: one token, with its findings.
+
 package main
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,16 +19,22 @@ type GetOptions struct {
 
 	Scope  accesstokens.Scope
 	ID     string
+	Now    time.Time // --now; zero: the server's clock
 	Format string
 }
 
-// NewCmdGet wires `accesstokens get SCOPE ID`.
+// NewCmdGet wires `accesstokens get SCOPE ID`. runF, when set, replaces
+// runGet (tests of the flags, without a server).
 func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra.Command {
 	opts := &GetOptions{IO: f.IO, Connect: f.Connect}
+	var clock clockFlag
 	cmd := &cobra.Command{
 		Use:   "get SCOPE ID",
 		Short: "Show one token",
-		Long:  `Show one token of a scope with its findings. -o json and jsonl print one TOKEN object.`,
+		Long: `Show one token of a scope with its findings under the default rules (see
+'accesstokens audit --help'). -o json and jsonl print one TOKEN object.
+
+` + clockHelp,
 		Example: `  accesstokens get project:PRJ 075905477751
   accesstokens get user:alice 075905477751 -o json`,
 		ValidArgsFunction: completeScopeFirst,
@@ -33,6 +42,9 @@ func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, opts.ID, err = parseScopeAndID(args); err != nil {
+				return err
+			}
+			if opts.Now, err = clock.parse(); err != nil {
 				return err
 			}
 			if err := checkFormat(opts.Format); err != nil {
@@ -44,6 +56,7 @@ func NewCmdGet(f *Factory, runF func(context.Context, *GetOptions) error) *cobra
 			return runGet(cmd.Context(), opts)
 		},
 	}
+	clock.register(cmd)
 	addFormatFlag(cmd, &opts.Format)
 	return cmd
 }
@@ -53,12 +66,16 @@ func runGet(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
+	_, serverNow, err := readServer(ctx, conn)
+	if err != nil {
+		return err
+	}
 	tok, err := conn.Client.Tokens.Get(ctx, opts.Scope, opts.ID)
 	if err != nil {
 		return fmt.Errorf("reading token %s of %s: %w", opts.ID, opts.Scope, err)
 	}
-	out := newTokenPrinter(opts.Format, opts.IO.Out, true)
-	if err := out.Print(classify(opts.Scope, *tok, conn.Now())); err != nil {
+	out := writerPrinter{newTokenWriter(opts.Format, opts.IO, true)}
+	if err := out.Print(classify(opts.Scope, *tok, judgedAt(opts.Now, serverNow))); err != nil {
 		return err
 	}
 	return out.Flush()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -132,4 +133,53 @@ func utcOrNil(t *time.Time) any {
 		return nil
 	}
 	return t.UTC()
+}
+
+// cmdReport checks reports the command wrote:
+//
+//	report json FILE     FILE is one well-formed JSON document
+//	report jsonl FILE    every line of FILE is a JSON object, the last the summary line
+//	report same A B      A and B are the same bytes apart from their "generatedAt" line
+func cmdReport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: report json FILE | report jsonl FILE | report same A B")
+	}
+	switch {
+	case args[0] == "json" && len(args) == 2:
+		if !json.Valid([]byte(ts.ReadFile(args[1]))) {
+			ts.Fatalf("report: %s is not one JSON document", args[1])
+		}
+	case args[0] == "jsonl" && len(args) == 2:
+		lines := strings.Split(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"), "\n")
+		for i, line := range lines {
+			if !json.Valid([]byte(line)) || !strings.HasPrefix(line, "{") {
+				ts.Fatalf("report: %s, line %d is no JSON object: %q", args[1], i+1, line)
+			}
+		}
+		if !strings.HasPrefix(lines[len(lines)-1], `{"summary":`) {
+			ts.Fatalf("report: %s does not end with its summary line", args[1])
+		}
+	case args[0] == "same" && len(args) == 3:
+		a, b := withoutGeneratedAt(ts.ReadFile(args[1])), withoutGeneratedAt(ts.ReadFile(args[2]))
+		if a != b {
+			ts.Fatalf("report: %s and %s differ beyond generatedAt:\n%s", args[1], args[2], firstDifference(a, b))
+		}
+	default:
+		ts.Fatalf("usage: report json FILE | report jsonl FILE | report same A B")
+	}
+}
+
+var generatedAtLine = regexp.MustCompile(`(?m)^\s*"generatedAt": .*$`)
+
+func withoutGeneratedAt(s string) string { return generatedAtLine.ReplaceAllString(s, "") }
+
+// firstDifference shows the first line where a and b differ.
+func firstDifference(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n< %s\n> %s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("%d lines against %d", len(la), len(lb))
 }

@@ -1,12 +1,18 @@
+// accesstokens list SCOPE: every token of one scope, filtered with --where,
+// in any of the token formats; Ctrl-C writes what was read.
+
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/audit"
 )
 
 // ListOptions are list's flags and dependencies.
@@ -15,26 +21,48 @@ type ListOptions struct {
 	Connect func(context.Context) (*Connection, error)
 
 	Scope  accesstokens.Scope
+	Where  *audit.Where
+	Now    time.Time // --now; zero: the server's clock
 	Format string
 }
 
-// NewCmdList wires `accesstokens list SCOPE`. runF, when set, replaces runList (tests).
+// NewCmdList wires `accesstokens list SCOPE`. runF, when set, replaces
+// runList (tests of the flags, without a server).
 func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IO, Connect: f.Connect}
+	var (
+		where string
+		clock clockFlag
+	)
 	cmd := &cobra.Command{
-		Use:   "list SCOPE",
+		Use:   "list SCOPE [--where EXPR]",
 		Short: "List every token of a user, project or repository",
 		Long: `List every token of one scope, all pages, with its findings under the default
-rules (see 'accesstokens audit --help'). -o json prints an array of TOKEN objects,
--o jsonl one TOKEN per line, -o csv the audit's columns.`,
+rules (see 'accesstokens audit --help'). --where keeps only the tokens that match
+(the expressions of audit and revoke). -o json prints an array of TOKEN objects,
+-o jsonl one TOKEN per line, -o csv the audit's columns; all but jsonl in id order.
+
+` + clockHelp + `
+
+Ctrl-C (or SIGTERM) stops the reads and writes what was read, then exits 1; a
+second one quits at once (130).`,
 		Example: `  accesstokens list project:PRJ
   accesstokens list user:alice -o json
+  accesstokens list project:PRJ --where 'unused,name=ci-*'
   accesstokens list repo:PRJ/my-repo -o csv > tokens.csv`,
 		ValidArgsFunction: completeScopeFirst,
 		Args:              argsBetween(1, 1, "one SCOPE (user:SLUG, project:KEY or repo:KEY/SLUG)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Scope, err = parseScopeArg("SCOPE", args[0]); err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("where") {
+				if opts.Where, err = parseWhereFlag(where); err != nil {
+					return err
+				}
+			}
+			if opts.Now, err = clock.parse(); err != nil {
 				return err
 			}
 			if err := checkFormat(opts.Format); err != nil {
@@ -46,6 +74,8 @@ rules (see 'accesstokens audit --help'). -o json prints an array of TOKEN object
 			return runList(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&where, "where", "", "keep only the tokens matching `EXPR` (see 'accesstokens audit --help')")
+	clock.register(cmd)
 	addFormatFlag(cmd, &opts.Format)
 	return cmd
 }
@@ -55,15 +85,30 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	now := conn.Now()
-	out := newTokenPrinter(opts.Format, opts.IO.Out, false)
-	for tok, err := range conn.Client.Tokens.All(ctx, opts.Scope, &accesstokens.ListOptions{Limit: 1000}) {
-		if err != nil {
-			return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, err)
-		}
-		if err := out.Print(classify(opts.Scope, tok, now)); err != nil {
+	in := trapReadInterrupts(ctx, opts.IO.ErrOut)
+	defer in.release()
+	_, serverNow, err := readServer(in.Ctx, conn)
+	if err != nil {
+		return interruptedOr(in, err)
+	}
+	w := newTokenWriter(opts.Format, opts.IO, false)
+	run := audit.Options{Concurrency: 1, Rules: audit.Rules{Now: judgedAt(opts.Now, serverNow)}}
+	if opts.Where != nil {
+		run.Keep = opts.Where.Match
+	}
+	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, w.Write)
+	switch {
+	case err != nil && in.Stopped():
+		if err := w.Close(*sum); err != nil {
 			return err
 		}
+		return &exitError{code: exitFailed, err: errors.New("interrupted: 0 of 1 scopes read")}
+	case errors.Is(err, accesstokens.ErrAuthentication):
+		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, errors.Unwrap(err))
+	case err != nil:
+		return err
+	case len(sum.Failed) > 0:
+		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, sum.Failed[0].Err)
 	}
-	return out.Flush()
+	return w.Close(*sum)
 }

@@ -16,9 +16,6 @@ import (
 // Reading the password of --password-stdin: the first line of stdin, from a
 // pipe as it comes, from a terminal without echo.
 
-// exitInterrupted is the exit code of a run ended by Ctrl-C (128 + SIGINT).
-const exitInterrupted = 130
-
 // readPassword reads the first line of in, without its line ending. When in
 // is a terminal, it asks for the password on errOut and reads it without
 // echo, restoring the terminal even when Ctrl-C ends the read.

@@ -376,7 +376,7 @@ func TestRevokePlanRevokesExactlyTheReviewedTokens(t *testing.T) {
 	srv.AddProject("PRJ", "project")
 	ids := map[string]string{}
 	for _, name := range []string{"ci-1", "ci-2", "ci-3", "ci-4", "keep"} {
-		ids[name], _ = srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), name, 0, "PROJECT_READ")
+		ids[name], _ = srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), name, 0, "PROJECT_READ")
 	}
 	prj := accesstokens.ProjectScope("PRJ")
 	raw := planOf(t, srv, "name=ci-*", prj)
@@ -392,7 +392,7 @@ func TestRevokePlanRevokesExactlyTheReviewedTokens(t *testing.T) {
 	_, err = conn.Client.Tokens.Update(context.Background(), prj, ids["ci-2"], accesstokens.UpdateTokenRequest{Name: &renamed})
 	require.NoError(t, err)
 	require.NoError(t, conn.Client.Tokens.Delete(context.Background(), prj, ids["ci-3"]))
-	newID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "ci-new", 0, "PROJECT_READ")
+	newID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "ci-new", 0, "PROJECT_READ")
 
 	planFile := filepath.Join(t.TempDir(), "plan.json")
 	require.NoError(t, os.WriteFile(planFile, raw, 0o600))
@@ -425,7 +425,7 @@ func TestRevokePlanPreviewShowsWhatYesWouldDo(t *testing.T) {
 	srv := accesstokenstest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.AddProject("PRJ", "project")
-	srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), 2)
+	srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), 2)
 	prj := accesstokens.ProjectScope("PRJ")
 	raw := planOf(t, srv, "no-expiry", prj)
 	plan, err := decodePlan("plan.json", bytes.NewReader(raw))
@@ -464,7 +464,7 @@ func TestRevokeWhereRevokesEachTokenOnceWhenAScopeIsListedTwice(t *testing.T) {
 	t.Cleanup(srv.Close)
 	srv.AddUser(accesstokenstest.DemoAdmin, accesstokenstest.DemoAdminPassword, true)
 	srv.AddProject("PRJ", "project")
-	srv.SeedTokens(accesstokenstest.ProjectScope("PRJ"), 2)
+	srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), 2)
 	prj := `{"key":"PRJ","id":1,"name":"project","type":"NORMAL"}`
 	srv.InjectFault(accesstokenstest.Fault{
 		Method: "GET", Path: "/rest/api/latest/projects", Status: 200, ContentType: "application/json",

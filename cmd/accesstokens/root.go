@@ -1,6 +1,12 @@
+// The root command: every command under it, its help, and what a mistyped
+// command or flag says.
+
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -36,6 +42,11 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 	}
 	f.conn.register(cmd.PersistentFlags())
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// "audti --all": a mistyped command whose flags are not the
+		// parent's; the command is what to correct, not the flag.
+		if args := c.Flags().Args(); c.HasAvailableSubCommands() && len(args) > 0 {
+			return unknownCommand(c, args[0])
+		}
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
 	})
 	cmd.AddGroup(&cobra.Group{ID: "tokens", Title: "Token commands:"}, &cobra.Group{ID: "server", Title: "Server-wide commands:"})
@@ -68,9 +79,22 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 // with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError("unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())
+		return unknownCommand(cmd, args[0])
 	}
 	return nil
+}
+
+// unknownCommand is the usage error for a word that is no command of cmd,
+// with cobra's suggestions of the commands it may have meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, set where it suggests
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError("%s (see '%s --help')", msg, cmd.CommandPath())
 }
 
 // argsBetween wants lo to hi (-1: any number) positional arguments, named in the message.

@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 //	interrupt …                 signal a command while a request is held (see cmdInterrupt)
 //	perm MODE FILE              FILE's permission bits must be MODE (octal, e.g. 0600)
 //	capture VAR REGEXP          $VAR = the first group of REGEXP in the last stdout
+//	report json|jsonl|same …    check reports: well-formed, or the same apart from generatedAt (see cmdReport)
 //	mkfifo, noreader, signal    named pipes and signals for a CMD's process group (see cmdSignal)
 func TestScripts(t *testing.T) {
 	t.Parallel()
@@ -52,6 +53,7 @@ func TestScripts(t *testing.T) {
 			"interrupt": cmdInterrupt,
 			"perm":      cmdPerm,
 			"capture":   cmdCapture,
+			"report":    cmdReport,
 			"mkfifo":    cmdMkfifo,
 			"noreader":  cmdNoReader,
 			"signal":    cmdSignal,

@@ -4,14 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
-// Scope selection and audit rules, shared by audit and revoke --where.
+// Scope selection, audit rules and the clock they judge by, shared by
+// audit, list, get and revoke --where; what is said of scopes not read.
 
 // scopeFlags are --all and --scope as typed.
 type scopeFlags struct {
@@ -28,6 +33,22 @@ func (s *scopeFlags) register(cmd *cobra.Command) {
 type ScopeSelection struct {
 	All    bool
 	Scopes []accesstokens.Scope
+}
+
+// String is the selection as flags, the same for the same scopes in any
+// order: "--all", or "--scope project:A --scope user:b".
+func (s ScopeSelection) String() string {
+	if s.All {
+		return "--all"
+	}
+	scopes := slices.Clone(s.Scopes)
+	slices.SortFunc(scopes, audit.CompareScopes)
+	scopes = slices.Compact(scopes)
+	parts := make([]string, len(scopes))
+	for i, sc := range scopes {
+		parts[i] = "--scope " + sc.String()
+	}
+	return strings.Join(parts, " ")
 }
 
 func (s scopeFlags) parse() (ScopeSelection, error) {
@@ -90,6 +111,41 @@ func (r rulesFlags) parse() (audit.Rules, error) {
 	return audit.Rules{Expiring: expiring, Unused: unused}, nil
 }
 
+// clockFlag is --now as typed: the time findings are judged at, for
+// what-if runs.
+type clockFlag struct{ value string }
+
+func (c *clockFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.value, "now", "", "judge findings as at `TIME` (RFC 3339, or a date: midnight UTC) instead of by the server's clock")
+}
+
+// parse returns the time given, or the zero time: judge by the server's clock.
+func (c clockFlag) parse() (time.Time, error) {
+	if c.value == "" {
+		return time.Time{}, nil
+	}
+	t, err := audit.ParseTime(c.value)
+	if err != nil {
+		return time.Time{}, usageError("--now %q: use a date (2026-01-31, midnight UTC) or an RFC 3339 time (2026-01-31T12:00:00Z)", c.value)
+	}
+	return t, nil
+}
+
+// clockHelp is what --help says of the clock findings are judged by.
+const clockHelp = `Findings are judged by the server's clock (the time in its answers; with
+--demo, the demo server's), so that a client whose clock is off, or a test
+server whose clock was moved, judges expiry as the server does. --now TIME
+judges them as at another time instead (what-if runs).`
+
+// judgedAt is when findings are judged: at --now when given, else by the
+// server's clock.
+func judgedAt(now, server time.Time) time.Time {
+	if !now.IsZero() {
+		return now
+	}
+	return server
+}
+
 // reportFailedScopes says, on stderr, which scopes could not be read, and
 // returns exit code 1 when any could not: an inventory with a gap is never
 // reported as complete.
@@ -98,8 +154,8 @@ func reportFailedScopes(w io.Writer, s *audit.Summary) int {
 		return exitOK
 	}
 	for _, f := range s.Failed {
-		fmt.Fprintf(w, "accesstokens: could not read %s: %s\n", f.Scope, errText(f.Err))
+		fmt.Fprintf(w, "accesstokens: could not read %s: %s\n", textsafe.Terminal(f.Scope.String()), errText(f.Err))
 	}
-	fmt.Fprintf(w, "accesstokens: incomplete: %d of %d scopes could not be read\n", len(s.Failed), len(s.Failed)+s.ScopesRead)
+	fmt.Fprintf(w, "accesstokens: incomplete: %d of %s could not be read\n", len(s.Failed), plural(len(s.Failed)+s.ScopesRead, "scope"))
 	return exitFailed
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // screen renders what a terminal shows after bytes written to it: '\r'
@@ -71,7 +74,7 @@ func TestAuditOnOneTerminalKeepsEveryLineWhole(t *testing.T) {
 	for i := range 40 {
 		key := "P" + strings.Repeat("Q", i+1)
 		srv.AddProject(key, key)
-		srv.SeedTokens(accesstokenstest.ProjectScope(key), 25)
+		srv.SeedTokens(accesstokenstest.ProjectScopeString(key), 25)
 		scopes = append(scopes, accesstokens.ProjectScope(key))
 	}
 	for _, format := range []string{"table", "csv", "jsonl"} {
@@ -120,4 +123,111 @@ func TestVerboseTurnsTheProgressBarOff(t *testing.T) {
 			assert.Regexp(t, bar, errOut.String(), "the bar on a terminal stderr")
 		}
 	}
+}
+
+// hostileNames are token names anyone who may create a token chooses, each
+// meant to act on the terminal that shows it.
+var hostileNames = []string{
+	"\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\", // an OSC 8 link
+	"ci\x1b[2K\rrevoked: nothing",                               // rewrites the line it is on
+	"ci-\u202etxt.exe",                                          // a bidi override
+	"ad\u200bmin",                                               // a zero-width space
+	"one\u2028two",                                              // a line separator
+}
+
+// hostileWorld is a fake whose scope PRJ holds a token of each hostile
+// name, and whose repository PRJ/gone answers with a hostile message.
+func hostileWorld(t *testing.T) (getenv func(string) string, ids []string) {
+	t.Helper()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, name := range hostileNames {
+		id, _ := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), name, 30, "PROJECT_ADMIN")
+		ids = append(ids, id)
+	}
+	srv.InjectFault(accesstokenstest.Fault{Method: "GET", Path: "/projects/" + accesstokenstest.DemoProject + "/repos/gone", Status: 404, Times: 100,
+		ContentType: "application/json", Body: `{"errors":[{"message":"no repo \u001b]8;;https://evil.example/\u001b\\here\u001b]8;;\u001b\\ \u202e"}]}`})
+	return fakeEnv(srv), ids
+}
+
+// fakeEnv is the environment of a command run against srv as its admin.
+func fakeEnv(srv *accesstokenstest.Server) func(string) string {
+	env := map[string]string{"BITBUCKET_URL": srv.URL, "BITBUCKET_USERNAME": accesstokenstest.DemoAdmin, "BITBUCKET_PASSWORD": accesstokenstest.DemoAdminPassword}
+	return func(k string) string { return env[k] }
+}
+
+// TestHostileNamesNeverReachATerminalRaw runs list, get and audit in every
+// format, with stdout and stderr on a terminal, over tokens whose names
+// carry escape sequences, bidi overrides and invisible characters: nothing
+// a terminal acts on comes out, on stdout or stderr (where the failure of
+// a scope whose server message is hostile is reported).
+func TestHostileNamesNeverReachATerminalRaw(t *testing.T) {
+	t.Parallel()
+	getenv, ids := hostileWorld(t)
+	prj := "project:" + accesstokenstest.DemoProject
+	var runs [][]string
+	for _, format := range []string{"table", "json", "jsonl", "csv"} {
+		runs = append(runs,
+			[]string{"list", prj, "-o", format},
+			[]string{"audit", "--scope", prj, "--scope", "repo:" + accesstokenstest.DemoProject + "/gone", "-o", format},
+			[]string{"get", prj, ids[0], "-o", format},
+			[]string{"get", prj, ids[1], "-o", format})
+	}
+	for _, args := range runs {
+		var out, errOut bytes.Buffer
+		io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutTTY: true}
+		code := run(context.Background(), args, io, getenv)
+		require.Contains(t, []int{exitOK, exitFailed}, code, "%v: %s", args, errOut.String())
+		for name, text := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
+			for i, line := range strings.Split(text, "\n") {
+				assert.False(t, strings.ContainsFunc(line, textsafe.Hidden), "%v: %s line %d: %q", args, name, i+1, line)
+			}
+		}
+		if args[0] == "audit" {
+			assert.Contains(t, errOut.String(), `could not read repo:PRJ/gone: `, args)
+			assert.Contains(t, errOut.String(), `no repo `, "%v: the server's message, cleaned", args)
+		}
+	}
+}
+
+// TestCSVNeverHoldsAFormula: a token name a spreadsheet would run comes out
+// of list and audit -o csv as text.
+func TestCSVNeverHoldsAFormula(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	prj := accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject)
+	for _, name := range []string{`=HYPERLINK("https://evil.example/","open")`, "+1+1", "@SUM(1)"} {
+		srv.MintToken(prj, name, 30, "PROJECT_READ")
+	}
+	for _, args := range [][]string{{"list", "project:" + accesstokenstest.DemoProject, "-o", "csv"}, {"audit", "--scope", "project:" + accesstokenstest.DemoProject, "-o", "csv"}} {
+		var out bytes.Buffer
+		io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}}
+		require.Equal(t, exitOK, run(context.Background(), args, io, fakeEnv(srv)))
+		records, err := csv.NewReader(&out).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, records, 4, args)
+		for _, r := range records[1:] {
+			assert.Equal(t, "'", r[2][:1], "%v: %q starts with a quote", args, r[2])
+		}
+	}
+}
+
+// TestListSaysOKLikeAudit: a token without findings is "ok" in list's
+// table, as in audit's, not "-".
+func TestListSaysOKLikeAudit(t *testing.T) {
+	t.Parallel()
+	srv := accesstokenstest.NewServer()
+	t.Cleanup(srv.Close)
+	id, secret := srv.MintToken(accesstokenstest.ProjectScopeString(accesstokenstest.DemoProject), "fine", 300, "PROJECT_READ")
+	req, err := http.NewRequest(http.MethodGet, srv.URL+accesstokenstest.APIPath+"/users/nobody", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	var out bytes.Buffer
+	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}}
+	require.Equal(t, exitOK, run(context.Background(), []string{"list", "project:" + accesstokenstest.DemoProject}, io, fakeEnv(srv)))
+	assert.Regexp(t, `(?m)^`+id+` +fine +PROJECT_READ +\S+ +\S+ +ok$`, out.String())
 }

@@ -1,3 +1,7 @@
+// How list, get, create and update print tokens: TOKEN objects (the audit's
+// JSON form) in json and jsonl, the audit's csv, a table or a detail view
+// for people. The formats come from the audit package's one list.
+
 package main
 
 import (
@@ -5,55 +9,53 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/audit"
+	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
-// Output of list, get, create, update: TOKEN objects (the audit's JSON form)
-// in json and jsonl, the audit's csv columns, or a table for people.
-
-// outputFormats are the values of -o.
-var outputFormats = []string{"table", "json", "jsonl", "csv"}
-
-// checkFormat refuses an unknown -o value before any request.
+// checkFormat refuses an -o value of list, get, create or update that is
+// not one of audit.Formats, before any request.
 func checkFormat(format string) error {
-	for _, f := range outputFormats {
-		if format == f {
-			return nil
-		}
+	if err := audit.CheckFormat(format); err != nil {
+		return usageError("-o %q: use %s", format, strings.Join(audit.Formats, ", "))
 	}
-	return usageError("-o %q: use %s", format, strings.Join(outputFormats, ", "))
+	return nil
 }
 
-// tokenPrinter writes tokens one by one; Flush finishes the document (it is
-// not called after an error, so a broken listing never looks complete).
-type tokenPrinter interface {
-	Print(audit.Token) error
-	Flush() error
+// reportFormats are audit's -o values: the audit package's report formats,
+// and openmetrics, which the command writes (openmetrics.go).
+var reportFormats = append(slices.Clone(audit.Formats), openMetricsFormat)
+
+// checkReportFormat refuses an audit -o value that is not one of reportFormats.
+func checkReportFormat(format string) error {
+	if !slices.Contains(reportFormats, format) {
+		return usageError("-o %q: use %s", format, strings.Join(reportFormats, ", "))
+	}
+	return nil
 }
 
-// newTokenPrinter returns a printer for format. single: exactly one token
-// (get, create, update), printed as one JSON object rather than an array.
-func newTokenPrinter(format string, w io.Writer, single bool) tokenPrinter {
-	switch format {
-	case "json":
-		return &jsonPrinter{w: w, single: single}
-	case "jsonl":
-		return &jsonlPrinter{w: w}
-	case "csv":
-		return newCSVPrinter(w)
-	}
-	if single {
-		return &detailPrinter{w: w}
-	}
-	return newTablePrinter(w)
+// addFormatFlag adds -o/--output, completed with its values, for a
+// command that prints tokens.
+func addFormatFlag(cmd *cobra.Command, format *string) {
+	addOutputFlag(cmd, format, audit.Formats)
+}
+
+// addReportFormatFlag adds audit's -o/--output.
+func addReportFormatFlag(cmd *cobra.Command, format *string) {
+	addOutputFlag(cmd, format, reportFormats)
+}
+
+func addOutputFlag(cmd *cobra.Command, format *string, formats []string) {
+	cmd.Flags().StringVarP(format, "output", "o", formats[0], "output `FORMAT`: "+strings.Join(formats, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("output", completeValues(formats...))
 }
 
 // classify is a token as list and get show it: findings under the default
@@ -64,26 +66,79 @@ func classify(scope accesstokens.Scope, t accesstokens.AccessToken, now time.Tim
 	return audit.Classify(scope, t, ownerActive, audit.Rules{Now: now})
 }
 
-type jsonPrinter struct {
-	w      io.Writer
-	single bool
-	n      int
+// newListWriter writes the tokens of list: a JSON array of TOKEN objects,
+// TOKEN lines, the audit's csv, or a table; all but jsonl sorted by id.
+// terminal: w is a terminal (csv cells are then shown escaped).
+func newListWriter(format string, w io.Writer, terminal bool) audit.Writer {
+	switch format {
+	case "json":
+		return audit.Sorted(&jsonTokens{w: w})
+	case "jsonl":
+		return &jsonTokens{w: w, lines: true}
+	case "csv":
+		return csvTokens(w, terminal)
+	}
+	return audit.Sorted(newTokenTable(w))
 }
 
-func (p *jsonPrinter) Print(t audit.Token) error {
-	raw, err := json.Marshal(t)
+// newTokenWriter writes the tokens of list and get to io.Out: for get
+// (single), one JSON object rather than an array, and "field: value" lines
+// rather than a table. On a terminal, csv cells are shown escaped.
+func newTokenWriter(format string, io *IOStreams, single bool) audit.Writer {
+	switch {
+	case single && format == "json":
+		return &jsonTokens{w: io.Out, single: true}
+	case single && format == "table":
+		return &tokenDetail{w: io.Out}
+	}
+	return newListWriter(format, io.Out, io.OutTTY)
+}
+
+// tokenPrinter writes tokens one by one; Flush finishes the document (it is
+// not called after an error, so a broken listing never looks complete).
+type tokenPrinter interface {
+	Print(audit.Token) error
+	Flush() error
+}
+
+// newTokenPrinter is newTokenWriter for create and update, as a
+// tokenPrinter, to w (csv cells as they are).
+func newTokenPrinter(format string, w io.Writer, single bool) tokenPrinter {
+	return writerPrinter{newTokenWriter(format, &IOStreams{Out: w}, single)}
+}
+
+// writerPrinter is an audit.Writer as a tokenPrinter.
+type writerPrinter struct{ w audit.Writer }
+
+func (p writerPrinter) Print(t audit.Token) error { return p.w.Write(t) }
+func (p writerPrinter) Flush() error              { return p.w.Close(audit.Summary{}) }
+
+// jsonTokens writes TOKEN objects: an indented array, one object (single),
+// or one object per line (lines).
+type jsonTokens struct {
+	w             io.Writer
+	single, lines bool
+	n             int
+}
+
+func (p *jsonTokens) Write(t audit.Token) error {
+	raw, err := t.MarshalJSON()
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	switch {
+	case p.lines:
+		buf.Write(raw)
+		buf.WriteByte('\n')
 	case p.single:
 		err = json.Indent(&buf, raw, "", "  ")
-	case p.n == 0:
-		buf.WriteString("[\n  ")
-		err = json.Indent(&buf, raw, "  ", "  ")
 	default:
-		buf.WriteString(",\n  ")
+		if p.n == 0 {
+			buf.WriteString("[\n  ")
+		} else {
+			buf.WriteString(",\n  ")
+		}
 		err = json.Indent(&buf, raw, "  ", "  ")
 	}
 	if err != nil {
@@ -94,104 +149,90 @@ func (p *jsonPrinter) Print(t audit.Token) error {
 	return err
 }
 
-func (p *jsonPrinter) Flush() error {
-	var err error
+func (p *jsonTokens) Close(audit.Summary) error {
+	var end string
 	switch {
+	case p.lines:
+		return nil
 	case p.single:
-		_, err = io.WriteString(p.w, "\n")
+		end = "\n"
 	case p.n == 0:
-		_, err = io.WriteString(p.w, "[]\n")
+		end = "[]\n"
 	default:
-		_, err = io.WriteString(p.w, "\n]\n")
+		end = "\n]\n"
 	}
+	_, err := io.WriteString(p.w, end)
 	return err
 }
 
-type jsonlPrinter struct{ w io.Writer }
-
-func (p *jsonlPrinter) Print(t audit.Token) error {
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return err
-	}
-	_, err = p.w.Write(append(raw, '\n'))
-	return err
-}
-
-func (p *jsonlPrinter) Flush() error { return nil }
-
-// csvPrinter is the audit's own csv writer (the contract's columns, its
-// date format), whose Close adds no trailer.
-type csvPrinter struct{ w audit.Writer }
-
-func newCSVPrinter(w io.Writer) *csvPrinter {
-	cw, err := audit.NewWriter("csv", w, audit.Meta{})
+// csvTokens is the audit's own csv writer (the contract's columns, its
+// date format, its formula guard), whose Close adds no trailer.
+func csvTokens(w io.Writer, terminal bool) audit.Writer {
+	cw, err := audit.NewWriter("csv", w, audit.Meta{Terminal: terminal})
 	if err != nil {
 		panic(err) // "csv" is one of audit.Formats
 	}
-	return &csvPrinter{w: cw}
+	return cw
 }
 
-func (p *csvPrinter) Print(t audit.Token) error { return p.w.Write(t) }
-
-func (p *csvPrinter) Flush() error { return p.w.Close(audit.Summary{}) }
-
-// tablePrinter is for people: columns may change between versions.
-type tablePrinter struct {
+// tokenTable is list's table, for people: columns may change between
+// versions. Server text is shown escaped.
+type tokenTable struct {
 	tw         *tabwriter.Writer
 	headerDone bool
 }
 
-func newTablePrinter(w io.Writer) *tablePrinter {
-	return &tablePrinter{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+func newTokenTable(w io.Writer) *tokenTable {
+	return &tokenTable{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 }
 
-func (p *tablePrinter) header() {
+func (p *tokenTable) header() {
 	if !p.headerDone {
 		p.headerDone = true
 		fmt.Fprintln(p.tw, "ID\tNAME\tPERMISSIONS\tEXPIRES\tLAST USED\tFINDINGS")
 	}
 }
 
-func (p *tablePrinter) Print(t audit.Token) error {
+func (p *tokenTable) Write(t audit.Token) error {
 	p.header()
-	_, err := fmt.Fprintf(p.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, printable(t.Name),
-		joinPermissions(t.Permissions, ","), dateOr(t.ExpiryDate, "never"), dateOr(t.LastAuthenticated, "never"),
-		orDash(joinFindings(t.Findings, ",")))
+	_, err := fmt.Fprintf(p.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Terminal(t.ID), textsafe.Terminal(t.Name),
+		textsafe.Terminal(joinPermissions(t.Permissions, ",")), dateOr(t.ExpiryDate, "never"), dateOr(t.LastAuthenticated, "never"),
+		audit.FindingsText(t.Findings))
 	return err
 }
 
-func (p *tablePrinter) Flush() error {
+func (p *tokenTable) Close(audit.Summary) error {
 	p.header()
 	return p.tw.Flush()
 }
 
-// detailPrinter shows one token as "field: value" lines.
-type detailPrinter struct{ w io.Writer }
+// tokenDetail shows one token as "field: value" lines; every value from
+// the server is shown escaped.
+type tokenDetail struct{ w io.Writer }
 
-func (p *detailPrinter) Print(t audit.Token) error {
+func (p *tokenDetail) Write(t audit.Token) error {
 	tw := tabwriter.NewWriter(p.w, 0, 0, 1, ' ', 0)
 	left := "never expires"
 	if t.DaysLeft != nil {
-		left = fmt.Sprintf("%d days left", *t.DaysLeft)
+		left = plural(*t.DaysLeft, "day") + " left"
 	}
 	for _, row := range [][2]string{
 		{"scope", t.Scope.String()},
 		{"id", t.ID},
-		{"name", printable(t.Name)},
+		{"name", t.Name},
 		{"permissions", joinPermissions(t.Permissions, ", ")},
 		{"created", rfc3339(&t.CreatedDate)},
 		{"expires", orDash(rfc3339(t.ExpiryDate)) + " (" + left + ")"},
 		{"last used", dateTimeOr(t.LastAuthenticated, "never")},
 		{"owner", orDash(t.Owner())},
-		{"findings", orDash(joinFindings(t.Findings, ", "))},
+		{"findings", strings.ReplaceAll(audit.FindingsText(t.Findings), ",", ", ")},
 	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], textsafe.Terminal(row[1]))
 	}
 	return tw.Flush()
 }
 
-func (p *detailPrinter) Flush() error { return nil }
+func (p *tokenDetail) Close(audit.Summary) error { return nil }
 
 func rfc3339(t *time.Time) string {
 	if t == nil {
@@ -235,20 +276,4 @@ func joinFindings(findings []audit.Finding, sep string) string {
 		s[i] = string(f)
 	}
 	return strings.Join(s, sep)
-}
-
-// printable keeps a server-provided string from breaking a table or the
-// terminal: control characters (tabs, newlines, escape sequences) become '?'.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
-// addFormatFlag adds -o/--output, shared by every command that prints tokens.
-func addFormatFlag(cmd *cobra.Command, format *string) {
-	cmd.Flags().StringVarP(format, "output", "o", "table", "output `FORMAT`: table, json, jsonl or csv")
 }

@@ -99,11 +99,11 @@ func demo(ctx context.Context, out io.Writer) error {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
 	prj, repo := "project:PRJ", "repo:PRJ/repo"
-	_, nightly := srv.IssueToken(prj, "nightly", 20, "REPO_READ")
-	_, release := srv.IssueToken(prj, "release", 0, "REPO_READ")
-	_, deploy := srv.IssueToken(repo, "deploy", 30, "REPO_READ")
-	_, laptop := srv.IssueToken("user:alice", "laptop", 365, "REPO_READ")
-	srv.IssueToken(repo, "mirror", 0, "REPO_READ")                      // never used
+	_, nightly := srv.MintToken(prj, "nightly", 20, "REPO_READ")
+	_, release := srv.MintToken(prj, "release", 0, "REPO_READ")
+	_, deploy := srv.MintToken(repo, "deploy", 30, "REPO_READ")
+	_, laptop := srv.MintToken("user:alice", "laptop", 365, "REPO_READ")
+	srv.MintToken(repo, "mirror", 0, "REPO_READ")                      // never used
 	for _, secret := range []string{nightly, release, deploy, laptop} { // any request marks a token used
 		if user, err := accesstokens.NewClient(srv.URL, accesstokens.WithToken(secret)); err == nil {
 			_, _ = user.Tokens.List(ctx, accesstokens.UserScope("alice"), nil)

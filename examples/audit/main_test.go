@@ -57,7 +57,7 @@ func newServer(t *testing.T, user string) (*accesstokenstest.Server, *accesstoke
 	srv.AddProject("OPS", "Operations")
 	srv.AddRepo("OPS", "infra")
 	for _, scope := range []string{"user:bob", "project:OPS", "repo:OPS/infra", "repo:PRJ/repo"} {
-		srv.IssueToken(scope, "t-"+scope, 0, "REPO_READ")
+		srv.MintToken(scope, "t-"+scope, 0, "REPO_READ")
 	}
 	client, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth(user, user))
 	require.NoError(t, err)

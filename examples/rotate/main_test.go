@@ -48,7 +48,7 @@ func TestDemoRotatesATokenInEveryKindOfScope(t *testing.T) {
 func TestRotateAgainstAServerPrintsTheNewSecretThenRevokesTheOldToken(t *testing.T) {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	oldID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
+	oldID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "deploy", 30, "PROJECT_READ", "REPO_WRITE")
 	pointAt(t, srv)
 
 	var out bytes.Buffer
@@ -71,7 +71,7 @@ func (brokenStdout) Write([]byte) (int, error) { return 0, errors.New("stdout is
 func TestASecretThatCannotBePrintedRevokesTheNewToken(t *testing.T) {
 	srv := accesstokenstest.NewServer()
 	defer srv.Close()
-	oldID, _ := srv.IssueToken(accesstokenstest.ProjectScope("PRJ"), "deploy", 30, "REPO_WRITE")
+	oldID, _ := srv.MintToken(accesstokenstest.ProjectScopeString("PRJ"), "deploy", 30, "REPO_WRITE")
 	pointAt(t, srv)
 
 	err := run(testContext(t), brokenStdout{}, []string{"-scope", "project:PRJ", "-id", oldID})

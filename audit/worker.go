@@ -1,0 +1,89 @@
+// A worker of Run: reads one scope after another and hands their tokens,
+// classified, to Run's emitting goroutine in batches.
+
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bbdc-tools/accesstokens"
+)
+
+// batchSize is how many tokens a worker hands over at a time.
+const batchSize = 256
+
+// batch is up to batchSize classified tokens of one scope, on their way
+// from a worker to emit.
+type batch struct {
+	target int // index into run.targets
+	tokens []Token
+	last   bool  // the scope's last batch: the scope is done
+	err    error // with last: why the scope could not be read; nil when it was
+}
+
+// worker reads scopes for one Run.
+type worker struct {
+	run     *run
+	tokens  accesstokens.TokensService
+	ctx     context.Context
+	stop    context.CancelCauseFunc
+	results chan<- *batch
+
+	// answered, for the run's first worker only, lets the others start: it
+	// is called once the first scope has a token, or has been read or
+	// refused (after an authentication failure has stopped the run).
+	answered func()
+}
+
+// read reads one target and hands its tokens over in batches. It returns
+// false when the run is stopping.
+func (w *worker) read(target int) bool {
+	if w.ctx.Err() != nil {
+		return false
+	}
+	if w.answered != nil {
+		defer w.answered() // after the stop below, if credentials failed
+	}
+	scope := w.run.targets[target].Scope
+	b := &batch{target: target}
+	var readErr error
+	for t, err := range w.tokens.All(w.ctx, scope, &accesstokens.ListOptions{Limit: w.run.pageSize}) {
+		if err != nil {
+			readErr = err
+			break
+		}
+		if w.answered != nil {
+			w.answered()
+		}
+		if len(b.tokens) == batchSize {
+			if !w.send(b) {
+				return false
+			}
+			// Most scopes hold a few tokens, so a first batch grows as
+			// needed; one that filled a batch likely fills the next.
+			b = &batch{target: target, tokens: make([]Token, 0, batchSize)}
+		}
+		b.tokens = append(b.tokens, w.run.classify(target, &t))
+	}
+	if readErr != nil && w.ctx.Err() != nil {
+		return false
+	}
+	if errors.Is(readErr, accesstokens.ErrAuthentication) {
+		w.stop(fmt.Errorf("audit: reading %s: authentication failed, stopping: %w", scope, readErr))
+		return false
+	}
+	b.last, b.err = true, readErr
+	return w.send(b)
+}
+
+// send hands a batch to the emitting goroutine, unless the run stops first.
+func (w *worker) send(b *batch) bool {
+	select {
+	case w.results <- b:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
