@@ -11,7 +11,6 @@ import (
 	"io"
 
 	"github.com/bbdc-tools/accesstokens/audit"
-	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
 // identifyResult is identify's -o json document.
@@ -54,7 +53,7 @@ func showIdentified(ctx context.Context, opts *IdentifyOptions, conn *Connection
 func printIdentified(opts *IdentifyOptions, tok audit.Token, revoked bool) error {
 	if opts.Format != "json" {
 		out := newTokenPrinter("table", opts.IO.Out, true)
-		if err := out.Print(escapedForTerminal(tok)); err != nil {
+		if err := out.Print(tok); err != nil {
 			return err
 		}
 		return out.Flush()
@@ -69,12 +68,4 @@ func printIdentified(opts *IdentifyOptions, tok audit.Token, revoked bool) error
 	}
 	_, err = opts.IO.Out.Write(append(raw, '\n'))
 	return err
-}
-
-// escapedForTerminal is t with the text anyone could have chosen (its
-// name) escaped as textsafe.Terminal does: a bidi override or a zero-width
-// character in a name is shown, not obeyed.
-func escapedForTerminal(t audit.Token) audit.Token {
-	t.Name = textsafe.Terminal(t.Name)
-	return t
 }

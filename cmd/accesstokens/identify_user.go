@@ -31,11 +31,7 @@ func runIdentifyUser(ctx context.Context, opts *IdentifyOptions, conn *Connectio
 		if err != nil {
 			return fmt.Errorf("listing the tokens of %s: %w", textsafe.Terminal(at.scope.String()), err)
 		}
-		t := classify(at.scope, tok, now)
-		if opts.Format != "json" {
-			t = escapedForTerminal(t)
-		}
-		if err := out.Print(t); err != nil {
+		if err := out.Print(classify(at.scope, tok, now)); err != nil {
 			return err
 		}
 	}
