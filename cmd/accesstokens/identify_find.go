@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/audit"
 	"github.com/bbdc-tools/accesstokens/internal/textsafe"
 )
 
@@ -20,6 +21,9 @@ type foundToken struct {
 	token *accesstokens.AccessToken
 }
 
+// runIdentifySecret finds the secret's token (asking the server first with
+// --ask-server, searching when that does not place it), shows it, and
+// revokes it as --revoke and --yes say.
 func runIdentifySecret(ctx context.Context, opts *IdentifyOptions, conn *Connection) error {
 	var (
 		found *foundToken
@@ -162,12 +166,8 @@ func findBySearching(ctx context.Context, opts *IdentifyOptions, conn *Connectio
 func searchScopes(ctx context.Context, opts *IdentifyOptions, conn *Connection) ([]accesstokens.Scope, error) {
 	if !opts.Select.All {
 		var scopes []accesstokens.Scope
-		seen := map[accesstokens.Scope]bool{}
-		for _, s := range opts.Select.Scopes {
-			if !seen[s] {
-				seen[s] = true
-				scopes = append(scopes, s)
-			}
+		for _, t := range audit.TargetsOf(opts.Select.Scopes...) { // each once, in the order given
+			scopes = append(scopes, t.Scope)
 		}
 		return scopes, nil
 	}
