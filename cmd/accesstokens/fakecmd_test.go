@@ -26,9 +26,10 @@ import (
 // one cmd/accesstokens-fake serves) on loopback in the test process, which
 // the accesstokens processes reach through BITBUCKET_URL. Scripts drive it:
 //
-//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R]  start it; its clock is pinned AGE
-//	                                    (e.g. 200d) before now; W: demo, or PROJECTSxREPOSxUSERSxTOKENS
-//	                                    (accesstokenstest.World); B:R: Bitbucket's per-user rate limit
+//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R] [-unprefixed-secrets]  start it; its
+//	                                    clock is pinned AGE (e.g. 200d) before now; W: demo, or
+//	                                    PROJECTSxREPOSxUSERSxTOKENS (accesstokenstest.World); B:R:
+//	                                    Bitbucket's per-user rate limit; secrets without "BBDC-"
 //	fake user [-admin] NAME [PASSWORD]  add a user
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
@@ -46,6 +47,8 @@ import (
 //	fake reset                          forget the recorded requests
 //	fake secret ID                      print the secret of a token issued with fake token
 //	fake minted [-as VAR]               print the last secret the fake handed out (or put it in $VAR)
+//	fake count                          print how many requests the fake has answered (since reset)
+//	fake noleak                         the last command's stdout and stderr hold no secret the fake made
 //
 // `fake start` sets BITBUCKET_URL and admin's credentials in the environment.
 
@@ -145,6 +148,10 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "reset":
 		st.fake.ResetRequests()
+	case "count":
+		fmt.Fprintln(ts.Stdout(), len(st.fake.Requests()))
+	case "noleak":
+		fakeNoLeak(ts, st)
 	case "secret":
 		needArgs(ts, args, 1, "fake secret ID")
 		fmt.Fprintln(ts.Stdout(), st.secrets[args[0]])
@@ -181,6 +188,7 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	ago := fs.String("ago", "0d", "start the clock this long before now")
 	world := fs.String("world", "", "a generated world: demo, or PROJECTSxREPOSxUSERSxTOKENS")
 	rateLimit := fs.String("rate-limit", "", "per-user rate limit BURST:REFILL_PER_S, as Bitbucket's")
+	unprefixed := fs.Bool("unprefixed-secrets", false, `secrets without "BBDC-", as older servers mint them`)
 	ts.Check(fs.Parse(args))
 	opts := []accesstokenstest.Option{
 		accesstokenstest.WithClock(time.Now().Add(-parseAge(ts, *ago))),
@@ -191,6 +199,9 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 	if *world != "" {
 		opts = append(opts, accesstokenstest.WithWorld(parseWorld(ts, *world)))
+	}
+	if *unprefixed {
+		opts = append(opts, accesstokenstest.WithUnprefixedSecrets())
 	}
 	if *rateLimit != "" {
 		rl, err := accesstokenstest.ParseRateLimit(*rateLimit)
@@ -245,6 +256,17 @@ func fakeUse(ts *testscript.TestScript, st *fakeState, id string) {
 	resp, err := http.DefaultClient.Do(req)
 	ts.Check(err)
 	_ = resp.Body.Close()
+}
+
+// fakeNoLeak fails when the last command's stdout or stderr holds a
+// secret the fake made, or its base64 part alone.
+func fakeNoLeak(ts *testscript.TestScript, st *fakeState) {
+	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	for _, secret := range st.fake.MintedSecrets() {
+		if strings.Contains(out, strings.TrimPrefix(secret, "BBDC-")) {
+			ts.Fatalf("fake noleak: the output holds a secret")
+		}
+	}
 }
 
 func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {

@@ -58,6 +58,7 @@ Exit codes: 0 done; 1 failed, or some scopes could not be read; 2 usage error
 		NewCmdRevoke(f, nil),
 		NewCmdRotate(f, nil),
 		NewCmdExec(f, nil),
+		NewCmdIdentify(f, nil),
 	} {
 		sub.GroupID = "tokens"
 		cmd.AddCommand(sub)
