@@ -76,19 +76,17 @@ func parsePermissions(values []string) ([]accesstokens.Permission, error) {
 	return perms, nil
 }
 
-// maxExpiryDays bounds --expiry-days: 100 years. No policy needs more (0
-// means never), and a later date is past what servers and clients can
-// write back (years after 9999). Replace with accesstokens.MaxExpiryDays
-// once the SDK declares it.
-const maxExpiryDays = 36500
-
-// checkExpiryDays refuses a negative or absurd --expiry-days before anything is sent.
+// checkExpiryDays refuses a negative or absurd --expiry-days before anything
+// is sent: the SDK's bound, accesstokens.MaxExpiryDays (about 100 years).
 func checkExpiryDays(days int) error {
 	switch {
 	case days < 0:
 		return usageError("--expiry-days: must not be negative, got %d", days)
-	case days > maxExpiryDays:
-		return usageError("--expiry-days: at most %d (100 years), got %d: a later expiry date cannot be stored and read back", maxExpiryDays, days)
+	case days > accesstokens.MaxExpiryDays:
+		return usageError("--expiry-days: at most %d (100 years), got %d: a later expiry date cannot be stored and read back", accesstokens.MaxExpiryDays, days)
 	}
 	return nil
 }
+
+// expiryDaysMost is the bound of --expiry-days as its flag's help says it.
+var expiryDaysMost = strconv.Itoa(accesstokens.MaxExpiryDays)

@@ -80,7 +80,7 @@ it left running in its group is killed, then the token is revoked.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "token `NAME` (default exec-HOST-TIME)")
 	fl.StringArrayVar(&perms, "perm", nil, "`PERMISSION` (repeat, or comma-separate)")
-	fl.IntVar(&opts.ExpiryDays, "expiry-days", defaultExecExpiryDays, "expire after `DAYS` days, 1 to 36500")
+	fl.IntVar(&opts.ExpiryDays, "expiry-days", defaultExecExpiryDays, "expire after `DAYS` days, 1 to "+expiryDaysMost)
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,4 +135,23 @@ func TestPolicySetParsesDays(t *testing.T) {
 	}
 	require.NoError(t, parsed(t, newCmdPolicyGet, &got, "-o", "json"))
 	assert.Equal(t, "json", got.Format)
+}
+
+// TestExpiryDaysBoundIsTheSDKs: create, rotate and exec take --expiry-days
+// up to the SDK's accesstokens.MaxExpiryDays and say so in their help.
+func TestExpiryDaysBoundIsTheSDKs(t *testing.T) {
+	t.Parallel()
+	most, over := strconv.Itoa(accesstokens.MaxExpiryDays), strconv.Itoa(accesstokens.MaxExpiryDays+1)
+	var create *CreateOptions
+	require.NoError(t, parsed(t, NewCmdCreate, &create, "project:PRJ", "--name", "ci", "--perm", "repo_read", "--secret-to", "x", "--expiry-days", most))
+	require.Error(t, parsed(t, NewCmdCreate, &create, "project:PRJ", "--name", "ci", "--perm", "repo_read", "--secret-to", "x", "--expiry-days", over))
+	var rotate *RotateOptions
+	require.NoError(t, parsed(t, NewCmdRotate, &rotate, "user:alice", "42", "--secret-to", "x", "--expiry-days", most))
+	require.Error(t, parsed(t, NewCmdRotate, &rotate, "user:alice", "42", "--secret-to", "x", "--expiry-days", over))
+	var execOpts *ExecOptions
+	require.NoError(t, parsed(t, NewCmdExec, &execOpts, "project:PRJ", "--perm", "repo_read", "--expiry-days", most, "--", "true"))
+	require.Error(t, parsed(t, NewCmdExec, &execOpts, "project:PRJ", "--perm", "repo_read", "--expiry-days", over, "--", "true"))
+	for _, cmd := range []*cobra.Command{NewCmdCreate(flagFactory(), nil), NewCmdRotate(flagFactory(), nil), NewCmdExec(flagFactory(), nil)} {
+		assert.Contains(t, cmd.Flags().Lookup("expiry-days").Usage, most, cmd.Name())
+	}
 }
