@@ -272,15 +272,16 @@ func interruptedOr(in *interrupts, err error) error {
 }
 
 // readServer reads the head of a report (the server's version) and the
-// server's clock, which findings are judged by when --now is not given. It
-// is also the run's first request, sent alone: wrong credentials stop
+// server's clock, which findings are judged by when --now is not given,
+// through conn.ServerInfo: once per run, whoever asks. It is also the run's
+// first request, sent alone: wrong credentials stop
 // everything at this one 401, before workers fan out (Bitbucket may lock an
 // account behind a CAPTCHA after a few failed logins), and a server that
 // does not answer at all stops it too. An answer without the version (a
 // 404, say) only leaves it out.
 func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
-	info, err := conn.Client.Directory.ServerInfo(ctx)
+	info, err := conn.ServerInfo(ctx)
 	switch {
 	case err == nil:
 		meta.ServerVersion = info.Version
@@ -294,14 +295,15 @@ func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, e
 	return meta, serverClock(conn, info), nil
 }
 
-// serverClock is the server's time, as its answer to ServerInfo (nil when
-// there was none) says it.
+// serverClock is the time findings are judged at when --now is not given:
+// the server's clock as its answer to ServerInfo said it (the answer's Date
+// header), or, when there was no answer or it had no date, this machine's
+// clock (the demo server's with --demo).
 func serverClock(conn *Connection, info *accesstokens.ServerInfo) time.Time {
-	// SERVER CLOCK: once ServerInfo carries the time of the server's answer
-	// (its Date header), this is the one line to change, to
-	//	if info != nil && !info.ServerTime.IsZero() { return info.ServerTime }
-	_ = info
-	return conn.Now() // the demo server's clock with --demo; this machine's otherwise
+	if info != nil && !info.ServerTime.IsZero() {
+		return info.ServerTime
+	}
+	return conn.Now()
 }
 
 // failOnCode is 3 when a token carries a --fail-on finding, saying which on stderr.

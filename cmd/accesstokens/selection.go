@@ -132,10 +132,11 @@ func (c clockFlag) parse() (time.Time, error) {
 }
 
 // clockHelp is what --help says of the clock findings are judged by.
-const clockHelp = `Findings are judged by the server's clock (the time in its answers; with
---demo, the demo server's), so that a client whose clock is off, or a test
-server whose clock was moved, judges expiry as the server does. --now TIME
-judges them as at another time instead (what-if runs).`
+const clockHelp = `Findings are judged by the server's clock: the time of its first answer (its
+Date header; with --demo, the demo server's clock), or this machine's clock when
+that answer carries no date. So a client whose clock is off, or a test server
+whose clock was moved, judges expiry as the server does. --now TIME judges them
+as at another time instead (what-if runs).`
 
 // judgedAt is when findings are judged: at --now when given, else by the
 // server's clock.
