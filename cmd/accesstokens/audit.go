@@ -59,6 +59,8 @@ time under --rate, and classify each one. A token can carry several findings:
   unused          used, but last longer ago than --unused (default 90d)
   admin           holds PROJECT_ADMIN or REPO_ADMIN
   inactive-owner  a personal token whose owner is deactivated
+  bad-date        a date the server sent cannot be read; the token is shown
+                  without it (and gets no finding from that date's absence)
 
 ` + clockHelp + ` Days left count calendar days
 in UTC from today to the expiry date: 30 for a 30-day token created today, 0
@@ -77,7 +79,9 @@ generatedAt.
 
 A scope that cannot be read is named on stderr, and in the json, jsonl and
 table reports (csv holds tokens only), and makes the exit code 1: the inventory
-is incomplete. --fail-on makes the exit code 3 when a kept token has one of the
+is incomplete. A token with a bad date is listed, flagged and named on stderr;
+its scope counts as read, so it alone leaves the exit code 0 (--fail-on bad-date
+gates on it). --fail-on makes the exit code 3 when a kept token has one of the
 named findings (1 still wins).
 
 Ctrl-C (or SIGTERM) stops the reads and writes what was read, as a whole
@@ -197,8 +201,10 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, w.Write)
+	var bad badDates
+	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, bad.watch(w.Write))
 	bar.done()
+	bad.report(opts.IO.ErrOut)
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
 		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)

@@ -96,7 +96,9 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, w.Write)
+	var bad badDates
+	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, bad.watch(w.Write))
+	defer bad.report(opts.IO.ErrOut)
 	switch {
 	case err != nil && in.Stopped():
 		if err := w.Close(*sum); err != nil {

@@ -58,7 +58,7 @@ expression across the chosen scopes; or, with --plan, exactly the tokens of a pl
 saved earlier.
 
 --where takes finding names (expired, expiring, no-expiry, never-used, unused,
-admin, inactive-owner) and name=GLOB, created-before=DATE, created-after=DATE,
+admin, inactive-owner, bad-date) and name=GLOB, created-before=DATE, created-after=DATE,
 owner=SLUG, joined with commas: all must hold. It first prints the plan (what would
 be revoked, per scope) and revokes only with --yes. With -o json the plan is a
 document, {"plan": [TOKEN...]}, to save and review.
