@@ -185,7 +185,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	rules := opts.Rules
 	rules.Now = judgedAt(opts.Rules.Now, inv.serverNow)
 	inv.meta.Terminal = opts.IO.OutTTY
-	bar := newProgress(opts.IO, len(inv.targets))
+	bar := newProgress(opts.IO, len(inv.targets)).showing(conn.Waits)
 	out, flush := bar.stdout(opts.IO)
 	w := opts.Report
 	switch {

@@ -59,6 +59,9 @@ type Connection struct {
 	Demo   bool
 	// Now is the server's clock: the fake's in --demo, the local one otherwise.
 	Now func() time.Time
+	// Waits is what the client waits for, for the progress line; nil when
+	// no progress is shown.
+	Waits *waitBoard
 
 	infoOnce sync.Once
 	info     *accesstokens.ServerInfo
@@ -89,6 +92,8 @@ type Factory struct {
 	// trust is how the run's client trusts the server, for identify
 	// --ask-server's client of its own.
 	trust serverTrust
+	// waits hears the client's waits, when progress is shown.
+	waits *waitBoard
 }
 
 // serverTrust is what Connect found about trusting the server: the CA file
@@ -177,7 +182,7 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	if err != nil {
 		return nil, connError(err)
 	}
-	return &Connection{Client: client, URL: env.URL, Now: time.Now}, nil
+	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits}, nil
 }
 
 // clientOptions are the options every client of a run gets, the demo's too.
@@ -192,6 +197,10 @@ func (f *Factory) clientOptions() []accesstokens.Option {
 	if f.conn.verbose {
 		f.IO.NoProgress = true
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	if f.IO.showProgress() {
+		f.waits = newWaitBoard(f.conn.timeout)
+		opts = append(opts, accesstokens.WithWaitObserver(f.waits.observe))
 	}
 	if f.conn.rate > 0 {
 		opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))

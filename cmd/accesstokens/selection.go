@@ -70,7 +70,7 @@ func (s ScopeSelection) listTargets(ctx context.Context, io *IOStreams, conn *Co
 	if !s.All {
 		return s.targets(ctx, conn)
 	}
-	spin := newSpinner(io, "listing users, projects and repositories")
+	spin := newSpinner(io, "listing users, projects and repositories").showing(conn.Waits)
 	spin.tick()
 	defer spin.done()
 	return s.targets(ctx, conn)
