@@ -205,6 +205,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, bad.watch(w.Write))
 	bar.done()
 	bad.report(opts.IO.ErrOut)
+	explainRateLimited(summary, conn.MaxWait)
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
 		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)

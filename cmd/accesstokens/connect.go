@@ -62,6 +62,9 @@ type Connection struct {
 	// Waits is what the client waits for, for the progress line; nil when
 	// no progress is shown.
 	Waits *waitBoard
+	// MaxWait is how long a read waits out 429s (--max-wait) for a command
+	// that only reads; 0 otherwise.
+	MaxWait time.Duration
 
 	infoOnce sync.Once
 	info     *accesstokens.ServerInfo
@@ -182,7 +185,7 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	if err != nil {
 		return nil, connError(err)
 	}
-	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits}, nil
+	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits, MaxWait: f.readPatience()}, nil
 }
 
 // clientOptions are the options every client of a run gets, the demo's too.
@@ -205,8 +208,17 @@ func (f *Factory) clientOptions() []accesstokens.Option {
 	if f.conn.rate > 0 {
 		opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
 	}
-	if f.reading && f.conn.maxWait > 0 {
-		opts = append(opts, accesstokens.WithReadPatience(f.conn.maxWait))
+	if p := f.readPatience(); p > 0 {
+		opts = append(opts, accesstokens.WithReadPatience(p))
 	}
 	return opts
+}
+
+// readPatience is how long the run's reads wait out 429s: --max-wait for a
+// command that only reads, 0 (the usual retries) otherwise.
+func (f *Factory) readPatience() time.Duration {
+	if !f.reading {
+		return 0
+	}
+	return f.conn.maxWait
 }

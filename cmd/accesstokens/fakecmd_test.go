@@ -39,7 +39,8 @@ import (
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault [-body BODY] METHOD PATH STATUS [TIMES]  answer matching requests with STATUS (and BODY, JSON if it starts with {)
+//	fake fault [-body BODY] [-retry-after S] METHOD PATH STATUS [TIMES]  answer matching requests with
+//	                                    STATUS (and BODY, JSON if it starts with {; and a Retry-After header)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -272,10 +273,11 @@ func fakeNoLeak(ts *testscript.TestScript, st *fakeState) {
 func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
 	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
+	retryAfter := fs.String("retry-after", "", "the answer's Retry-After header")
 	ts.Check(fs.Parse(args))
 	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault [-body BODY] METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -284,7 +286,7 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 		times, err = strconv.Atoi(args[3])
 		ts.Check(err)
 	}
-	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body}
+	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body, RetryAfter: *retryAfter}
 	if strings.HasPrefix(*body, "{") {
 		fl.ContentType = "application/json"
 	}

@@ -118,6 +118,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	case err != nil:
 		return err
 	case len(sum.Failed) > 0:
+		explainRateLimited(sum, conn.MaxWait)
 		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, sum.Failed[0].Err)
 	}
 	return w.Close(*sum)

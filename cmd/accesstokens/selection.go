@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -145,6 +146,20 @@ func judgedAt(now, server time.Time) time.Time {
 		return now
 	}
 	return server
+}
+
+// explainRateLimited adds to the failure of each scope lost to 429s what
+// --max-wait did about them, so that every report of it says what to change.
+func explainRateLimited(s *audit.Summary, maxWait time.Duration) {
+	why := fmt.Sprintf("still rate limited after waiting out 429s for up to --max-wait %s: a longer --max-wait waits longer", maxWait)
+	if maxWait <= 0 {
+		why = "rate limited after the usual retries (--max-wait 0): a --max-wait above 0 waits 429s out"
+	}
+	for i, f := range s.Failed {
+		if errors.Is(f.Err, accesstokens.ErrRateLimited) {
+			s.Failed[i].Err = fmt.Errorf("%w; %s", f.Err, why)
+		}
+	}
 }
 
 // reportFailedScopes says, on stderr, which scopes could not be read, and
