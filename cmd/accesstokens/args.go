@@ -18,8 +18,12 @@ func parseScopeArg(what, s string) (accesstokens.Scope, error) {
 }
 
 // namedValue writes `FLAG "value": reason`, or `FLAG: reason` when the
-// reason already quotes the value.
+// reason already quotes the value; a value that looks like a token secret
+// is not repeated.
 func namedValue(what, value, reason string) string {
+	if looksLikeSecret(value) {
+		return what + " " + secretArgNote + ": " + strings.ReplaceAll(reason, strconv.Quote(value), "it")
+	}
 	if strings.Contains(reason, strconv.Quote(value)) {
 		return what + ": " + reason
 	}
@@ -55,7 +59,7 @@ func parseScopeAndID(args []string) (accesstokens.Scope, string, error) {
 // strings of digits, leading zeros included) before any request.
 func checkTokenID(id string) error {
 	if id == "" || strings.Trim(id, "0123456789") != "" {
-		return usageError("ID %q: a token id is a string of digits, as list shows it", id)
+		return usageError("ID %s: a token id is a string of digits, as list shows it", argText(id))
 	}
 	return nil
 }
