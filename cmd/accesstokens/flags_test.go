@@ -155,3 +155,22 @@ func TestExpiryDaysBoundIsTheSDKs(t *testing.T) {
 		assert.Contains(t, cmd.Flags().Lookup("expiry-days").Usage, most, cmd.Name())
 	}
 }
+
+// TestExecSaysWhereCMDsFlagsGo: CMD's flags typed without -- in front are
+// taken for exec's; the error says to put -- before CMD.
+func TestExecSaysWhereCMDsFlagsGo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"exec", "project:PRJ", "--perm", "repo_read", "sh", "-c", "echo hi"},
+		{"exec", "project:PRJ", "--perm", "repo_read", "git", "clone", "--depth", "1", "https://x"},
+	} {
+		io, _, errOut := testIO(false)
+		code := run(context.Background(), args, io, func(string) string { return "" })
+		assert.Equal(t, exitUsage, code, args)
+		assert.Regexp(t, `^accesstokens: unknown (shorthand )?flag: .*: if it is CMD's, put -- before CMD \(accesstokens exec SCOPE --perm P -- CMD \[ARG\.\.\.\]; see 'accesstokens exec --help'\)\n$`, errOut.String())
+	}
+	io, _, errOut := testIO(false)
+	code := run(context.Background(), []string{"exec", "project:PRJ", "--perm"}, io, func(string) string { return "" })
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, "accesstokens: flag needs an argument: --perm (see 'accesstokens exec --help')\n", errOut.String(), "other flag mistakes as before")
+}
