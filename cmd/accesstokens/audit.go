@@ -92,10 +92,14 @@ hold, and writes the whole inventory. FILE is removed once every scope is read.
 --resume refuses a FILE of another server or other scopes; --where, --expiring,
 --unused, --fail-on, --now and -o may change between runs.`,
 		Example: `  accesstokens audit --all --demo
-  accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
   accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
-  accesstokens audit --all --state audit.state --resume -o json > tokens.json
-  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31`,
+  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31
+  # a nightly job: the whole inventory (a cut-off run goes on where it stopped), failing
+  # (exit 3) on expired or expiring tokens; the plan to revoke the expired ones, saved
+  # for review; then, once reviewed, exactly that plan acted on
+  accesstokens audit --all --state audit.state --resume --fail-on expired,expiring -o jsonl > tokens.jsonl
+  accesstokens revoke --all --where expired -o json > plan.json
+  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
 		Args: argsBetween(0, 0, "no arguments: choose scopes with --all or --scope"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, sel, rules, clock, where, failOn); err != nil {
