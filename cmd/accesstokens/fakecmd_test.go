@@ -26,10 +26,13 @@ import (
 // one cmd/accesstokens-fake serves) on loopback in the test process, which
 // the accesstokens processes reach through BITBUCKET_URL. Scripts drive it:
 //
-//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R] [-unprefixed-secrets]  start it; its
+//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R] [-unprefixed-secrets]
+//	           [-server-version V] [-no-policy-endpoint]  start it; its
 //	                                    clock is pinned AGE (e.g. 200d) before now; W: demo, or
 //	                                    PROJECTSxREPOSxUSERSxTOKENS (accesstokenstest.World); B:R:
-//	                                    Bitbucket's per-user rate limit; secrets without "BBDC-"
+//	                                    Bitbucket's per-user rate limit; secrets without "BBDC-";
+//	                                    V: the Bitbucket version it answers as (e.g. 9.4.0); no
+//	                                    admin expiry-policy endpoint
 //	fake user [-admin] NAME [PASSWORD]  add a user
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
@@ -190,6 +193,8 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	world := fs.String("world", "", "a generated world: demo, or PROJECTSxREPOSxUSERSxTOKENS")
 	rateLimit := fs.String("rate-limit", "", "per-user rate limit BURST:REFILL_PER_S, as Bitbucket's")
 	unprefixed := fs.Bool("unprefixed-secrets", false, `secrets without "BBDC-", as older servers mint them`)
+	version := fs.String("server-version", "", "answer as this Bitbucket version does (MAJOR.MINOR[.PATCH])")
+	noPolicy := fs.Bool("no-policy-endpoint", false, "no admin expiry-policy endpoint (404), as 9.2 and 9.4 specifications show")
 	ts.Check(fs.Parse(args))
 	opts := []accesstokenstest.Option{
 		accesstokenstest.WithClock(time.Now().Add(-parseAge(ts, *ago))),
@@ -203,6 +208,13 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 	if *unprefixed {
 		opts = append(opts, accesstokenstest.WithUnprefixedSecrets())
+	}
+	if *version != "" {
+		ts.Check(accesstokenstest.CheckServerVersion(*version))
+		opts = append(opts, accesstokenstest.WithServerVersion(*version))
+	}
+	if *noPolicy {
+		opts = append(opts, accesstokenstest.WithoutExpiryPolicyEndpoint())
 	}
 	if *rateLimit != "" {
 		rl, err := accesstokenstest.ParseRateLimit(*rateLimit)
