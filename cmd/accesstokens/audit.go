@@ -94,12 +94,7 @@ hold, and writes the whole inventory. FILE is removed once every scope is read.
 		Example: `  accesstokens audit --all --demo
   accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
   accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31
-  # a nightly job: the whole inventory (a cut-off run goes on where it stopped), failing
-  # (exit 3) on expired or expiring tokens; the plan to revoke the expired ones, saved
-  # for review; then, once reviewed, exactly that plan acted on
-  accesstokens audit --all --state audit.state --resume --fail-on expired,expiring -o jsonl > tokens.jsonl
-  accesstokens revoke --all --where expired -o json > plan.json
-  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
+` + nightlyJob,
 		Args: argsBetween(0, 0, "no arguments: choose scopes with --all or --scope"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, sel, rules, clock, where, failOn); err != nil {
@@ -123,6 +118,16 @@ hold, and writes the whole inventory. FILE is removed once every scope is read.
 	addReportFormatFlag(cmd, &opts.Format)
 	return cmd
 }
+
+// nightlyJob is the example of audit's and revoke's help: the CI job they
+// make together.
+const nightlyJob = `
+  # a nightly job: the whole inventory (a cut-off run goes on where it stopped), failing
+  # (exit 3) on expired or expiring tokens; the plan to revoke the expired ones, saved
+  # for review; then, once reviewed, exactly that plan acted on
+  accesstokens audit --all --state audit.state --resume --fail-on expired,expiring -o jsonl > tokens.jsonl
+  accesstokens revoke --all --where expired -o json > plan.json
+  accesstokens revoke --plan plan.json --yes -o json > revoked.json`
 
 // parse checks every flag before any request.
 func (o *AuditOptions) parse(cmd *cobra.Command, sel scopeFlags, rules rulesFlags, clock clockFlag, where, failOn string) error {

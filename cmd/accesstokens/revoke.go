@@ -75,12 +75,7 @@ A failed revoke does not stop the others; the exit code is 1 when any failed
 no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
   accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes
-  # a nightly job: the whole inventory (a cut-off run goes on where it stopped), failing
-  # (exit 3) on expired or expiring tokens; the plan to revoke the expired ones, saved
-  # for review; then, once reviewed, exactly that plan acted on
-  accesstokens audit --all --state audit.state --resume --fail-on expired,expiring -o jsonl > tokens.jsonl
-  accesstokens revoke --all --where expired -o json > plan.json
-  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
+` + nightlyJob,
 		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {
