@@ -393,7 +393,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hangGuard bounds every wait of interrupt: generous, it only turns a hang into a failure.
 const hangGuard = 2 * time.Minute
 
-// cmdInterrupt: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
+// cmdInterrupt: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
 //
 // Runs PROGRAM with the first request matching METHOD and PATHPREFIX (an
 // escaped path, e.g. /rest/access-tokens/latest/projects/PRJ/) held by the
@@ -401,7 +401,10 @@ const hangGuard = 2 * time.Minute
 // program says on stderr that it was interrupted; then lets the request
 // through. With -twice, a second SIGINT follows once the first was noticed,
 // and the request goes through once its client has gone away (the fake
-// handles it anyway, as a server would that did not notice). The program's exit code must be CODE; its stdout and
+// handles it anyway, as a server would that did not notice). With -abandons (a reading command,
+// which abandons the request in flight at the first signal), the request likewise goes through
+// only once its client has gone away: were it let through at once, its answer could still reach
+// a client whose cancellation is under way. The program's exit code must be CODE; its stdout and
 // stderr are then checked with stdout and stderr as usual. No sleeps: each
 // step waits for the one before it.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
@@ -409,11 +412,12 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unsupported: ! interrupt")
 	}
 	twice := len(args) > 0 && args[0] == "-twice"
-	if twice {
+	abandons := len(args) > 0 && args[0] == "-abandons"
+	if twice || abandons {
 		args = args[1:]
 	}
 	if len(args) < 4 {
-		ts.Fatalf("usage: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
+		ts.Fatalf("usage: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -484,7 +488,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		// The gate stays shut: the held request goes through once the fake
 		// sees its client gone. Opening it now would race the client's
 		// cancellation with the fake's answer, which could still arrive first.
-	} else {
+	} else if !abandons {
 		st.gate.open()
 	}
 	<-readDone
