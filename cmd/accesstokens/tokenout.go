@@ -262,13 +262,6 @@ func rfc3339(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func dateOr(t *time.Time, none string) string {
-	if t == nil {
-		return none
-	}
-	return t.UTC().Format(time.DateOnly)
-}
-
 func dateTimeOr(t *time.Time, none string) string {
 	if t == nil {
 		return none
