@@ -185,11 +185,20 @@ func (r *rotator) unchanged(rot *Rotation, step string, err error) error {
 		Outcome: "nothing was changed", Existing: []string{rot.Old.ID}}
 }
 
-// idsNamed returns the ids of the scope's tokens named name.
+// idsNamed returns the ids of the scope's tokens named name. A token whose
+// dates cannot be read (All yields it with an *InvalidTokenError) is still
+// a token, with its id and name: only other errors fail the listing.
 func (r *rotator) idsNamed(ctx context.Context, name string) (map[string]bool, error) {
 	ids := map[string]bool{}
 	for t, err := range r.tokens.All(ctx, r.scope, nil) {
-		if err != nil {
+		var inv *InvalidTokenError
+		switch {
+		case err == nil:
+		case errors.As(err, &inv):
+			if t.ID == "" {
+				t = inv.Token
+			}
+		default:
 			return nil, err
 		}
 		if t.Name == name {

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -627,6 +628,9 @@ type stubTokens struct {
 	next                       int
 	create                     func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error)
 	deleteFails                bool // every Delete answers 500 and changes nothing
+	// unreadable: All yields every token from the create of this number on
+	// as the SDK yields a token whose expiry date cannot be read.
+	unreadableFrom int
 }
 
 func newStubTokens(old accesstokens.AccessToken) *stubTokens {
@@ -650,9 +654,14 @@ func (s *stubTokens) All(context.Context, accesstokens.Scope, *accesstokens.List
 	for _, tok := range s.tokens {
 		all = append(all, tok)
 	}
+	unreadableFrom := s.unreadableFrom
 	return func(yield func(accesstokens.AccessToken, error) bool) {
 		for _, tok := range all {
-			if !yield(tok, nil) {
+			var err error
+			if n, _ := strconv.Atoi(tok.ID); unreadableFrom > 0 && n >= unreadableFrom {
+				err = &accesstokens.InvalidTokenError{Token: tok, Field: "expiryDate", Err: errors.New("year outside 1970 to 9999")}
+			}
+			if !yield(tok, err) {
 				return
 			}
 		}
@@ -723,6 +732,35 @@ func TestRotateOverAStubCleansUpAfterCreatesThatAnswerNonsense(t *testing.T) {
 			assert.Equal(t, []string{stubOld.ID}, rerr.Existing)
 		})
 	}
+}
+
+// TestRotateListsPastTokensWithUnreadableDates: a token of the scope whose
+// date the client cannot read is yielded by All with its error and is still
+// a token: the listing before the create does not fail the rotation, and
+// after a create whose outcome is unknown, the token it made is found and
+// revoked even when its own date cannot be read.
+func TestRotateListsPastTokensWithUnreadableDates(t *testing.T) {
+	t.Parallel()
+	withSecret := func(tok accesstokens.AccessToken) (*accesstokens.RawAccessToken, error) {
+		return &accesstokens.RawAccessToken{AccessToken: tok, Token: accesstokens.NewSecret("BBDC-stub")}, nil
+	}
+	stub := newStubTokens(stubOld)
+	stub.tokens["50"] = accesstokens.AccessToken{ID: "50", Name: stubOld.Name}
+	stub.unreadableFrom, stub.create = 50, withSecret
+	rot, err := accesstokens.Rotate(context.Background(), stub, accesstokens.ProjectScope("PRJ"), stubOld.ID, accesstokens.RotateOptions{})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"50", rot.New.ID}, stub.ids(), "the old token revoked, the unreadable one left alone")
+
+	stub = newStubTokens(stubOld)
+	stub.unreadableFrom = 101 // the token the create makes
+	stub.create = func(accesstokens.AccessToken) (*accesstokens.RawAccessToken, error) {
+		return nil, errors.New("stub: connection reset")
+	}
+	_, err = accesstokens.Rotate(context.Background(), stub, accesstokens.ProjectScope("PRJ"), stubOld.ID, accesstokens.RotateOptions{})
+	var rerr *accesstokens.RotateError
+	require.ErrorAs(t, err, &rerr)
+	assert.Contains(t, rerr.Outcome, "had created token 101 anyway")
+	assert.Equal(t, []string{stubOld.ID}, stub.ids(), "the token the create made is revoked")
 }
 
 // TestRotateRevokesTheNewTokenWhenDeliverPanics: the panic goes on to the

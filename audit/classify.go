@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"time"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -43,9 +44,27 @@ type Token struct {
 	Findings []Finding
 	// DaysLeft counts the days until expiry the way people read a calendar:
 	// the days in UTC from today's date to the expiry date (see DaysLeft).
-	// nil: the token never expires.
+	// nil: the token never expires, or its expiry date cannot be read.
 	DaysLeft *int
+	// UnreadDates names the dates the server sent that could not be read,
+	// by their JSON field ("createdDate", "expiryDate",
+	// "lastAuthenticated"): nil or zero in the token, they are unknown, not
+	// absent. Such a token carries BadDate; it is never NoExpiry, Expired or
+	// Expiring for want of an expiry date it cannot read, nor NeverUsed or
+	// Unused for want of a last use. Empty for a token read in full.
+	UnreadDates []string
 }
+
+// The JSON fields of a token's dates, as UnreadDates names them.
+const (
+	CreatedDateField       = "createdDate"
+	ExpiryDateField        = "expiryDate"
+	LastAuthenticatedField = "lastAuthenticated"
+)
+
+// Unread reports whether the date of the JSON field (such as "expiryDate")
+// could not be read.
+func (t Token) Unread(field string) bool { return slices.Contains(t.UnreadDates, field) }
 
 // DaysLeft counts calendar days in UTC from now's date to expiry's date, so
 // that a 30-day token created today has 30 days left until its last day,
@@ -97,13 +116,50 @@ func (t Token) Has(f Finding) bool {
 // (exactly 90 days ago is not yet unused). A zero r.Now is time.Now().
 func Classify(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r Rules) Token {
 	r = r.withDefaults()
-	return judged(scope, t, ownerActive, &r)
+	return judged(scope, t, nil, ownerActive, &r)
 }
 
-// judged is a token with its findings and days left under r (defaults filled in).
-func judged(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r *Rules) Token {
-	tok := Token{Scope: scope, AccessToken: t}
-	set := judge(scope, &t, ownerActive, r)
+// ClassifyInvalid is Classify for a token the server sent that could not be
+// read in full (an *accesstokens.InvalidTokenError, as Get returns it or All
+// yields it): inv.Token, as far as it was read, with BadDate and its
+// UnreadDates (see UnreadDatesOf).
+func ClassifyInvalid(scope accesstokens.Scope, inv *accesstokens.InvalidTokenError, ownerActive bool, r Rules) Token {
+	r = r.withDefaults()
+	return judged(scope, inv.Token, UnreadDatesOf(inv), ownerActive, &r)
+}
+
+// UnreadDatesOf names the dates of inv's token that cannot be trusted, in
+// the token's order (createdDate, expiryDate, lastAuthenticated): the field
+// that failed and, when more than one failed (the SDK then joins their
+// errors into one), every date the token lacks, since any of them may be
+// one that failed.
+func UnreadDatesOf(inv *accesstokens.InvalidTokenError) []string {
+	_, several := inv.Err.(interface{ Unwrap() []error })
+	t := &inv.Token
+	var unread []string
+	for _, d := range [...]struct {
+		field  string
+		absent bool
+	}{
+		{CreatedDateField, t.CreatedDate.IsZero()},
+		{ExpiryDateField, t.ExpiryDate == nil},
+		{LastAuthenticatedField, t.LastAuthenticated == nil},
+	} {
+		if d.field == inv.Field || (several && d.absent) {
+			unread = append(unread, d.field)
+		}
+	}
+	if unread == nil { // a field this package does not know: still unreadable
+		unread = []string{inv.Field}
+	}
+	return unread
+}
+
+// judged is a token with its findings and days left under r (defaults
+// filled in); unread names its dates that could not be read.
+func judged(scope accesstokens.Scope, t accesstokens.AccessToken, unread []string, ownerActive bool, r *Rules) Token {
+	tok := Token{Scope: scope, AccessToken: t, UnreadDates: unread}
+	set := judge(scope, &tok, ownerActive, r)
 	tok.Findings = set.list()
 	if t.ExpiryDate != nil {
 		left := DaysLeft(*t.ExpiryDate, r.Now)
@@ -112,23 +168,29 @@ func judged(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bo
 	return tok
 }
 
-// judge computes a token's findings.
-func judge(scope accesstokens.Scope, t *accesstokens.AccessToken, ownerActive bool, r *Rules) findingSet {
+// judge computes a token's findings. A date that could not be read gives
+// BadDate and nothing else: its absence says nothing.
+func judge(scope accesstokens.Scope, t *Token, ownerActive bool, r *Rules) findingSet {
 	var s findingSet
-	if t.ExpiryDate == nil {
+	switch {
+	case len(t.UnreadDates) > 0 && t.Unread(ExpiryDateField):
+	case t.ExpiryDate == nil:
 		s = s.with(noExpiryBit)
-	} else {
+	default:
 		left := t.ExpiryDate.Sub(r.Now)
 		s = s.withIf(expiredBit, left <= 0)
 		s = s.withIf(expiringBit, left > 0 && left <= r.Expiring)
 	}
-	if t.LastAuthenticated == nil {
+	switch {
+	case len(t.UnreadDates) > 0 && t.Unread(LastAuthenticatedField):
+	case t.LastAuthenticated == nil:
 		s = s.with(neverUsedBit)
-	} else {
+	default:
 		s = s.withIf(unusedBit, r.Now.Sub(*t.LastAuthenticated) > r.Unused)
 	}
 	s = s.withIf(adminBit, holdsAdmin(t.Permissions))
 	s = s.withIf(inactiveOwnerBit, !ownerActive && isUserScope(scope))
+	s = s.withIf(badDateBit, len(t.UnreadDates) > 0)
 	return s
 }
 
@@ -141,6 +203,7 @@ const (
 	unusedBit
 	adminBit
 	inactiveOwnerBit
+	badDateBit
 )
 
 func holdsAdmin(perms []accesstokens.Permission) bool {

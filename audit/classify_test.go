@@ -1,11 +1,16 @@
 package audit
 
 import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClassifyBoundaries(t *testing.T) {
@@ -63,6 +68,59 @@ func TestClassifyBoundaries(t *testing.T) {
 			assert.Equal(t, tc.daysLeft, got.DaysLeft)
 			assert.Equal(t, tc.scope, got.Scope)
 			assert.Equal(t, tok, got.AccessToken, "the token is carried as read")
+		})
+	}
+}
+
+// TestClassifyInvalidFlagsBadDateAndNothingFromTheMissingDate: a token whose
+// date the server sent cannot be read (decoded as the SDK decodes a page) is
+// judged as far as it was read: bad-date, and no finding that would come
+// from the date being absent (no-expiry for an unreadable expiry,
+// never-used for an unreadable last use).
+func TestClassifyInvalidFlagsBadDateAndNothingFromTheMissingDate(t *testing.T) {
+	t.Parallel()
+	ms := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).UnixMilli(), 10) }
+	created, past, future := ms(-10*day), ms(-3*day), ms(100*day)
+	for _, tc := range []struct {
+		name     string
+		dates    string // the token's date fields, in Bitbucket's JSON
+		want     []Finding
+		unread   []string
+		daysLeft *int
+	}{
+		{"expiry past the year 9999, never used", `"expiryDate":1e30,"lastAuthenticated":null`,
+			[]Finding{NeverUsed, BadDate}, []string{"expiryDate"}, nil},
+		{"expiry and last use unreadable", `"expiryDate":1e30,"lastAuthenticated":"not a date"`,
+			[]Finding{BadDate}, []string{"expiryDate", "lastAuthenticated"}, nil},
+		{"last use unreadable, expiry absent: it never expires", `"lastAuthenticated":1e30`,
+			[]Finding{NoExpiry, BadDate}, []string{"lastAuthenticated"}, nil},
+		{"creation unreadable, expired three days ago", `"createdDate":1e30,"expiryDate":` + past,
+			[]Finding{Expired, NeverUsed, BadDate}, []string{"createdDate"}, intp(-3)},
+		{"created and expiry unreadable, last use absent: unknown too", `"createdDate":-1e30,"expiryDate":1e30`,
+			[]Finding{BadDate}, []string{"createdDate", "expiryDate", "lastAuthenticated"}, nil},
+		{"every date readable", `"expiryDate":` + future, []Finding{NeverUsed}, nil, intp(100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var tok accesstokens.AccessToken
+			body := `{"id":"1405","name":"ci",` + tc.dates + `,"permissions":["REPO_READ"]}`
+			if !strings.Contains(tc.dates, "createdDate") {
+				body = strings.Replace(body, `"name":"ci",`, `"name":"ci","createdDate":`+created+`,`, 1)
+			}
+			err := json.Unmarshal([]byte(body), &tok)
+			var got Token
+			var inv *accesstokens.InvalidTokenError
+			if errors.As(err, &inv) {
+				got = ClassifyInvalid(projectSc, inv, true, rules)
+			} else {
+				require.NoError(t, err)
+				got = Classify(projectSc, tok, true, rules)
+			}
+			assert.Equal(t, tc.want, got.Findings)
+			assert.Equal(t, tc.unread, got.UnreadDates)
+			assert.Equal(t, tc.daysLeft, got.DaysLeft)
+			assert.Equal(t, "1405", got.ID, "the token as far as it was read")
+			assert.Equal(t, "ci", got.Name)
 		})
 	}
 }

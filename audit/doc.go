@@ -2,8 +2,12 @@
 // audit and bulk revoke: it enumerates every scope of a Bitbucket Data Center
 // server (users, projects, repositories), reads their access tokens
 // concurrently, classifies each token (expired, expiring, no-expiry,
-// never-used, unused, admin, inactive-owner) and writes reports in the
-// command's formats. A Go program can use it without the command.
+// never-used, unused, admin, inactive-owner, bad-date) and writes reports in
+// the command's formats. A Go program can use it without the command.
+//
+// A token whose dates the server sent cannot all be read (a year past 9999,
+// say) is reported as far as it was read, with the finding bad-date, and
+// the other tokens of its scope are read as usual.
 //
 // It sees tokens only as the server lists them, which is without their
 // secrets.

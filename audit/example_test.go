@@ -121,4 +121,5 @@ func ExampleTargets() {
 	// unused: 18
 	// admin: 11
 	// inactive-owner: 4
+	// bad-date: 0
 }

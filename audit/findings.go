@@ -21,17 +21,21 @@ const (
 	Unused        Finding = "unused"         // used, but last longer ago than Rules.Unused
 	Admin         Finding = "admin"          // holds PROJECT_ADMIN or REPO_ADMIN
 	InactiveOwner Finding = "inactive-owner" // a personal token whose owner is deactivated
+	// BadDate: a date the server sent cannot be read (a year past 9999, a
+	// malformed value); the token is shown without it, and no finding comes
+	// from that date's absence (see Token.UnreadDates).
+	BadDate Finding = "bad-date"
 )
 
 // allFindings is AllFindings' answer; a finding's index here is its bit in a findingSet.
-var allFindings = [...]Finding{Expired, Expiring, NoExpiry, NeverUsed, Unused, Admin, InactiveOwner}
+var allFindings = [...]Finding{Expired, Expiring, NoExpiry, NeverUsed, Unused, Admin, InactiveOwner, BadDate}
 
 // numFindings is how many findings there are.
 const numFindings = len(allFindings)
 
 // AllFindings returns every finding, in a fixed order: expired, expiring,
-// no-expiry, never-used, unused, admin, inactive-owner. The slice is the
-// caller's.
+// no-expiry, never-used, unused, admin, inactive-owner, bad-date. The slice
+// is the caller's.
 func AllFindings() []Finding {
 	out := make([]Finding, numFindings)
 	copy(out, allFindings[:])

@@ -11,7 +11,7 @@ import (
 
 func TestAllFindingsInContractOrder(t *testing.T) {
 	t.Parallel()
-	want := []Finding{"expired", "expiring", "no-expiry", "never-used", "unused", "admin", "inactive-owner"}
+	want := []Finding{"expired", "expiring", "no-expiry", "never-used", "unused", "admin", "inactive-owner", "bad-date"}
 	got := AllFindings()
 	assert.Equal(t, want, got)
 	got[0] = "changed"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"iter"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -313,7 +314,7 @@ func writeReport(t *testing.T, format string, toks []Token, sum Summary, meta Me
 	return out.String()
 }
 
-const summaryJSON = `{"expired":1,"expiring":0,"no-expiry":1,"never-used":1,"unused":1,"admin":1,"inactive-owner":1,"tokens":2}`
+const summaryJSON = `{"expired":1,"expiring":0,"no-expiry":1,"never-used":1,"unused":1,"admin":1,"inactive-owner":1,"bad-date":0,"tokens":2}`
 
 const scopesJSON = `{"read":5,"failed":[{"scope":"repo:PRJ/gone","error":"404 \"gone\""}]}`
 
@@ -456,4 +457,31 @@ func assertNothingActsOnATerminal(t *testing.T, out, what string) {
 	for i, line := range strings.Split(out, "\n") {
 		assert.False(t, strings.ContainsFunc(line, textsafe.Hidden), "%s: line %d holds a hidden character: %q", what, i+1, line)
 	}
+}
+
+// badDatePage is a page of three tokens as a server could send it: the
+// second one's expiry is past the year 9999 (epoch milliseconds 1e30).
+const badDatePage = `{"size":3,"limit":1000,"start":0,"isLastPage":true,"values":[` +
+	`{"id":"100000000001","name":"first","createdDate":1767225600000,"expiryDate":1780000000000,"lastAuthenticated":null,"permissions":["REPO_READ"]},` +
+	`{"id":"100000000002","name":"far-future","createdDate":1767225600000,"expiryDate":1e30,"lastAuthenticated":null,"permissions":["REPO_READ"]},` +
+	`{"id":"100000000003","name":"third","createdDate":1767225600000,"lastAuthenticated":null,"permissions":["REPO_ADMIN"]}]}`
+
+// badDateClient is the real SDK client on a server whose project PRJ lists
+// badDatePage and whose project OK lists one plain token.
+func badDateClient(t *testing.T) *accesstokens.Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rest/access-tokens/latest/projects/PRJ", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(badDatePage))
+	})
+	mux.HandleFunc("GET /rest/access-tokens/latest/projects/OK", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"size":1,"limit":1000,"start":0,"isLastPage":true,"values":[{"id":"200000000001","name":"ok","createdDate":1767225600000,"permissions":["REPO_READ"]}]}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := accesstokens.NewClient(srv.URL, accesstokens.WithBasicAuth("admin", "admin"))
+	require.NoError(t, err)
+	return c
 }

@@ -38,7 +38,7 @@ func TestJSONDocument(t *testing.T) {
 	assert.Len(t, doc.Tokens, 2)
 	assert.Equal(t, 5, doc.Scopes.Read)
 	assert.Equal(t, "repo:PRJ/gone", doc.Scopes.Failed[0].Scope)
-	assert.Len(t, doc.Summary, 8, "every finding and tokens")
+	assert.Len(t, doc.Summary, len(AllFindings())+1, "every finding and tokens")
 }
 
 func TestJSONDocumentWithoutTokensOrServer(t *testing.T) {
@@ -51,7 +51,7 @@ func TestJSONDocumentWithoutTokensOrServer(t *testing.T) {
 		`  "server": {"url": null, "version": null},`+"\n"+
 		`  "tokens": [],`+"\n"+
 		`  "scopes": {"read":0,"failed":[]},`+"\n"+
-		`  "summary": {"expired":0,"expiring":0,"no-expiry":0,"never-used":0,"unused":0,"admin":0,"inactive-owner":0,"tokens":0}`+"\n}\n",
+		`  "summary": {"expired":0,"expiring":0,"no-expiry":0,"never-used":0,"unused":0,"admin":0,"inactive-owner":0,"bad-date":0,"tokens":0}`+"\n}\n",
 		out.String())
 	assert.True(t, json.Valid(out.Bytes()))
 }

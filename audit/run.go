@@ -46,6 +46,9 @@ type Options struct {
 //
 // A scope that cannot be read (404, 401 not permitted, a server error after
 // the client's retries, …) is recorded in Summary.Failed and the run goes on.
+// A token whose dates cannot all be read (an *accesstokens.InvalidTokenError
+// from All) is emitted as far as it was read, with BadDate (see
+// ClassifyInvalid), and its scope is read on.
 // An authentication failure (accesstokens.ErrAuthentication) stops the run at
 // once with an error, so that a server that locks accounts after failed
 // logins is not hammered (the first scope is read alone until the server has
@@ -248,7 +251,7 @@ func (r *run) record(target int, t *Token) error {
 		return nil
 	}
 	r.recorded[target]++
-	return r.state.recordToken(t.Scope, &t.AccessToken)
+	return r.state.recordToken(t.Scope, &t.AccessToken, t.UnreadDates)
 }
 
 // accept counts a token read and emits it when it is kept.
@@ -268,8 +271,8 @@ func (r *run) accept(t *Token) error {
 }
 
 // resumeToken emits a token a resumed State recorded for a target.
-func (r *run) resumeToken(target int, t accesstokens.AccessToken) error {
-	tok := r.classify(target, &t)
+func (r *run) resumeToken(target int, t accesstokens.AccessToken, unread []string) error {
+	tok := r.classify(target, &t, unread)
 	return r.accept(&tok)
 }
 
@@ -295,13 +298,14 @@ func (r *run) finishTarget(target int) {
 	}
 }
 
-// classify judges a token of a target: a personal token of a scope whose
-// owner is not known by its own user's active flag.
-func (r *run) classify(target int, t *accesstokens.AccessToken) Token {
+// classify judges a token of a target (unread: its dates that could not be
+// read): a personal token of a scope whose owner is not known by its own
+// user's active flag.
+func (r *run) classify(target int, t *accesstokens.AccessToken, unread []string) Token {
 	tg := &r.targets[target]
 	ownerActive := tg.OwnerActive
 	if tg.OwnerFromTokens && t.User != nil {
 		ownerActive = t.User.Active
 	}
-	return judged(tg.Scope, *t, ownerActive, &r.rules)
+	return judged(tg.Scope, *t, unread, ownerActive, &r.rules)
 }

@@ -160,7 +160,7 @@ func (s *State) abandon() {
 // read, and reports those targets through scope; it writes them into a new
 // file, which then takes the old one's place. Scopes the file recorded
 // that are no target any more are dropped.
-func (s *State) replay(ctx context.Context, targets []Target, token func(target int, t accesstokens.AccessToken) error, scope func(target int)) error {
+func (s *State) replay(ctx context.Context, targets []Target, token func(target int, t accesstokens.AccessToken, unread []string) error, scope func(target int)) error {
 	if s.prev == nil {
 		return nil
 	}
@@ -195,7 +195,7 @@ func (s *State) replay(ctx context.Context, targets []Target, token func(target 
 
 // copyDone reads the resumed file again, copying the lines of the targets
 // it records as read into the new file and emitting their tokens.
-func (s *State) copyDone(ctx context.Context, index map[accesstokens.Scope]int, token func(int, accesstokens.AccessToken) error, scope func(int)) error {
+func (s *State) copyDone(ctx context.Context, index map[accesstokens.Scope]int, token func(int, accesstokens.AccessToken, []string) error, scope func(int)) error {
 	return s.readLines(func(raw []byte, l *stateLine) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -212,13 +212,13 @@ func (s *State) copyDone(ctx context.Context, index map[accesstokens.Scope]int, 
 			scope(target)
 			return nil
 		}
-		return token(target, l.Token.accessToken())
+		return token(target, l.Token.accessToken(), l.Token.UnreadDates)
 	}, func(sc accesstokens.Scope) bool { _, ok := s.done[sc]; return ok })
 }
 
 // recordToken writes one token read.
-func (s *State) recordToken(scope accesstokens.Scope, t *accesstokens.AccessToken) error {
-	s.line = appendTokenLine(s.line[:0], scope, t)
+func (s *State) recordToken(scope accesstokens.Scope, t *accesstokens.AccessToken, unread []string) error {
+	s.line = appendTokenLine(s.line[:0], scope, t, unread)
 	if _, err := s.w.Write(s.line); err != nil {
 		return fmt.Errorf("audit: writing the state file: %w", err)
 	}

@@ -60,6 +60,9 @@ type stateToken struct {
 	LastAuthenticated *time.Time `json:"lastAuthenticated"`
 	Permissions       []string   `json:"permissions"`
 	User              *stateUser `json:"user"`
+	// UnreadDates: the token's dates the server sent that could not be
+	// read (Token.UnreadDates); absent for a token read in full.
+	UnreadDates []string `json:"unreadDates,omitempty"`
 }
 
 type stateUser struct {
@@ -72,9 +75,9 @@ type stateUser struct {
 	Type         string `json:"type"`
 }
 
-func newStateToken(t *accesstokens.AccessToken) *stateToken {
+func newStateToken(t *accesstokens.AccessToken, unread []string) *stateToken {
 	st := &stateToken{ID: t.ID, Name: t.Name, CreatedDate: t.CreatedDate, ExpiryDate: t.ExpiryDate,
-		LastAuthenticated: t.LastAuthenticated, Permissions: make([]string, len(t.Permissions))}
+		LastAuthenticated: t.LastAuthenticated, Permissions: make([]string, len(t.Permissions)), UnreadDates: unread}
 	for i, p := range t.Permissions {
 		st.Permissions[i] = string(p)
 	}
@@ -98,8 +101,8 @@ func (st *stateToken) accessToken() accesstokens.AccessToken {
 	return t
 }
 
-func appendTokenLine(buf []byte, scope accesstokens.Scope, t *accesstokens.AccessToken) []byte {
-	return appendLine(buf, stateLine{Scope: scope.String(), Token: newStateToken(t)})
+func appendTokenLine(buf []byte, scope accesstokens.Scope, t *accesstokens.AccessToken, unread []string) []byte {
+	return appendLine(buf, stateLine{Scope: scope.String(), Token: newStateToken(t, unread)})
 }
 
 func appendDoneLine(buf []byte, scope accesstokens.Scope, n int) []byte {

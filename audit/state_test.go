@@ -124,6 +124,40 @@ func TestResumedRunJudgesAndFiltersByItsOwnRules(t *testing.T) {
 	}
 }
 
+// TestResumedRunKeepsABadDate: a token whose expiry could not be read is
+// recorded as such, so that the resumed audit reports it as the first run
+// did (bad-date, not no-expiry), without reading its scope again.
+func TestResumedRunKeepsABadDate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "audit.state")
+	targets := TargetsOf(accesstokens.ProjectScope("PRJ"))
+	opts := Options{Rules: Rules{Now: fakeStart}}
+	st, err := CreateState(path, stateKey)
+	require.NoError(t, err)
+	first := &collector{t: t}
+	opts.State = st
+	_, err = Run(context.Background(), badDateClient(t).Tokens, targets, opts, first.emit)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	st, err = ResumeState(path, stateKey)
+	require.NoError(t, err)
+	defer st.Close()
+	stub, calls := scopeCalls(0)
+	second := &collector{t: t}
+	opts.State = st
+	sum, err := Run(context.Background(), stub, targets, opts, second.emit)
+	require.NoError(t, err)
+	assert.Empty(t, calls(), "the scope was recorded as read")
+	require.Len(t, second.tokens, len(first.tokens))
+	for i, tok := range second.tokens {
+		assert.Equal(t, first.tokens[i].ID, tok.ID)
+		assert.Equal(t, first.tokens[i].Findings, tok.Findings, tok.Name)
+		assert.Equal(t, first.tokens[i].UnreadDates, tok.UnreadDates, tok.Name)
+	}
+	assert.Equal(t, 1, sum.Findings[BadDate])
+}
+
 // TestResumingAgainAfterASecondCutKeepsEverything: the file is rewritten
 // when resumed; cut again and resumed again, it still gives the whole
 // inventory.

@@ -62,11 +62,14 @@ func (tw *tableWriter) Write(t Token) error {
 	}
 	tw.header()
 	days := "-"
-	if t.DaysLeft != nil {
+	switch {
+	case t.DaysLeft != nil:
 		days = strconv.Itoa(*t.DaysLeft)
+	case t.Unread(ExpiryDateField):
+		days = "?"
 	}
 	tw.row(textsafe.Terminal(t.Scope.String()), textsafe.Terminal(t.ID), shorten(textsafe.Terminal(t.Name), tableColumns[2].width),
-		dateOr(t.ExpiryDate, "never"), days, dateOr(t.LastAuthenticated, "never"), FindingsText(t.Findings))
+		DateText(&t, ExpiryDateField, "never"), days, DateText(&t, LastAuthenticatedField, "never"), FindingsText(t.Findings))
 	return nil
 }
 
@@ -117,11 +120,30 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-func dateOr(t *time.Time, none string) string {
-	if t == nil || t.IsZero() {
+// UnreadableDate is how tables show a date the server sent that could not
+// be read (see Token.UnreadDates).
+const UnreadableDate = "unreadable"
+
+// DateText is how tables show the token's date of the JSON field (such as
+// "expiryDate"): its UTC date, UnreadableDate when the server's could not
+// be read, none when there is none.
+func DateText(t *Token, field, none string) string {
+	if t.Unread(field) {
+		return UnreadableDate
+	}
+	var d *time.Time
+	switch field {
+	case CreatedDateField:
+		d = &t.CreatedDate
+	case ExpiryDateField:
+		d = t.ExpiryDate
+	case LastAuthenticatedField:
+		d = t.LastAuthenticated
+	}
+	if d == nil || d.IsZero() {
 		return none
 	}
-	return t.UTC().Format(time.DateOnly)
+	return d.UTC().Format(time.DateOnly)
 }
 
 // shorten cuts s to at most n characters (runes), marking the cut with "…":

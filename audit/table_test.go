@@ -21,7 +21,7 @@ func TestTable(t *testing.T) {
 	assert.Regexp(t, `^SCOPE +ID +NAME +EXPIRES +DAYS +LAST USED +FINDINGS$`, lines[0])
 	assert.Regexp(t, `^user:alice +000000000002 +evil\\x1b\[31mname\\nnext +never +- +never +no-expiry,never-used,inactive-owner$`, lines[1])
 	assert.Regexp(t, `^project:PRJ +075905477751 +deploy "prod" +2026-03-01 +-1 +2025-11-01 +expired,unused,admin$`, lines[2])
-	assert.Contains(t, got, "2 tokens in 5 scopes (1 could not be read): 1 expired, 0 expiring, 1 no-expiry, 1 never-used, 1 unused, 1 admin, 1 inactive-owner")
+	assert.Contains(t, got, "2 tokens in 5 scopes (1 could not be read): 1 expired, 0 expiring, 1 no-expiry, 1 never-used, 1 unused, 1 admin, 1 inactive-owner, 0 bad-date")
 	assert.Contains(t, got, `could not read repo:PRJ/gone: 404 "gone"`)
 	assert.NotContains(t, got, "\x1b", "no escape sequence reaches the terminal")
 }
@@ -35,6 +35,17 @@ func TestTableSaysOKAndCountsInWords(t *testing.T) {
 	got := writeReport(t, "table", []Token{tok}, sum, testMeta)
 	assert.Regexp(t, `(?m)^project:PRJ +075905477751 .* ok$`, got, "a token without findings is ok, as list shows it")
 	assert.Contains(t, got, "\n1 token in 1 scope: 0 expired,")
+}
+
+// TestTableShowsAnUnreadableDateAsSuch: a date the server sent that could
+// not be read is "unreadable", not "never", and its days left are unknown.
+func TestTableShowsAnUnreadableDateAsSuch(t *testing.T) {
+	t.Parallel()
+	tok := reportTokens()[1]
+	tok.UnreadDates = []string{ExpiryDateField, LastAuthenticatedField}
+	tok.Findings = []Finding{BadDate}
+	got := writeReport(t, "table", []Token{tok}, testSummary(), testMeta)
+	assert.Regexp(t, `(?m)^user:alice +000000000002 +ci +unreadable +\? +unreadable +bad-date$`, got)
 }
 
 // TestTableShowsHostileNamesEscaped: names meant to drive a terminal (an

@@ -50,6 +50,7 @@ func (w *worker) read(target int) bool {
 	b := &batch{target: target}
 	var readErr error
 	for t, err := range w.tokens.All(w.ctx, scope, &accesstokens.ListOptions{Limit: w.run.pageSize}) {
+		unread, err := readAsFar(&t, err)
 		if err != nil {
 			readErr = err
 			break
@@ -65,7 +66,7 @@ func (w *worker) read(target int) bool {
 			// needed; one that filled a batch likely fills the next.
 			b = &batch{target: target, tokens: make([]Token, 0, batchSize)}
 		}
-		b.tokens = append(b.tokens, w.run.classify(target, &t))
+		b.tokens = append(b.tokens, w.run.classify(target, &t, unread))
 	}
 	if readErr != nil && w.ctx.Err() != nil {
 		return false
@@ -76,6 +77,23 @@ func (w *worker) read(target int) bool {
 	}
 	b.last, b.err = true, readErr
 	return w.send(b)
+}
+
+// readAsFar is what a worker makes of one of All's yields: a token read in
+// full (no error); a token with dates that could not be read (an
+// *accesstokens.InvalidTokenError), kept as far as it was read, with the
+// names of those dates; or the error that ends the scope.
+func readAsFar(t *accesstokens.AccessToken, err error) (unread []string, _ error) {
+	var inv *accesstokens.InvalidTokenError
+	switch {
+	case err == nil:
+		return nil, nil
+	case !errors.As(err, &inv):
+		return nil, err
+	case t.ID == "":
+		*t = inv.Token // a stub that yields the error alone
+	}
+	return UnreadDatesOf(inv), nil
 }
 
 // send hands a batch to the emitting goroutine, unless the run stops first.

@@ -18,8 +18,12 @@ func parseScopeArg(what, s string) (accesstokens.Scope, error) {
 }
 
 // namedValue writes `FLAG "value": reason`, or `FLAG: reason` when the
-// reason already quotes the value.
+// reason already quotes the value; a value that looks like a token secret
+// is not repeated.
 func namedValue(what, value, reason string) string {
+	if looksLikeSecret(value) {
+		return what + " " + secretArgNote + ": " + strings.ReplaceAll(reason, strconv.Quote(value), "it")
+	}
 	if strings.Contains(reason, strconv.Quote(value)) {
 		return what + ": " + reason
 	}
@@ -55,7 +59,7 @@ func parseScopeAndID(args []string) (accesstokens.Scope, string, error) {
 // strings of digits, leading zeros included) before any request.
 func checkTokenID(id string) error {
 	if id == "" || strings.Trim(id, "0123456789") != "" {
-		return usageError("ID %q: a token id is a string of digits, as list shows it", id)
+		return usageError("ID %s: a token id is a string of digits, as list shows it", argText(id))
 	}
 	return nil
 }
@@ -76,19 +80,17 @@ func parsePermissions(values []string) ([]accesstokens.Permission, error) {
 	return perms, nil
 }
 
-// maxExpiryDays bounds --expiry-days: 100 years. No policy needs more (0
-// means never), and a later date is past what servers and clients can
-// write back (years after 9999). Replace with accesstokens.MaxExpiryDays
-// once the SDK declares it.
-const maxExpiryDays = 36500
-
-// checkExpiryDays refuses a negative or absurd --expiry-days before anything is sent.
+// checkExpiryDays refuses a negative or absurd --expiry-days before anything
+// is sent: the SDK's bound, accesstokens.MaxExpiryDays (about 100 years).
 func checkExpiryDays(days int) error {
 	switch {
 	case days < 0:
 		return usageError("--expiry-days: must not be negative, got %d", days)
-	case days > maxExpiryDays:
-		return usageError("--expiry-days: at most %d (100 years), got %d: a later expiry date cannot be stored and read back", maxExpiryDays, days)
+	case days > accesstokens.MaxExpiryDays:
+		return usageError("--expiry-days: at most %d (100 years), got %d: a later expiry date cannot be stored and read back", accesstokens.MaxExpiryDays, days)
 	}
 	return nil
 }
+
+// expiryDaysMost is the bound of --expiry-days as its flag's help says it.
+var expiryDaysMost = strconv.Itoa(accesstokens.MaxExpiryDays)

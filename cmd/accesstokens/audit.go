@@ -59,6 +59,8 @@ time under --rate, and classify each one. A token can carry several findings:
   unused          used, but last longer ago than --unused (default 90d)
   admin           holds PROJECT_ADMIN or REPO_ADMIN
   inactive-owner  a personal token whose owner is deactivated
+  bad-date        a date the server sent cannot be read; the token is shown
+                  without it (and gets no finding from that date's absence)
 
 ` + clockHelp + ` Days left count calendar days
 in UTC from today to the expiry date: 30 for a 30-day token created today, 0
@@ -77,7 +79,9 @@ generatedAt.
 
 A scope that cannot be read is named on stderr, and in the json, jsonl and
 table reports (csv holds tokens only), and makes the exit code 1: the inventory
-is incomplete. --fail-on makes the exit code 3 when a kept token has one of the
+is incomplete. A token with a bad date is listed, flagged and named on stderr;
+its scope counts as read, so it alone leaves the exit code 0 (--fail-on bad-date
+gates on it). --fail-on makes the exit code 3 when a kept token has one of the
 named findings (1 still wins).
 
 Ctrl-C (or SIGTERM) stops the reads and writes what was read, as a whole
@@ -88,10 +92,9 @@ hold, and writes the whole inventory. FILE is removed once every scope is read.
 --resume refuses a FILE of another server or other scopes; --where, --expiring,
 --unused, --fail-on, --now and -o may change between runs.`,
 		Example: `  accesstokens audit --all --demo
-  accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl
   accesstokens audit --all --where 'expired,owner=alice' -o csv > expired.csv
-  accesstokens audit --all --state audit.state --resume -o json > tokens.json
-  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31`,
+  accesstokens audit --scope project:PRJ --scope user:alice --expiring 14d --now 2026-12-31
+` + nightlyJob,
 		Args: argsBetween(0, 0, "no arguments: choose scopes with --all or --scope"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, sel, rules, clock, where, failOn); err != nil {
@@ -115,6 +118,16 @@ hold, and writes the whole inventory. FILE is removed once every scope is read.
 	addReportFormatFlag(cmd, &opts.Format)
 	return cmd
 }
+
+// nightlyJob is the example of audit's and revoke's help: the CI job they
+// make together.
+const nightlyJob = `
+  # a nightly job: the whole inventory (a cut-off run goes on where it stopped), failing
+  # (exit 3) on expired or expiring tokens; the plan to revoke the expired ones, saved
+  # for review; then, once reviewed, exactly that plan acted on
+  accesstokens audit --all --state audit.state --resume --fail-on expired,expiring -o jsonl > tokens.jsonl
+  accesstokens revoke --all --where expired -o json > plan.json
+  accesstokens revoke --plan plan.json --yes -o json > revoked.json`
 
 // parse checks every flag before any request.
 func (o *AuditOptions) parse(cmd *cobra.Command, sel scopeFlags, rules rulesFlags, clock clockFlag, where, failOn string) error {
@@ -181,7 +194,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	rules := opts.Rules
 	rules.Now = judgedAt(opts.Rules.Now, inv.serverNow)
 	inv.meta.Terminal = opts.IO.OutTTY
-	bar := newProgress(opts.IO, len(inv.targets))
+	bar := newProgress(opts.IO, len(inv.targets)).showing(conn.Waits)
 	out, flush := bar.stdout(opts.IO)
 	w := opts.Report
 	switch {
@@ -197,8 +210,11 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, w.Write)
+	var bad badDates
+	summary, err := audit.Run(in.Ctx, conn.Client.Tokens, inv.targets, run, bad.watch(w.Write))
 	bar.done()
+	bad.report(opts.IO.ErrOut)
+	explainRateLimited(summary, conn.MaxWait)
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
 		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)
@@ -272,15 +288,16 @@ func interruptedOr(in *interrupts, err error) error {
 }
 
 // readServer reads the head of a report (the server's version) and the
-// server's clock, which findings are judged by when --now is not given. It
-// is also the run's first request, sent alone: wrong credentials stop
+// server's clock, which findings are judged by when --now is not given,
+// through conn.ServerInfo: once per run, whoever asks. It is also the run's
+// first request, sent alone: wrong credentials stop
 // everything at this one 401, before workers fan out (Bitbucket may lock an
 // account behind a CAPTCHA after a few failed logins), and a server that
 // does not answer at all stops it too. An answer without the version (a
 // 404, say) only leaves it out.
 func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, error) {
 	meta := audit.Meta{GeneratedAt: conn.Now().UTC().Truncate(time.Second), ServerURL: conn.URL}
-	info, err := conn.Client.Directory.ServerInfo(ctx)
+	info, err := conn.ServerInfo(ctx)
 	switch {
 	case err == nil:
 		meta.ServerVersion = info.Version
@@ -294,14 +311,15 @@ func readServer(ctx context.Context, conn *Connection) (audit.Meta, time.Time, e
 	return meta, serverClock(conn, info), nil
 }
 
-// serverClock is the server's time, as its answer to ServerInfo (nil when
-// there was none) says it.
+// serverClock is the time findings are judged at when --now is not given:
+// the server's clock as its answer to ServerInfo said it (the answer's Date
+// header), or, when there was no answer or it had no date, this machine's
+// clock (the demo server's with --demo).
 func serverClock(conn *Connection, info *accesstokens.ServerInfo) time.Time {
-	// SERVER CLOCK: once ServerInfo carries the time of the server's answer
-	// (its Date header), this is the one line to change, to
-	//	if info != nil && !info.ServerTime.IsZero() { return info.ServerTime }
-	_ = info
-	return conn.Now() // the demo server's clock with --demo; this machine's otherwise
+	if info != nil && !info.ServerTime.IsZero() {
+		return info.ServerTime
+	}
+	return conn.Now()
 }
 
 // failOnCode is 3 when a token carries a --fail-on finding, saying which on stderr.

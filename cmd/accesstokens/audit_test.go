@@ -115,7 +115,7 @@ func TestAuditWhereKeepsOnlyMatchingTokensInOutputAndSummary(t *testing.T) {
 	assert.Equal(t, exitFindings, code)
 	assert.Equal(t, 2, strings.Count(out, `"name":"ci-`))
 	assert.NotContains(t, out, "laptop")
-	assert.Contains(t, out, `"summary": {"expired":1,"expiring":0,"no-expiry":0,"never-used":2,"unused":0,"admin":0,"inactive-owner":0,"tokens":2}`)
+	assert.Contains(t, out, `"summary": {"expired":1,"expiring":0,"no-expiry":0,"never-used":2,"unused":0,"admin":0,"inactive-owner":0,"bad-date":0,"tokens":2}`)
 
 	code, out = run("name=ci-new", audit.Expired)
 	assert.Equal(t, exitOK, code, "--fail-on looks at the kept tokens only")

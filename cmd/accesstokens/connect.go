@@ -59,6 +59,12 @@ type Connection struct {
 	Demo   bool
 	// Now is the server's clock: the fake's in --demo, the local one otherwise.
 	Now func() time.Time
+	// Waits is what the client waits for, for the progress line; nil when
+	// no progress is shown.
+	Waits *waitBoard
+	// MaxWait is how long a read waits out 429s (--max-wait) for a command
+	// that only reads; 0 otherwise.
+	MaxWait time.Duration
 
 	infoOnce sync.Once
 	info     *accesstokens.ServerInfo
@@ -86,6 +92,19 @@ type Factory struct {
 	reading bool
 	// usedToken: the client authenticates with BITBUCKET_TOKEN.
 	usedToken bool
+	// trust is how the run's client trusts the server, for identify
+	// --ask-server's client of its own.
+	trust serverTrust
+	// waits hears the client's waits, when progress is shown.
+	waits *waitBoard
+}
+
+// serverTrust is what Connect found about trusting the server: the CA file
+// (--ca-cert or BITBUCKET_CA_CERT, "" for none) and whether plain http may
+// carry credentials.
+type serverTrust struct {
+	caFile   string
+	insecure bool
 }
 
 // Close stops whatever Connect started (the --demo fake).
@@ -96,9 +115,10 @@ func (f *Factory) Close() {
 	f.closers = nil
 }
 
-// checkConn validates the connection settings without touching the network
-// or stdin: every mistake here is a usage error (exit 2).
-func (f *Factory) checkConn() error {
+// checkFlags validates the connection flags without touching the
+// environment, the network or stdin: every mistake here is a usage error
+// (exit 2).
+func (f *Factory) checkFlags() error {
 	c := f.conn
 	switch {
 	case c.rate < 0:
@@ -117,64 +137,59 @@ func (f *Factory) checkConn() error {
 		}
 		return nil
 	}
-	if err := f.checkCredentialFlags(); err != nil {
-		return err
-	}
-	if f.baseURL() == "" {
-		return usageError("no server: set --url or BITBUCKET_URL (or try --demo)")
-	}
-	if err := checkBaseURL(f.baseURL()); err != nil {
-		return err
-	}
-	if err := f.checkCredentialEnv(); err != nil {
-		return err
-	}
-	if v := f.Getenv("BITBUCKET_INSECURE_HTTP"); v != "" {
-		if _, err := strconv.ParseBool(v); err != nil {
-			return usageError("BITBUCKET_INSECURE_HTTP: must be 1 or 0 (true or false), got %q", v)
-		}
-	}
-	return nil
+	return f.checkCredentialFlags()
 }
 
-func (f *Factory) baseURL() string {
-	if f.conn.url != "" {
-		return f.conn.url
+// checkServer refuses a run with no server, a URL that is not a base URL,
+// or no credential at all.
+func (f *Factory) checkServer(env *accesstokens.Environment) error {
+	if env.URL == "" {
+		return usageError("no server: set --url or BITBUCKET_URL (or try --demo)")
 	}
-	return f.Getenv("BITBUCKET_URL")
+	if err := checkBaseURL(env.URL); err != nil {
+		return err
+	}
+	if f.conn.username == "" && env.Credentials == nil {
+		return usageError("no credentials: set BITBUCKET_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_PASSWORD, or use --username with --password-stdin")
+	}
+	return nil
 }
 
 // Connect returns a client for the configured server, or for a freshly
 // started demo fake. It sends no request: credentials are checked by the
 // first call that needs them.
 func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
-	if err := f.checkConn(); err != nil {
+	if err := f.checkFlags(); err != nil {
 		return nil, err
 	}
-	opts, err := f.clientOptions()
-	if err != nil {
-		return nil, err
-	}
+	opts := f.clientOptions()
 	if f.conn.demo {
 		return f.connectDemo(opts)
 	}
-	auth, err := f.credentials()
+	env, err := f.readEnvironment()
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, auth)
-	if f.conn.insecureHTTP || envTrue(f.Getenv("BITBUCKET_INSECURE_HTTP")) {
+	if err := f.checkServer(env); err != nil {
+		return nil, err
+	}
+	auth, err := f.credentials(env)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(append(opts, auth), env.Connection...)
+	if f.conn.insecureHTTP {
 		opts = append(opts, accesstokens.WithInsecureHTTP())
 	}
-	client, err := accesstokens.NewClient(f.baseURL(), opts...)
+	client, err := accesstokens.NewClient(env.URL, opts...)
 	if err != nil {
 		return nil, connError(err)
 	}
-	return &Connection{Client: client, URL: f.baseURL(), Now: time.Now}, nil
+	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits, MaxWait: f.readPatience()}, nil
 }
 
 // clientOptions are the options every client of a run gets, the demo's too.
-func (f *Factory) clientOptions() ([]accesstokens.Option, error) {
+func (f *Factory) clientOptions() []accesstokens.Option {
 	opts := []accesstokens.Option{
 		accesstokens.WithUserAgent(userAgent),
 		accesstokens.WithAttemptTimeout(f.conn.timeout),
@@ -186,23 +201,24 @@ func (f *Factory) clientOptions() ([]accesstokens.Option, error) {
 		f.IO.NoProgress = true
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
+	if f.IO.showProgress() {
+		f.waits = newWaitBoard(f.conn.timeout)
+		opts = append(opts, accesstokens.WithWaitObserver(f.waits.observe))
+	}
 	if f.conn.rate > 0 {
 		opts = append(opts, accesstokens.WithRateLimit(f.conn.rate, 1))
 	}
-	if f.reading && f.conn.maxWait > 0 {
-		opts = append(opts, accesstokens.WithReadPatience(f.conn.maxWait))
+	if p := f.readPatience(); p > 0 {
+		opts = append(opts, accesstokens.WithReadPatience(p))
 	}
-	pool, err := f.caPool()
-	if err != nil {
-		return nil, err
-	}
-	if pool != nil {
-		opts = append(opts, accesstokens.WithRootCAs(pool))
-	}
-	return opts, nil
+	return opts
 }
 
-func envTrue(v string) bool {
-	b, err := strconv.ParseBool(v)
-	return err == nil && b
+// readPatience is how long the run's reads wait out 429s: --max-wait for a
+// command that only reads, 0 (the usual retries) otherwise.
+func (f *Factory) readPatience() time.Duration {
+	if !f.reading {
+		return 0
+	}
+	return f.conn.maxWait
 }

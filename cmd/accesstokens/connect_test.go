@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"
 )
 
@@ -51,8 +52,8 @@ func TestConnectRefusesBadSettingsAsUsageErrors(t *testing.T) {
 	}{
 		{"no server", nil, connFlags{}, "", "no server: set --url or BITBUCKET_URL (or try --demo)"},
 		{"no credentials", url, connFlags{}, "", "no credentials: set BITBUCKET_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_PASSWORD, or use --username with --password-stdin"},
-		{"password without user", withURL("BITBUCKET_PASSWORD", "pw"), connFlags{}, "", "BITBUCKET_PASSWORD is set but BITBUCKET_USERNAME is not"},
-		{"user without password", withURL("BITBUCKET_USERNAME", "u"), connFlags{}, "", "BITBUCKET_USERNAME is set but BITBUCKET_PASSWORD is not"},
+		{"password without user", withURL("BITBUCKET_PASSWORD", "pw"), connFlags{}, "", "BITBUCKET_USERNAME: is not set but BITBUCKET_PASSWORD is"},
+		{"user without password", withURL("BITBUCKET_USERNAME", "u"), connFlags{}, "", "BITBUCKET_PASSWORD: is not set but BITBUCKET_USERNAME is"},
 		{"username without stdin", url, connFlags{username: "u"}, "", "--username needs --password-stdin (a password is never a flag: it would show in ps and shell history)"},
 		{"stdin without username", url, connFlags{passwordStdin: true}, "", "--password-stdin needs --username"},
 		{"empty stdin", url, connFlags{username: "u", passwordStdin: true}, "\n", "--password-stdin: stdin is empty"},
@@ -68,9 +69,9 @@ func TestConnectRefusesBadSettingsAsUsageErrors(t *testing.T) {
 		{"no scheme, password not repeated", map[string]string{"BITBUCKET_TOKEN": "t"}, connFlags{url: "me:pw@bitbucket.example.com"}, "", "--url/BITBUCKET_URL: the URL has no scheme: write https://me:xxxxx@bitbucket.example.com (or http:// for a server without TLS)"},
 		{"ends in /rest", map[string]string{"BITBUCKET_TOKEN": "t"}, connFlags{url: "https://git.example.com/bitbucket/rest/"}, "", `--url/BITBUCKET_URL "https://git.example.com/bitbucket/rest/": give the server's base URL, without /rest and what follows: write https://git.example.com/bitbucket`},
 		{"a REST API path", map[string]string{"BITBUCKET_URL": "https://git.example.com/rest/api/1.0/projects", "BITBUCKET_TOKEN": "t"}, connFlags{}, "", `--url/BITBUCKET_URL "https://git.example.com/rest/api/1.0/projects": give the server's base URL, without /rest and what follows: write https://git.example.com`},
-		{"missing CA file", withURL("BITBUCKET_TOKEN", "t"), connFlags{caCert: "/nonexistent/ca.pem"}, "", `--ca-cert "/nonexistent/ca.pem": no such file or directory`},
-		{"missing CA file from the environment", withURL("BITBUCKET_TOKEN", "t", "BITBUCKET_CA_CERT", "/nonexistent/ca.pem"), connFlags{}, "", `BITBUCKET_CA_CERT "/nonexistent/ca.pem": no such file or directory`},
-		{"CA file without a certificate", withURL("BITBUCKET_TOKEN", "t"), connFlags{caCert: "connect_test.go"}, "", `--ca-cert "connect_test.go" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`},
+		{"missing CA file", withURL("BITBUCKET_TOKEN", "t"), connFlags{caCert: "/nonexistent/ca.pem"}, "", `--ca-cert: cannot be read: open /nonexistent/ca.pem: no such file or directory`},
+		{"missing CA file from the environment", withURL("BITBUCKET_TOKEN", "t", "BITBUCKET_CA_CERT", "/nonexistent/ca.pem"), connFlags{}, "", `BITBUCKET_CA_CERT: cannot be read: open /nonexistent/ca.pem: no such file or directory`},
+		{"CA file without a certificate", withURL("BITBUCKET_TOKEN", "t"), connFlags{caCert: "connect_test.go"}, "", `--ca-cert: connect_test.go holds no PEM certificate`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -274,5 +275,47 @@ func TestOnlyReadingCommandsWaitOut429s(t *testing.T) {
 		"update project:PRJ 1":         false,
 	} {
 		assert.Equal(t, reading, isReadingCommand(root, strings.Fields(args)), args)
+	}
+}
+
+// TestConnectReadsTheEnvironmentAsTheSDKDoes: the command takes the
+// BITBUCKET_* variables through accesstokens.ReadEnvironment, so that it
+// accepts and refuses exactly what the SDK's NewClientFromEnv does (a
+// token with half of a user name and password is a mistake, not a token
+// run), naming the variable; the flags that stand for a variable win over it.
+func TestConnectReadsTheEnvironmentAsTheSDKDoes(t *testing.T) {
+	t.Parallel()
+	_, caFile := writeCA(t)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		conn connFlags
+		want string // "": accepted
+	}{
+		{"a token with a password but no user name", map[string]string{"BITBUCKET_TOKEN": "t", "BITBUCKET_PASSWORD": "p"}, connFlags{}, "BITBUCKET_USERNAME: is not set but BITBUCKET_PASSWORD is"},
+		{"a token with a user name but no password", map[string]string{"BITBUCKET_TOKEN": "t", "BITBUCKET_USERNAME": "u"}, connFlags{}, "BITBUCKET_PASSWORD: is not set but BITBUCKET_USERNAME is"},
+		{"a CA file with no certificate", map[string]string{"BITBUCKET_TOKEN": "t", "BITBUCKET_CA_CERT": "connect_test.go"}, connFlags{}, "BITBUCKET_CA_CERT: connect_test.go holds no PEM certificate"},
+		{"--ca-cert wins over BITBUCKET_CA_CERT", map[string]string{"BITBUCKET_TOKEN": "t", "BITBUCKET_CA_CERT": "/nonexistent/ca.pem"}, connFlags{caCert: caFile}, ""},
+		{"--ca-cert is read as the variable is", map[string]string{"BITBUCKET_TOKEN": "t"}, connFlags{caCert: "connect_test.go"}, "--ca-cert: connect_test.go holds no PEM certificate"},
+		{"--username wins over half a pair", map[string]string{"BITBUCKET_PASSWORD": "p"}, connFlags{username: "u", passwordStdin: true}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.env["BITBUCKET_URL"] = "https://b.example.com"
+			_, sdkErr := accesstokens.ReadEnvironment(func(k string) string { return tc.env[k] })
+			_, err := factoryWith(tc.env, tc.conn, "pw\n").Connect(context.Background())
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			code, err := exitCodeOf(err)
+			assert.Equal(t, exitUsage, code)
+			assert.EqualError(t, err, tc.want)
+			if tc.conn == (connFlags{}) {
+				var inv *accesstokens.InvalidArgumentError
+				require.ErrorAs(t, sdkErr, &inv, "the SDK refuses it too")
+				assert.Equal(t, tc.want, inv.Field+": "+inv.Reason)
+			}
+		})
 	}
 }

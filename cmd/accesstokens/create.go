@@ -77,7 +77,7 @@ REPO_* only).`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "token `NAME`")
 	fl.StringArrayVar(&perms, "perm", nil, "`PERMISSION` (repeat, or comma-separate)")
-	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "expire after `DAYS` days, at most 36500 (0: never, unless the server's policy requires it)")
+	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "expire after `DAYS` days, at most "+expiryDaysMost+" (0: never, unless the server's policy requires it)")
 	addSecretFlags(cmd, &opts.SecretTo, &opts.Force)
 	addFormatFlag(cmd, &opts.Format)
 	return cmd

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -24,28 +25,63 @@ func (f *Factory) checkCredentialFlags() error {
 	return nil
 }
 
-// checkCredentialEnv refuses an environment that gives no credential, or
-// half of a user name and password.
-func (f *Factory) checkCredentialEnv() error {
-	if f.conn.username != "" || f.Getenv("BITBUCKET_TOKEN") != "" {
-		return nil
+// environ is the environment as the run sees it: the flags that stand for
+// a variable win over it. --url is BITBUCKET_URL; --ca-cert is
+// BITBUCKET_CA_CERT, so that the SDK's reader reads the flag's file too;
+// --username hides the credential variables (its password comes from stdin).
+func (f *Factory) environ(key string) string {
+	switch key {
+	case accesstokens.EnvURL:
+		if f.conn.url != "" {
+			return f.conn.url
+		}
+	case accesstokens.EnvCACert:
+		if f.conn.caCert != "" {
+			return f.conn.caCert
+		}
+	case accesstokens.EnvToken, accesstokens.EnvUsername, accesstokens.EnvPassword:
+		if f.conn.username != "" {
+			return ""
+		}
 	}
-	user, pass := f.Getenv("BITBUCKET_USERNAME"), f.Getenv("BITBUCKET_PASSWORD")
-	switch {
-	case user == "" && pass == "":
-		return usageError("no credentials: set BITBUCKET_TOKEN, or BITBUCKET_USERNAME and BITBUCKET_PASSWORD, or use --username with --password-stdin")
-	case user == "":
-		return usageError("BITBUCKET_PASSWORD is set but BITBUCKET_USERNAME is not")
-	case pass == "":
-		return usageError("BITBUCKET_USERNAME is set but BITBUCKET_PASSWORD is not")
-	}
-	return nil
+	return f.Getenv(key)
 }
 
-// credentials picks, in order: --username with --password-stdin,
-// BITBUCKET_TOKEN, BITBUCKET_USERNAME with BITBUCKET_PASSWORD. When both
-// variables are set, stderr says which one is used.
-func (f *Factory) credentials() (accesstokens.Option, error) {
+// readEnvironment reads the BITBUCKET_* variables, and the flags that stand
+// for them, through the SDK's one reader: the credential (BITBUCKET_TOKEN
+// winning over BITBUCKET_USERNAME, which stderr then says), the CA file and
+// BITBUCKET_INSECURE_HTTP. A mistake is a usage error naming the variable,
+// or the flag that stood for it.
+func (f *Factory) readEnvironment() (*accesstokens.Environment, error) {
+	env, err := accesstokens.ReadEnvironment(f.environ)
+	if err != nil {
+		return nil, f.envError(err)
+	}
+	if env.Ignored != "" {
+		fmt.Fprintf(f.IO.ErrOut, "accesstokens: %s and %s are both set: using %s (unset it to use %s and %s)\n",
+			accesstokens.EnvToken, accesstokens.EnvUsername, accesstokens.EnvToken, accesstokens.EnvUsername, accesstokens.EnvPassword)
+	}
+	f.trust = serverTrust{caFile: f.environ(accesstokens.EnvCACert), insecure: f.conn.insecureHTTP || envTrue(f.environ(accesstokens.EnvInsecureHTTP))}
+	return env, nil
+}
+
+// envError names, in the SDK's refusal of a variable, the flag that stood
+// for it when there was one.
+func (f *Factory) envError(err error) error {
+	var inv *accesstokens.InvalidArgumentError
+	if !errors.As(err, &inv) {
+		return err
+	}
+	where := inv.Field
+	if inv.Field == accesstokens.EnvCACert && f.conn.caCert != "" {
+		where = "--ca-cert"
+	}
+	return usageError("%s: %s", where, inv.Reason)
+}
+
+// credentials picks, in order: --username with --password-stdin (the
+// password read now), then what the environment gives.
+func (f *Factory) credentials(env *accesstokens.Environment) (accesstokens.Option, error) {
 	if f.conn.username != "" {
 		password, err := readPassword(f.IO.In, f.IO.ErrOut, f.conn.username)
 		if err != nil {
@@ -53,14 +89,15 @@ func (f *Factory) credentials() (accesstokens.Option, error) {
 		}
 		return accesstokens.WithBasicAuth(f.conn.username, password), nil
 	}
-	if token := f.Getenv("BITBUCKET_TOKEN"); token != "" {
-		if f.Getenv("BITBUCKET_USERNAME") != "" {
-			fmt.Fprintln(f.IO.ErrOut, "accesstokens: BITBUCKET_TOKEN and BITBUCKET_USERNAME are both set: using BITBUCKET_TOKEN (unset it to use BITBUCKET_USERNAME and BITBUCKET_PASSWORD)")
-		}
-		f.usedToken = true
-		return accesstokens.WithToken(token), nil
-	}
-	return accesstokens.WithBasicAuth(f.Getenv("BITBUCKET_USERNAME"), f.Getenv("BITBUCKET_PASSWORD")), nil
+	f.usedToken = env.Credential == accesstokens.CredentialToken
+	return env.Credentials, nil
+}
+
+// envTrue reads a boolean variable that ReadEnvironment has already
+// accepted.
+func envTrue(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
 }
 
 // connError turns the SDK's refusal of a URL or credential into a usage

@@ -19,5 +19,5 @@ func (f *Factory) connectDemo(opts []accesstokens.Option) (*Connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connection{Client: client, URL: srv.URL, Demo: true, Now: srv.Now}, nil
+	return &Connection{Client: client, URL: srv.URL, Demo: true, Now: srv.Now, Waits: f.waits, MaxWait: f.readPatience()}, nil
 }

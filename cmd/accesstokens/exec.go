@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/bbdc-tools/accesstokens"
@@ -80,8 +81,18 @@ it left running in its group is killed, then the token is revoked.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "token `NAME` (default exec-HOST-TIME)")
 	fl.StringArrayVar(&perms, "perm", nil, "`PERMISSION` (repeat, or comma-separate)")
-	fl.IntVar(&opts.ExpiryDays, "expiry-days", defaultExecExpiryDays, "expire after `DAYS` days, 1 to 36500")
+	fl.IntVar(&opts.ExpiryDays, "expiry-days", defaultExecExpiryDays, "expire after `DAYS` days, 1 to "+expiryDaysMost)
+	cmd.SetFlagErrorFunc(execFlagError)
 	return cmd
+}
+
+// execFlagError adds to an unknown flag that CMD's own flags go after --:
+// without it, "exec SCOPE --perm P sh -c '...'" reads -c as exec's.
+func execFlagError(cmd *cobra.Command, err error) error {
+	if errors.As(err, new(*pflag.NotExistError)) {
+		return usageError("%v: if it is CMD's, put -- before CMD (accesstokens exec SCOPE --perm P -- CMD [ARG...]; see '%s --help')", err, cmd.CommandPath())
+	}
+	return usageError("%v (see '%s --help')", err, cmd.CommandPath())
 }
 
 // parseExecArgs reads exec's arguments and flags into opts; every mistake is

@@ -107,7 +107,8 @@ func oneLine(s string) string {
 // (the SDK's errors carry the same prefix), hidden characters escaped.
 func errorLine(err error) string { return "accesstokens: " + errText(err) }
 
-// errText is an error as one line, without the SDK's "accesstokens: " prefixes.
+// errText is an error as one line, without the SDK's "accesstokens: "
+// prefixes, and without anything that looks like a token secret.
 func errText(err error) string {
-	return oneLine(strings.ReplaceAll(err.Error(), "accesstokens: ", ""))
+	return oneLine(hideSecrets(strings.ReplaceAll(err.Error(), "accesstokens: ", "")))
 }

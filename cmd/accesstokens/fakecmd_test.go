@@ -26,10 +26,13 @@ import (
 // one cmd/accesstokens-fake serves) on loopback in the test process, which
 // the accesstokens processes reach through BITBUCKET_URL. Scripts drive it:
 //
-//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R] [-unprefixed-secrets]  start it; its
+//	fake start [-empty] [-ago AGE] [-world W] [-rate-limit B:R] [-unprefixed-secrets]
+//	           [-server-version V] [-no-policy-endpoint]  start it; its
 //	                                    clock is pinned AGE (e.g. 200d) before now; W: demo, or
 //	                                    PROJECTSxREPOSxUSERSxTOKENS (accesstokenstest.World); B:R:
-//	                                    Bitbucket's per-user rate limit; secrets without "BBDC-"
+//	                                    Bitbucket's per-user rate limit; secrets without "BBDC-";
+//	                                    V: the Bitbucket version it answers as (e.g. 9.4.0); no
+//	                                    admin expiry-policy endpoint
 //	fake user [-admin] NAME [PASSWORD]  add a user
 //	fake deactivate USER | fake archive KEY SLUG
 //	fake compare FILE                   FILE (audit -o jsonl) must hold every token of the fake, exactly
@@ -39,7 +42,8 @@ import (
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault [-body BODY] METHOD PATH STATUS [TIMES]  answer matching requests with STATUS (and BODY, JSON if it starts with {)
+//	fake fault [-body BODY] [-retry-after S] METHOD PATH STATUS [TIMES]  answer matching requests with
+//	                                    STATUS (and BODY, JSON if it starts with {; and a Retry-After header)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -189,6 +193,8 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	world := fs.String("world", "", "a generated world: demo, or PROJECTSxREPOSxUSERSxTOKENS")
 	rateLimit := fs.String("rate-limit", "", "per-user rate limit BURST:REFILL_PER_S, as Bitbucket's")
 	unprefixed := fs.Bool("unprefixed-secrets", false, `secrets without "BBDC-", as older servers mint them`)
+	version := fs.String("server-version", "", "answer as this Bitbucket version does (MAJOR.MINOR[.PATCH])")
+	noPolicy := fs.Bool("no-policy-endpoint", false, "no admin expiry-policy endpoint (404), as 9.2 and 9.4 specifications show")
 	ts.Check(fs.Parse(args))
 	opts := []accesstokenstest.Option{
 		accesstokenstest.WithClock(time.Now().Add(-parseAge(ts, *ago))),
@@ -202,6 +208,13 @@ func fakeStart(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 	if *unprefixed {
 		opts = append(opts, accesstokenstest.WithUnprefixedSecrets())
+	}
+	if *version != "" {
+		ts.Check(accesstokenstest.CheckServerVersion(*version))
+		opts = append(opts, accesstokenstest.WithServerVersion(*version))
+	}
+	if *noPolicy {
+		opts = append(opts, accesstokenstest.WithoutExpiryPolicyEndpoint())
 	}
 	if *rateLimit != "" {
 		rl, err := accesstokenstest.ParseRateLimit(*rateLimit)
@@ -272,10 +285,11 @@ func fakeNoLeak(ts *testscript.TestScript, st *fakeState) {
 func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
 	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
+	retryAfter := fs.String("retry-after", "", "the answer's Retry-After header")
 	ts.Check(fs.Parse(args))
 	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault [-body BODY] METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -284,7 +298,7 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 		times, err = strconv.Atoi(args[3])
 		ts.Check(err)
 	}
-	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body}
+	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body, RetryAfter: *retryAfter}
 	if strings.HasPrefix(*body, "{") {
 		fl.ContentType = "application/json"
 	}
@@ -379,7 +393,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hangGuard bounds every wait of interrupt: generous, it only turns a hang into a failure.
 const hangGuard = 2 * time.Minute
 
-// cmdInterrupt: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
+// cmdInterrupt: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
 //
 // Runs PROGRAM with the first request matching METHOD and PATHPREFIX (an
 // escaped path, e.g. /rest/access-tokens/latest/projects/PRJ/) held by the
@@ -387,7 +401,10 @@ const hangGuard = 2 * time.Minute
 // program says on stderr that it was interrupted; then lets the request
 // through. With -twice, a second SIGINT follows once the first was noticed,
 // and the request goes through once its client has gone away (the fake
-// handles it anyway, as a server would that did not notice). The program's exit code must be CODE; its stdout and
+// handles it anyway, as a server would that did not notice). With -abandons (a reading command,
+// which abandons the request in flight at the first signal), the request likewise goes through
+// only once its client has gone away: were it let through at once, its answer could still reach
+// a client whose cancellation is under way. The program's exit code must be CODE; its stdout and
 // stderr are then checked with stdout and stderr as usual. No sleeps: each
 // step waits for the one before it.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
@@ -395,11 +412,12 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unsupported: ! interrupt")
 	}
 	twice := len(args) > 0 && args[0] == "-twice"
-	if twice {
+	abandons := len(args) > 0 && args[0] == "-abandons"
+	if twice || abandons {
 		args = args[1:]
 	}
 	if len(args) < 4 {
-		ts.Fatalf("usage: interrupt [-twice] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
+		ts.Fatalf("usage: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -470,7 +488,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		// The gate stays shut: the held request goes through once the fake
 		// sees its client gone. Opening it now would race the client's
 		// cancellation with the fake's answer, which could still arrive first.
-	} else {
+	} else if !abandons {
 		st.gate.open()
 	}
 	<-readDone

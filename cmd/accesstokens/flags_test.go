@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,4 +135,42 @@ func TestPolicySetParsesDays(t *testing.T) {
 	}
 	require.NoError(t, parsed(t, newCmdPolicyGet, &got, "-o", "json"))
 	assert.Equal(t, "json", got.Format)
+}
+
+// TestExpiryDaysBoundIsTheSDKs: create, rotate and exec take --expiry-days
+// up to the SDK's accesstokens.MaxExpiryDays and say so in their help.
+func TestExpiryDaysBoundIsTheSDKs(t *testing.T) {
+	t.Parallel()
+	most, over := strconv.Itoa(accesstokens.MaxExpiryDays), strconv.Itoa(accesstokens.MaxExpiryDays+1)
+	var create *CreateOptions
+	require.NoError(t, parsed(t, NewCmdCreate, &create, "project:PRJ", "--name", "ci", "--perm", "repo_read", "--secret-to", "x", "--expiry-days", most))
+	require.Error(t, parsed(t, NewCmdCreate, &create, "project:PRJ", "--name", "ci", "--perm", "repo_read", "--secret-to", "x", "--expiry-days", over))
+	var rotate *RotateOptions
+	require.NoError(t, parsed(t, NewCmdRotate, &rotate, "user:alice", "42", "--secret-to", "x", "--expiry-days", most))
+	require.Error(t, parsed(t, NewCmdRotate, &rotate, "user:alice", "42", "--secret-to", "x", "--expiry-days", over))
+	var execOpts *ExecOptions
+	require.NoError(t, parsed(t, NewCmdExec, &execOpts, "project:PRJ", "--perm", "repo_read", "--expiry-days", most, "--", "true"))
+	require.Error(t, parsed(t, NewCmdExec, &execOpts, "project:PRJ", "--perm", "repo_read", "--expiry-days", over, "--", "true"))
+	for _, cmd := range []*cobra.Command{NewCmdCreate(flagFactory(), nil), NewCmdRotate(flagFactory(), nil), NewCmdExec(flagFactory(), nil)} {
+		assert.Contains(t, cmd.Flags().Lookup("expiry-days").Usage, most, cmd.Name())
+	}
+}
+
+// TestExecSaysWhereCMDsFlagsGo: CMD's flags typed without -- in front are
+// taken for exec's; the error says to put -- before CMD.
+func TestExecSaysWhereCMDsFlagsGo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"exec", "project:PRJ", "--perm", "repo_read", "sh", "-c", "echo hi"},
+		{"exec", "project:PRJ", "--perm", "repo_read", "git", "clone", "--depth", "1", "https://x"},
+	} {
+		io, _, errOut := testIO(false)
+		code := run(context.Background(), args, io, func(string) string { return "" })
+		assert.Equal(t, exitUsage, code, args)
+		assert.Regexp(t, `^accesstokens: unknown (shorthand )?flag: .*: if it is CMD's, put -- before CMD \(accesstokens exec SCOPE --perm P -- CMD \[ARG\.\.\.\]; see 'accesstokens exec --help'\)\n$`, errOut.String())
+	}
+	io, _, errOut := testIO(false)
+	code := run(context.Background(), []string{"exec", "project:PRJ", "--perm"}, io, func(string) string { return "" })
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, "accesstokens: flag needs an argument: --perm (see 'accesstokens exec --help')\n", errOut.String(), "other flag mistakes as before")
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bbdc-tools/accesstokens"
+	"github.com/bbdc-tools/accesstokens/audit"
 )
 
 // GetOptions are get's flags and dependencies.
@@ -70,12 +72,27 @@ func runGet(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
+	now := judgedAt(opts.Now, serverNow)
 	tok, err := conn.Client.Tokens.Get(ctx, opts.Scope, opts.ID)
-	if err != nil {
+	var inv *accesstokens.InvalidTokenError
+	switch {
+	case errors.As(err, &inv):
+		// Shown as far as it was read, flagged bad-date; the run still
+		// fails: the token asked for could not be read in full.
+		if perr := printToken(opts, classifyInvalid(opts.Scope, inv, now)); perr != nil {
+			return perr
+		}
+		return fmt.Errorf("reading token %s of %s: %w", opts.ID, opts.Scope, err)
+	case err != nil:
 		return fmt.Errorf("reading token %s of %s: %w", opts.ID, opts.Scope, err)
 	}
+	return printToken(opts, classify(opts.Scope, *tok, now))
+}
+
+// printToken writes get's one token in its format.
+func printToken(opts *GetOptions, t audit.Token) error {
 	out := writerPrinter{newTokenWriter(opts.Format, opts.IO, true)}
-	if err := out.Print(classify(opts.Scope, *tok, judgedAt(opts.Now, serverNow))); err != nil {
+	if err := out.Print(t); err != nil {
 		return err
 	}
 	return out.Flush()

@@ -48,7 +48,7 @@ func (f *Factory) askServer(ctx context.Context, baseURL string, secret accessto
 	if f.conn.verbose {
 		opts = append(opts, accesstokens.WithLogger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	if f.conn.insecureHTTP || envTrue(f.Getenv("BITBUCKET_INSECURE_HTTP")) {
+	if f.trust.insecure {
 		opts = append(opts, accesstokens.WithInsecureHTTP())
 	}
 	client, err := accesstokens.NewClient(baseURL, opts...)
@@ -73,7 +73,7 @@ func (f *Factory) askServer(ctx context.Context, baseURL string, secret accessto
 // run's client trusts (--ca-cert).
 func (f *Factory) askTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	if pool, err := f.caPool(); err == nil && pool != nil { // Connect has already refused a bad file
+	if pool := askCAPool(f.trust.caFile); pool != nil {
 		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return t

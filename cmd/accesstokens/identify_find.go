@@ -131,7 +131,7 @@ func findBySearching(ctx context.Context, opts *IdentifyOptions, conn *Connectio
 	if err != nil {
 		return nil, err
 	}
-	bar := newProgress(opts.IO, len(scopes))
+	bar := newProgress(opts.IO, len(scopes)).showing(conn.Waits)
 	out, err := idSearch{
 		tokens: conn.Client.Tokens, id: opts.TokenID, concurrency: opts.Concurrency,
 		answered: bar.searched,
@@ -171,7 +171,7 @@ func searchScopes(ctx context.Context, opts *IdentifyOptions, conn *Connection) 
 		}
 		return scopes, nil
 	}
-	spin := newSpinner(opts.IO, "listing users, projects and repositories")
+	spin := newSpinner(opts.IO, "listing users, projects and repositories").showing(conn.Waits)
 	spin.tick()
 	defer spin.done()
 	scopes, err := searchOrder(ctx, conn.Client.Directory)
@@ -182,12 +182,7 @@ func searchScopes(ctx context.Context, opts *IdentifyOptions, conn *Connection) 
 }
 
 // searched shows how many scopes have answered.
-func (p *progress) searched(n int) {
-	if p.bar != nil {
-		p.bar.Describe("asking scopes for the token")
-		_ = p.bar.Set(n)
-	}
-}
+func (p *progress) searched(n int) { p.set("asking scopes for the token", n) }
 
 // notef writes one line on stderr, "accesstokens: " in front.
 func notef(streams *IOStreams, format string, args ...any) {

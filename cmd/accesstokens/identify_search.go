@@ -53,21 +53,32 @@ func (s idSearch) run(ctx context.Context, scopes []accesstokens.Scope) (searchO
 	if done, err := s.take(&out, s.ask(ctx, scopes[0])); done {
 		return out, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	search, cancel := context.WithCancel(ctx)
 	defer cancel()
-	answers := s.askAll(ctx, cancel, scopes[1:])
+	return out, s.gather(ctx, &out, s.askAll(search, cancel, scopes[1:]), cancel)
+}
+
+// gather takes the answers of askAll into out until the search is over,
+// then drains the rest. A request the search cancelled itself (at a hit,
+// or a failed login, whose own answer is among the others) answers
+// context.Canceled, which is no answer: only the caller's ctx ending stops
+// the search with that error.
+func (s idSearch) gather(ctx context.Context, out *searchOutcome, answers <-chan scopeAnswer, cancel context.CancelFunc) error {
 	var stop error
 	over := false
 	for a := range answers {
 		if over {
 			continue // answers of requests cancelled by the hit, or in flight at the stop
 		}
-		if done, err := s.take(&out, a); done {
+		if errors.Is(a.err, context.Canceled) && ctx.Err() == nil {
+			continue // cancelled by the search: the answer that ended it is on its way
+		}
+		if done, err := s.take(out, a); done {
 			over, stop = true, err
 			cancel()
 		}
 	}
-	return out, stop
+	return stop
 }
 
 // ask asks one scope.

@@ -173,3 +173,33 @@ func TestIdentifySearchOfNoScopesAsksNothing(t *testing.T) {
 	assert.Zero(t, out.asked)
 	assert.Empty(t, stub.asked())
 }
+
+// TestIdentifySearchIsNotStoppedByTheCancelOfItsOwnHit: a request the hit
+// cancelled can answer (context.Canceled) before the hit's answer is
+// taken; the search still ends with the token, not with that error. Only
+// the caller's cancel stops it with one.
+func TestIdentifySearchIsNotStoppedByTheCancelOfItsOwnHit(t *testing.T) {
+	t.Parallel()
+	hit := scopeAnswer{scope: accesstokens.ProjectScope("HIT"), token: &accesstokens.AccessToken{ID: "123"}}
+	cancelled := scopeAnswer{scope: accesstokens.ProjectScope("OTHER"), err: fmt.Errorf("GET: %w", context.Canceled)}
+	answers := func(as ...scopeAnswer) <-chan scopeAnswer {
+		ch := make(chan scopeAnswer, len(as))
+		for _, a := range as {
+			ch <- a
+		}
+		close(ch)
+		return ch
+	}
+	var out searchOutcome
+	err := idSearch{id: "123"}.gather(context.Background(), &out, answers(cancelled, hit), func() {})
+	require.NoError(t, err)
+	assert.Equal(t, hit.scope, out.scope)
+	require.NotNil(t, out.token)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C
+	out = searchOutcome{}
+	err = idSearch{id: "123"}.gather(ctx, &out, answers(cancelled, hit), func() {})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, out.token)
+}

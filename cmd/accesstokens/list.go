@@ -91,12 +91,22 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return interruptedOr(in, err)
 	}
-	w := newTokenWriter(opts.Format, opts.IO, false)
+	// A bar of one scope, drawn only while the client waits (a 429, a
+	// retry, a server that does not answer), to say so.
+	bar := newProgress(opts.IO, 1).showing(conn.Waits)
+	out, flush := bar.stdout(opts.IO)
+	defer func() { _ = flush() }()
+	listIO := *opts.IO
+	listIO.Out = out
+	w := newTokenWriter(opts.Format, &listIO, false)
 	run := audit.Options{Concurrency: 1, Rules: audit.Rules{Now: judgedAt(opts.Now, serverNow)}}
 	if opts.Where != nil {
 		run.Keep = opts.Where.Match
 	}
-	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, w.Write)
+	var bad badDates
+	sum, err := audit.Run(in.Ctx, conn.Client.Tokens, audit.TargetsOf(opts.Scope), run, bad.watch(w.Write))
+	bar.done()
+	defer bad.report(opts.IO.ErrOut)
 	switch {
 	case err != nil && in.Stopped():
 		if err := w.Close(*sum); err != nil {
@@ -108,6 +118,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	case err != nil:
 		return err
 	case len(sum.Failed) > 0:
+		explainRateLimited(sum, conn.MaxWait)
 		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, sum.Failed[0].Err)
 	}
 	return w.Close(*sum)

@@ -1,9 +1,13 @@
+// The progress line on a terminal's stderr: a spinner or a bar of scopes,
+// what the client waits for, and whole report lines around it.
+
 package main
 
 import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -12,10 +16,19 @@ import (
 )
 
 // progress shows how a long read goes (scopes done/total, tokens seen, tokens
-// a second, elapsed time) on stderr, only when stderr is a terminal: never
-// on stdout, never in a pipe or a CI log.
+// a second, elapsed time), and what the client waits for, on stderr, only
+// when stderr is a terminal: never on stdout, never in a pipe or a CI log.
 type progress struct {
-	bar *progressbar.ProgressBar // nil: not shown
+	// mu orders every use of bar: the read's own updates, the report's
+	// lines on the same terminal, and the redraws of the wait line.
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar // nil: not shown
+	line string                   // the description without the wait
+
+	waits *waitBoard    // nil: waits are not shown
+	kick  chan struct{} // a new wait: redraw now
+	stop  chan struct{} // closed by done
+	ended chan struct{} // closed when the redrawing goroutine returns
 }
 
 // progressOptions are shared by the spinner and the bar.
@@ -37,11 +50,13 @@ func newSpinner(io *IOStreams, description string) *progress {
 	if !io.showProgress() {
 		return &progress{}
 	}
-	return &progress{bar: progressbar.NewOptions(-1, progressOptions(io, description)...)}
+	return &progress{bar: progressbar.NewOptions(-1, progressOptions(io, description)...), line: description}
 }
 
 // tick moves the spinner.
 func (p *progress) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Add(1)
 	}
@@ -52,17 +67,94 @@ func newProgress(io *IOStreams, total int) *progress {
 	if !io.showProgress() {
 		return &progress{}
 	}
-	opts := append(progressOptions(io, "reading scopes"), progressbar.OptionShowCount())
-	return &progress{bar: progressbar.NewOptions(total, opts...)}
+	const description = "reading scopes"
+	opts := append(progressOptions(io, description), progressbar.OptionShowCount())
+	return &progress{bar: progressbar.NewOptions(total, opts...), line: description}
+}
+
+// showing adds to the line what the client waits for, as b tells it: at
+// once when a wait begins, then every second while it lasts (counting down,
+// or up for an attempt without an answer), and gone when it ends. Nil b, or
+// a progress not shown, shows no waits. It returns p.
+func (p *progress) showing(b *waitBoard) *progress {
+	if b == nil || p.bar == nil {
+		return p
+	}
+	p.waits, p.kick, p.stop, p.ended = b, make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	b.follow(func() {
+		select {
+		case p.kick <- struct{}{}:
+		default: // a redraw is due already
+		}
+	})
+	go p.redrawWaits()
+	return p
+}
+
+// waitRedraw is how often a wait shown is redrawn: its seconds count.
+const waitRedraw = time.Second
+
+// redrawWaits redraws the line when a wait begins and every waitRedraw
+// while one is shown, until done.
+func (p *progress) redrawWaits() {
+	defer close(p.ended)
+	ticker := time.NewTicker(waitRedraw)
+	defer ticker.Stop()
+	shown := false // the line shows a wait now
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.kick:
+		case <-ticker.C:
+			if !shown && p.waits.line(time.Now()) == "" {
+				continue // nothing to show, nothing to take away
+			}
+		}
+		shown = p.redraw()
+	}
+}
+
+// redraw describes the line anew; it reports whether a wait is shown.
+func (p *progress) redraw() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar == nil {
+		return false
+	}
+	desc, waiting := p.describe(time.Now())
+	p.bar.Describe(desc)
+	return waiting
+}
+
+// describe is the line with the wait under way at now, if any (p.mu held).
+func (p *progress) describe(now time.Time) (string, bool) {
+	if p.waits == nil {
+		return p.line, false
+	}
+	if w := p.waits.line(now); w != "" {
+		return p.line + "; " + w, true
+	}
+	return p.line, false
 }
 
 // update is audit.Options.Progress: called after each scope, serially.
-func (p *progress) update(pr audit.Progress) {
+func (p *progress) update(pr audit.Progress) { p.set(progressLine(pr), pr.ScopesDone) }
+
+// set shows line and done scopes, after a scope was read.
+func (p *progress) set(line string, done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar == nil {
 		return
 	}
-	p.bar.Describe(progressLine(pr))
-	_ = p.bar.Set(pr.ScopesDone)
+	if p.waits != nil {
+		p.waits.settled() // a scope was read: answers are coming in
+	}
+	p.line = line
+	desc, _ := p.describe(time.Now())
+	p.bar.Describe(desc)
+	_ = p.bar.Set(done)
 }
 
 // progressLine describes the tokens part: "1,234 tokens, 560/s, 2 failed".
@@ -79,6 +171,14 @@ func progressLine(pr audit.Progress) string {
 
 // done clears the bar off the terminal for good.
 func (p *progress) done() {
+	if p.waits != nil {
+		p.waits.follow(nil)
+		close(p.stop)
+		<-p.ended
+		p.waits = nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		_ = p.bar.Clear()
@@ -114,6 +214,8 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	if end == 0 {
 		return len(b), nil
 	}
+	w.bar.mu.Lock()
+	defer w.bar.mu.Unlock()
 	if w.bar.bar != nil {
 		_ = w.bar.bar.Clear()
 	}

@@ -58,7 +58,7 @@ expression across the chosen scopes; or, with --plan, exactly the tokens of a pl
 saved earlier.
 
 --where takes finding names (expired, expiring, no-expiry, never-used, unused,
-admin, inactive-owner) and name=GLOB, created-before=DATE, created-after=DATE,
+admin, inactive-owner, bad-date) and name=GLOB, created-before=DATE, created-after=DATE,
 owner=SLUG, joined with commas: all must hold. It first prints the plan (what would
 be revoked, per scope) and revokes only with --yes. With -o json the plan is a
 document, {"plan": [TOKEN...]}, to save and review.
@@ -75,9 +75,7 @@ A failed revoke does not stop the others; the exit code is 1 when any failed
 no other, and says what is left.`,
 		Example: `  accesstokens revoke project:PRJ 075905477751 075905477752
   accesstokens revoke --scope project:PRJ --where 'unused,name=ci-*' --yes
-  # nightly: plan the revoke of expired tokens, review it, act on exactly that plan
-  accesstokens revoke --all --where expired -o json > plan.json
-  accesstokens revoke --plan plan.json --yes -o json > revoked.json`,
+` + nightlyJob,
 		ValidArgsFunction: completeScopeFirst,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.parse(cmd, args, where, sel, rules); err != nil {

@@ -24,13 +24,13 @@ type revokeItem struct {
 }
 
 // String is the token as a line shows it: its scope, id and, when known,
-// its name in quotes, every character that could act on a terminal escaped.
+// its name quoted as every message quotes one (quoted).
 func (it revokeItem) String() string {
 	s := textsafe.Terminal(it.scope.String()) + " " + it.id
 	if it.name == "" {
 		return s
 	}
-	return s + ` "` + textsafe.Terminal(it.name) + `"`
+	return s + " " + quoted(it.name)
 }
 
 // terminalError is an error as revoke shows it, on a line or in its json:

@@ -116,6 +116,18 @@ func TestRevokeLinesShowHostileNamesAndServerTextEscaped(t *testing.T) {
 	}
 }
 
+// TestRevokeLinesQuoteNamesAsEveryMessageDoes: a name with a double quote
+// or a backslash cannot end its quotes early: revoke's lines quote it as
+// create, rotate and exec do.
+func TestRevokeLinesQuoteNamesAsEveryMessageDoes(t *testing.T) {
+	t.Parallel()
+	name := `ci "prod" \ x`
+	io, out, _ := testIO(false)
+	_ = textRevoker(&tokensStub{}, io).run(context.Background(), []revokeItem{{scope: accesstokens.ProjectScope("PRJ"), id: "1", name: name}})
+	assert.Equal(t, "revoked project:PRJ 1 "+quoted(name)+"\n", out.String())
+	assert.Equal(t, `revoked project:PRJ 1 "ci \"prod\" \\ x"`+"\n", out.String())
+}
+
 func TestRevokePlanShowsHostileNamesEscaped(t *testing.T) {
 	t.Parallel()
 	for _, h := range hostile {

@@ -87,11 +87,11 @@ func noArgs(cmd *cobra.Command, args []string) error {
 // unknownCommand is the usage error for a word that is no command of cmd,
 // with cobra's suggestions of the commands it may have meant.
 func unknownCommand(cmd *cobra.Command, name string) error {
-	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	msg := fmt.Sprintf("unknown command %s for %q", argText(name), cmd.CommandPath())
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, set where it suggests
 	}
-	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+	if s := cmd.SuggestionsFor(name); len(s) > 0 && !looksLikeSecret(name) {
 		msg += "; did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return usageError("%s (see '%s --help')", msg, cmd.CommandPath())

@@ -96,7 +96,7 @@ abandons it: CMD and everything it started are killed, the new token revoked).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "the new token expires after `DAYS` days, at most 36500 (0: as long as the old one lived)")
+	fl.IntVar(&opts.ExpiryDays, "expiry-days", 0, "the new token expires after `DAYS` days, at most "+expiryDaysMost+" (0: as long as the old one lived)")
 	fl.BoolVar(&opts.KeepOld, "keep-old", false, "do not revoke the old token (an overlap window; revoke it later)")
 	addSecretFlags(cmd, &opts.SecretTo, &opts.Force)
 	fl.StringVar(&opts.Exec, "exec", "", "run `CMD` (with sh -c) with the new secret on its stdin; if it fails, the new token is revoked")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -70,7 +71,7 @@ func (s ScopeSelection) listTargets(ctx context.Context, io *IOStreams, conn *Co
 	if !s.All {
 		return s.targets(ctx, conn)
 	}
-	spin := newSpinner(io, "listing users, projects and repositories")
+	spin := newSpinner(io, "listing users, projects and repositories").showing(conn.Waits)
 	spin.tick()
 	defer spin.done()
 	return s.targets(ctx, conn)
@@ -132,10 +133,11 @@ func (c clockFlag) parse() (time.Time, error) {
 }
 
 // clockHelp is what --help says of the clock findings are judged by.
-const clockHelp = `Findings are judged by the server's clock (the time in its answers; with
---demo, the demo server's), so that a client whose clock is off, or a test
-server whose clock was moved, judges expiry as the server does. --now TIME
-judges them as at another time instead (what-if runs).`
+const clockHelp = `Findings are judged by the server's clock: the time of its first answer (its
+Date header; with --demo, the demo server's clock), or this machine's clock when
+that answer carries no date. So a client whose clock is off, or a test server
+whose clock was moved, judges expiry as the server does. --now TIME judges them
+as at another time instead (what-if runs).`
 
 // judgedAt is when findings are judged: at --now when given, else by the
 // server's clock.
@@ -144,6 +146,20 @@ func judgedAt(now, server time.Time) time.Time {
 		return now
 	}
 	return server
+}
+
+// explainRateLimited adds to the failure of each scope lost to 429s what
+// --max-wait did about them, so that every report of it says what to change.
+func explainRateLimited(s *audit.Summary, maxWait time.Duration) {
+	why := fmt.Sprintf("still rate limited after waiting out 429s for up to --max-wait %s: a longer --max-wait waits longer", maxWait)
+	if maxWait <= 0 {
+		why = "rate limited after the usual retries (--max-wait 0): a --max-wait above 0 waits 429s out"
+	}
+	for i, f := range s.Failed {
+		if errors.Is(f.Err, accesstokens.ErrRateLimited) {
+			s.Failed[i].Err = fmt.Errorf("%w; %s", f.Err, why)
+		}
+	}
 }
 
 // reportFailedScopes says, on stderr, which scopes could not be read, and

@@ -8,8 +8,9 @@ import (
 )
 
 // Where the server is and how its certificate is trusted: --url (or
-// BITBUCKET_URL) and --ca-cert (or BITBUCKET_CA_CERT), checked before any
-// request so that a mistake is a usage error that says what to write.
+// BITBUCKET_URL) checked before any request, so that a mistake is a usage
+// error that says what to write; the CA file (--ca-cert or
+// BITBUCKET_CA_CERT) as identify --ask-server's own client trusts it.
 
 // checkBaseURL refuses the two usual mistakes in a base URL: no scheme
 // ("bitbucket.example.com:7990"), and a REST path ("https://host/rest",
@@ -48,27 +49,25 @@ func noSchemeAdvice(raw string) string {
 	return "the URL has no scheme: write " + withScheme.Redacted() + " (or http:// for a server without TLS)"
 }
 
-// caPool is the system's certificate pool plus the PEM certificates of
-// --ca-cert (or BITBUCKET_CA_CERT); nil when neither is set. A file that is
-// missing or holds no certificate is a usage error.
-func (f *Factory) caPool() (*x509.CertPool, error) {
-	path, where := f.conn.caCert, "--ca-cert"
-	if path == "" {
-		path, where = f.Getenv("BITBUCKET_CA_CERT"), "BITBUCKET_CA_CERT"
+// askCAPool is the trust of identify --ask-server's own client, whose
+// transport (it reads the answer's headers) cannot take the SDK's
+// WithRootCAs: the system's pool plus the certificates of the CA file the
+// run's client trusts; nil when there is none, or when the file cannot be
+// read again (Connect, through the SDK's reader, has already refused a bad one).
+func askCAPool(caFile string) *x509.CertPool {
+	if caFile == "" {
+		return nil
 	}
-	if path == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(path)
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, usageError("%s %q: %v", where, path, unwrapPathError(err))
+		return nil
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil { // no system pool on this platform: trust the file alone
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, usageError("%s %q holds no PEM certificate (-----BEGIN CERTIFICATE-----)", where, path)
+		return nil
 	}
-	return pool, nil
+	return pool
 }

@@ -62,8 +62,19 @@ func addOutputFlag(cmd *cobra.Command, format *string, formats []string) {
 // rules (expiring within 30 days, unused for 90), owner activity as the
 // token itself reports it.
 func classify(scope accesstokens.Scope, t accesstokens.AccessToken, now time.Time) audit.Token {
-	ownerActive := t.User == nil || t.User.Active || scope.UserSlug == ""
-	return audit.Classify(scope, t, ownerActive, audit.Rules{Now: now})
+	return audit.Classify(scope, t, ownerActiveOf(scope, &t), audit.Rules{Now: now})
+}
+
+// classifyInvalid is classify for a token the server sent that could not
+// be read in full: as far as it was read, with bad-date.
+func classifyInvalid(scope accesstokens.Scope, inv *accesstokens.InvalidTokenError, now time.Time) audit.Token {
+	return audit.ClassifyInvalid(scope, inv, ownerActiveOf(scope, &inv.Token), audit.Rules{Now: now})
+}
+
+// ownerActiveOf is whether a token's owner is active, as the token itself
+// says it (a token of a project or repository has no owner to judge).
+func ownerActiveOf(scope accesstokens.Scope, t *accesstokens.AccessToken) bool {
+	return t.User == nil || t.User.Active || scope.UserSlug == ""
 }
 
 // newListWriter writes the tokens of list: a JSON array of TOKEN objects,
@@ -196,8 +207,8 @@ func (p *tokenTable) header() {
 func (p *tokenTable) Write(t audit.Token) error {
 	p.header()
 	_, err := fmt.Fprintf(p.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Terminal(t.ID), textsafe.Terminal(t.Name),
-		textsafe.Terminal(joinPermissions(t.Permissions, ",")), dateOr(t.ExpiryDate, "never"), dateOr(t.LastAuthenticated, "never"),
-		audit.FindingsText(t.Findings))
+		textsafe.Terminal(joinPermissions(t.Permissions, ",")), audit.DateText(&t, audit.ExpiryDateField, "never"),
+		audit.DateText(&t, audit.LastAuthenticatedField, "never"), audit.FindingsText(t.Findings))
 	return err
 }
 
@@ -212,18 +223,28 @@ type tokenDetail struct{ w io.Writer }
 
 func (p *tokenDetail) Write(t audit.Token) error {
 	tw := tabwriter.NewWriter(p.w, 0, 0, 1, ' ', 0)
-	left := "never expires"
-	if t.DaysLeft != nil {
-		left = plural(*t.DaysLeft, "day") + " left"
+	expires := orDash(rfc3339(t.ExpiryDate)) + " (never expires)"
+	switch {
+	case t.DaysLeft != nil:
+		expires = rfc3339(t.ExpiryDate) + " (" + plural(*t.DaysLeft, "day") + " left)"
+	case t.Unread(audit.ExpiryDateField):
+		expires = audit.UnreadableDate + " (the server's date cannot be read)"
+	}
+	created, lastUsed := rfc3339(&t.CreatedDate), dateTimeOr(t.LastAuthenticated, "never")
+	if t.Unread(audit.CreatedDateField) {
+		created = audit.UnreadableDate
+	}
+	if t.Unread(audit.LastAuthenticatedField) {
+		lastUsed = audit.UnreadableDate
 	}
 	for _, row := range [][2]string{
 		{"scope", t.Scope.String()},
 		{"id", t.ID},
 		{"name", t.Name},
 		{"permissions", joinPermissions(t.Permissions, ", ")},
-		{"created", rfc3339(&t.CreatedDate)},
-		{"expires", orDash(rfc3339(t.ExpiryDate)) + " (" + left + ")"},
-		{"last used", dateTimeOr(t.LastAuthenticated, "never")},
+		{"created", created},
+		{"expires", expires},
+		{"last used", lastUsed},
 		{"owner", orDash(t.Owner())},
 		{"findings", strings.ReplaceAll(audit.FindingsText(t.Findings), ",", ", ")},
 	} {
@@ -239,13 +260,6 @@ func rfc3339(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func dateOr(t *time.Time, none string) string {
-	if t == nil {
-		return none
-	}
-	return t.UTC().Format(time.DateOnly)
 }
 
 func dateTimeOr(t *time.Time, none string) string {
