@@ -124,7 +124,7 @@ func connError(err error) error {
 // tokenRefusedAdvice is what works where Bitbucket refuses a token.
 const tokenRefusedAdvice = "Bitbucket refuses token credentials (BITBUCKET_TOKEN) for managing tokens, " +
 	"for admin endpoints and for the user directory: use the user name and password of an admin instead " +
-	"(BITBUCKET_USERNAME with BITBUCKET_PASSWORD, or --username with --password-stdin)"
+	"(" + passwordSettings + ")"
 
 // adviseOnRefusal adds tokenRefusedAdvice to the error of a run that used
 // BITBUCKET_TOKEN and was answered "not permitted": the token worked as a
@@ -137,5 +137,17 @@ func (f *Factory) adviseOnRefusal(err error) error {
 	if !errors.Is(err, accesstokens.ErrNotPermitted) && !errors.Is(err, accesstokens.ErrUnauthorized) {
 		return err
 	}
+	if strings.Contains(err.Error(), sdkTokenRefusedHint) {
+		// The SDK has explained the refusal already; say only how to give a password.
+		return fmt.Errorf("%w (%s)", err, passwordSettings)
+	}
 	return fmt.Errorf("%w; %s", err, tokenRefusedAdvice)
 }
+
+// sdkTokenRefusedHint is how the SDK's error begins to explain a token that
+// Bitbucket refused (accesstokens' servertext.go): such an error gets only
+// the command's ways of giving a password, not the explanation again.
+const sdkTokenRefusedHint = "Bitbucket does not accept access tokens"
+
+// passwordSettings are the command's ways of giving an admin's password.
+const passwordSettings = "BITBUCKET_USERNAME with BITBUCKET_PASSWORD, or --username with --password-stdin"
