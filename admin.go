@@ -1,5 +1,7 @@
 package accesstokens
 
+// The admin expiry policy: AdminService over /rest/access-tokens/latest/admin.
+
 import (
 	"context"
 	"errors"

@@ -1,5 +1,8 @@
 package accesstokens
 
+// The Client: what NewClient builds from its options, and the services it
+// hands out, which all share one transport.
+
 import (
 	"log/slog"
 	"time"
@@ -8,7 +11,7 @@ import (
 )
 
 // Version is this SDK's version; the User-Agent carries it.
-const Version = "0.2.0-dev"
+const Version = "0.3.0-dev"
 
 // defaultUserAgent identifies the SDK to the server.
 const defaultUserAgent = "accesstokens-go/" + Version

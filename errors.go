@@ -1,5 +1,8 @@
 package accesstokens
 
+// Errors: the *Error of a non-2xx answer, the sentinels it matches, and the
+// errors the client makes itself (invalid arguments, lost outcomes).
+
 import (
 	"errors"
 	"fmt"

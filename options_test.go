@@ -118,7 +118,7 @@ func TestUserAgent(t *testing.T) {
 		{"WithUserAgent goes in front", []accesstokens.Option{accesstokens.WithUserAgent("myapp/1.0")}, "myapp/1.0 accesstokens-go/" + accesstokens.Version},
 		{"empty WithUserAgent keeps the default", []accesstokens.Option{accesstokens.WithUserAgent("")}, "accesstokens-go/" + accesstokens.Version},
 	}
-	assert.Equal(t, "0.2.0-dev", accesstokens.Version)
+	assert.Equal(t, "0.3.0-dev", accesstokens.Version)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,5 +1,8 @@
 package accesstokens
 
+// Paging: ListOptions, Page, and the guarded walk (All) that follows
+// nextPageStart with bounds on pages and values.
+
 import (
 	"context"
 	"encoding/json"

@@ -1,5 +1,8 @@
 package accesstokens
 
+// Scopes: whose tokens a call addresses (a user's, a project's, a
+// repository's), and Client.Tokens, the token services addressed by Scope.
+
 import (
 	"context"
 	"iter"

@@ -1,5 +1,8 @@
 package accesstokens
 
+// Secret: a token's value, which no printing, encoding or reflection shows;
+// only Reveal does.
+
 import (
 	"bytes"
 	"crypto/rand"

@@ -1,5 +1,8 @@
 package accesstokens
 
+// Tokens: the token types, the three scope services (UserTokens,
+// ProjectTokens, RepoTokens) and the one implementation behind them.
+
 import (
 	"context"
 	"encoding/json"

@@ -1,5 +1,7 @@
 package audit
 
+// Classify: judging one token by the Rules, into its findings and days left.
+
 import (
 	"slices"
 	"time"

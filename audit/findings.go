@@ -1,5 +1,7 @@
 package audit
 
+// Findings: the names of what an audit says about a token, and their parsing.
+
 import (
 	"strconv"
 	"strings"

@@ -1,5 +1,8 @@
 package main
 
+// Positional arguments and their checks: scopes, token ids, permissions,
+// expiry days; a bad one is a usage error naming it.
+
 import (
 	"strconv"
 	"strings"

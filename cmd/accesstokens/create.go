@@ -1,5 +1,7 @@
 package main
 
+// accesstokens create SCOPE: a new token, its secret only to --secret-to.
+
 import (
 	"context"
 	"errors"

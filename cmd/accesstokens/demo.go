@@ -1,5 +1,7 @@
 package main
 
+// --demo: the built-in fake Bitbucket, started in-process with the demo world.
+
 import (
 	"github.com/bbdc-tools/accesstokens"
 	"github.com/bbdc-tools/accesstokens/accesstokenstest"

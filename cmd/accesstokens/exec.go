@@ -1,5 +1,8 @@
 package main
 
+// accesstokens exec SCOPE -- CMD: a short-lived token for one command, revoked
+// when it ends (the token's life is in exectoken.go, CMD's in child.go).
+
 import (
 	"context"
 	"errors"

@@ -1,5 +1,7 @@
 package main
 
+// The command's standard streams, and whether each is a terminal.
+
 import (
 	"io"
 	"os"

@@ -1,5 +1,8 @@
 package main
 
+// accesstokens policy get | set DAYS | delete: the admin expiry policy, and
+// what to say on a server that does not serve it.
+
 import (
 	"context"
 	"encoding/json"

@@ -1,5 +1,8 @@
 package main
 
+// accesstokens rotate SCOPE ID: the SDK's Rotate, with the new secret to
+// --secret-to and, with --exec, to CMD first.
+
 import (
 	"context"
 	"errors"

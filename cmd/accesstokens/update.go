@@ -1,5 +1,7 @@
 package main
 
+// accesstokens update SCOPE ID: rename a token or change its permissions.
+
 import (
 	"context"
 	"fmt"
