@@ -9,8 +9,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -521,4 +524,219 @@ func (l *waitLog) all() []accesstokens.Wait {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]accesstokens.Wait(nil), l.waits...)
+}
+
+// Fixtures of the tests against the fake (*_fake_test.go): clients, request
+// records, and the three token scopes driven through their SDK services.
+
+// fakeTokenID is what a Bitbucket token id looks like: 12 digits, leading zeros kept.
+var fakeTokenID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// fakeClient returns a client for srv without retries, so every SDK call is
+// exactly one request the fake records.
+func fakeClient(t *testing.T, srv *accesstokenstest.Server, opts ...accesstokens.Option) *accesstokens.Client {
+	t.Helper()
+	all := append([]accesstokens.Option{accesstokens.WithRetry(accesstokens.RetryPolicy{})}, opts...)
+	c, err := accesstokens.NewClient(srv.URL, all...)
+	require.NoError(t, err)
+	return c
+}
+
+// fakeClientAs is a client that logs in with a user name and password (or personal token).
+func fakeClientAs(t *testing.T, srv *accesstokenstest.Server, user, password string, opts ...accesstokens.Option) *accesstokens.Client {
+	t.Helper()
+	return fakeClient(t, srv, append([]accesstokens.Option{accesstokens.WithBasicAuth(user, password)}, opts...)...)
+}
+
+// startFake starts a fake that stops with the test.
+func startFake(t *testing.T, opts ...accesstokenstest.Option) *accesstokenstest.Server {
+	t.Helper()
+	srv := accesstokenstest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// requireFakeError checks that err is a server answer matching sentinel with
+// exception as the first message's exception name, and returns it.
+func requireFakeError(t *testing.T, err error, sentinel error, exception string) *accesstokens.Error {
+	t.Helper()
+	require.Error(t, err)
+	require.ErrorIs(t, err, sentinel)
+	var apiErr *accesstokens.Error
+	require.True(t, errors.As(err, &apiErr), "not an *accesstokens.Error: %T %v", err, err)
+	require.NotEmpty(t, apiErr.Messages, "no Bitbucket error messages in %v", err)
+	assert.Equal(t, exception, apiErr.Messages[0].ExceptionName)
+	assert.NotEmpty(t, apiErr.Messages[0].Message)
+	return apiErr
+}
+
+// collectIDs drains an All iterator into ids, stopping at the first error.
+func collectIDs(t *testing.T, seq func(func(accesstokens.AccessToken, error) bool)) []string {
+	t.Helper()
+	var ids []string
+	for tok, err := range seq {
+		require.NoError(t, err)
+		ids = append(ids, tok.ID)
+	}
+	return ids
+}
+
+// pageIDs lists the ids of a page's values.
+func pageIDs(p *accesstokens.Page[accesstokens.AccessToken]) []string {
+	ids := make([]string, len(p.Values))
+	for i, v := range p.Values {
+		ids[i] = v.ID
+	}
+	return ids
+}
+
+// storedIDs returns the ids the fake stores in scope, oldest first.
+func storedIDs(srv *accesstokenstest.Server, scope string) []string {
+	var ids []string
+	for _, tok := range srv.Tokens() {
+		if tok.Scope == scope {
+			ids = append(ids, tok.ID)
+		}
+	}
+	return ids
+}
+
+// newestFirst is ids (oldest first) in the order Bitbucket lists them.
+func newestFirst(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
+}
+
+// requestLine is what the fake saw of one request: method and raw path.
+func requestLine(r accesstokenstest.Request) string { return r.Method + " " + r.RawPath }
+
+// requestLines is every recorded request as "METHOD rawpath".
+func requestLines(srv *accesstokenstest.Server) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		out = append(out, requestLine(r))
+	}
+	return out
+}
+
+// tokenScope is one of the three token scopes, driven through its SDK service.
+type tokenScope struct {
+	name      string
+	scope     string // the fake's scope string
+	rel       string // path below the API root
+	ownerType string // the owner's User.Type
+	perms     []accesstokens.Permission
+	newPerms  []accesstokens.Permission
+
+	list   func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error)
+	all    func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) func(func(accesstokens.AccessToken, error) bool)
+	create func(ctx context.Context, c *accesstokens.Client, r accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error)
+	get    func(ctx context.Context, c *accesstokens.Client, id string) (*accesstokens.AccessToken, error)
+	update func(ctx context.Context, c *accesstokens.Client, id string, r accesstokens.UpdateTokenRequest) (*accesstokens.AccessToken, error)
+	delete func(ctx context.Context, c *accesstokens.Client, id string) error
+}
+
+// scopesFor builds the three scopes with the given user, project and repository.
+func scopesFor(user, project, repo string) []tokenScope {
+	return []tokenScope{
+		{
+			name: "user", scope: accesstokenstest.UserScopeString(user), rel: "/users/" + url.PathEscape(user), ownerType: "NORMAL",
+			perms:    []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoRead},
+			newPerms: []accesstokens.Permission{accesstokens.ProjectWrite, accesstokens.RepoWrite},
+			list: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error) {
+				return c.UserTokens.List(ctx, user, o)
+			},
+			all: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) func(func(accesstokens.AccessToken, error) bool) {
+				return c.UserTokens.All(ctx, user, o)
+			},
+			create: func(ctx context.Context, c *accesstokens.Client, r accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error) {
+				return c.UserTokens.Create(ctx, user, r)
+			},
+			get: func(ctx context.Context, c *accesstokens.Client, id string) (*accesstokens.AccessToken, error) {
+				return c.UserTokens.Get(ctx, user, id)
+			},
+			update: func(ctx context.Context, c *accesstokens.Client, id string, r accesstokens.UpdateTokenRequest) (*accesstokens.AccessToken, error) {
+				return c.UserTokens.Update(ctx, user, id, r)
+			},
+			delete: func(ctx context.Context, c *accesstokens.Client, id string) error {
+				return c.UserTokens.Delete(ctx, user, id)
+			},
+		},
+		{
+			name: "project", scope: accesstokenstest.ProjectScopeString(project), rel: "/projects/" + url.PathEscape(project), ownerType: "SERVICE",
+			perms:    []accesstokens.Permission{accesstokens.ProjectRead, accesstokens.RepoWrite},
+			newPerms: []accesstokens.Permission{accesstokens.ProjectAdmin, accesstokens.RepoAdmin},
+			list: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error) {
+				return c.ProjectTokens.List(ctx, project, o)
+			},
+			all: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) func(func(accesstokens.AccessToken, error) bool) {
+				return c.ProjectTokens.All(ctx, project, o)
+			},
+			create: func(ctx context.Context, c *accesstokens.Client, r accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error) {
+				return c.ProjectTokens.Create(ctx, project, r)
+			},
+			get: func(ctx context.Context, c *accesstokens.Client, id string) (*accesstokens.AccessToken, error) {
+				return c.ProjectTokens.Get(ctx, project, id)
+			},
+			update: func(ctx context.Context, c *accesstokens.Client, id string, r accesstokens.UpdateTokenRequest) (*accesstokens.AccessToken, error) {
+				return c.ProjectTokens.Update(ctx, project, id, r)
+			},
+			delete: func(ctx context.Context, c *accesstokens.Client, id string) error {
+				return c.ProjectTokens.Delete(ctx, project, id)
+			},
+		},
+		{
+			name: "repo", scope: accesstokenstest.RepoScopeString(project, repo),
+			rel: "/projects/" + url.PathEscape(project) + "/repos/" + url.PathEscape(repo), ownerType: "SERVICE",
+			perms:    []accesstokens.Permission{accesstokens.RepoRead},
+			newPerms: []accesstokens.Permission{accesstokens.RepoAdmin},
+			list: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) (*accesstokens.Page[accesstokens.AccessToken], error) {
+				return c.RepoTokens.List(ctx, project, repo, o)
+			},
+			all: func(ctx context.Context, c *accesstokens.Client, o *accesstokens.ListOptions) func(func(accesstokens.AccessToken, error) bool) {
+				return c.RepoTokens.All(ctx, project, repo, o)
+			},
+			create: func(ctx context.Context, c *accesstokens.Client, r accesstokens.CreateTokenRequest) (*accesstokens.RawAccessToken, error) {
+				return c.RepoTokens.Create(ctx, project, repo, r)
+			},
+			get: func(ctx context.Context, c *accesstokens.Client, id string) (*accesstokens.AccessToken, error) {
+				return c.RepoTokens.Get(ctx, project, repo, id)
+			},
+			update: func(ctx context.Context, c *accesstokens.Client, id string, r accesstokens.UpdateTokenRequest) (*accesstokens.AccessToken, error) {
+				return c.RepoTokens.Update(ctx, project, repo, id, r)
+			},
+			delete: func(ctx context.Context, c *accesstokens.Client, id string) error {
+				return c.RepoTokens.Delete(ctx, project, repo, id)
+			},
+		},
+	}
+}
+
+// demoScopes are alice's personal tokens and the demo project's and repository's tokens.
+func demoScopes() []tokenScope {
+	return scopesFor(accesstokenstest.DemoAlice, accesstokenstest.DemoProject, accesstokenstest.DemoRepo)
+}
+
+// demoScope picks one of the demo scopes.
+func demoScope(name string) tokenScope {
+	for _, s := range demoScopes() {
+		if s.name == name {
+			return s
+		}
+	}
+	panic("no scope " + name)
+}
+
+// fakeVariants are the ways a client can reach the same fake: both API versions,
+// with and without a context path.
+var fakeVariants = []struct {
+	name        string
+	version     string
+	contextPath string
+}{
+	{"latest", "latest", ""},
+	{"1.0", "1.0", ""},
+	{"latest under context path", "latest", "/bitbucket"},
+	{"1.0 under context path", "1.0", "/bitbucket"},
 }
