@@ -441,28 +441,13 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(cmd.Start())
 
-	var stderr strings.Builder
-	noticed, abandoned := make(chan struct{}), make(chan struct{})
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		sc := bufio.NewScanner(stderrPipe)
-		var once, onceAgain sync.Once
-		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "interrupted: ") {
-				once.Do(func() { close(noticed) })
-			}
-			if strings.Contains(sc.Text(), "interrupted again") {
-				onceAgain.Do(func() { close(abandoned) })
-			}
-		}
-	}()
+	watch := watchStderr(stderrPipe)
+	noticed, abandoned, readDone := watch.noticed, watch.noticedAgain, watch.done
 	fail := func(format string, a ...any) {
 		_ = cmd.Process.Kill()
 		<-readDone
 		_ = cmd.Wait()
-		ts.Logf("[stdout]\n%s[stderr]\n%s", stdout.String(), stderr.String())
+		ts.Logf("[stdout]\n%s[stderr]\n%s", stdout.String(), watch.text.String())
 		ts.Fatalf(format, a...)
 	}
 	select {
@@ -502,7 +487,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("interrupt: %v", err)
 	}
 	fmt.Fprint(ts.Stdout(), stdout.String())
-	fmt.Fprint(ts.Stderr(), stderr.String())
+	fmt.Fprint(ts.Stderr(), watch.text.String())
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
@@ -536,4 +521,33 @@ func parseWorld(ts *testscript.TestScript, spec string) accesstokenstest.World {
 		ts.Check(err)
 	}
 	return accesstokenstest.World{Projects: n[0], ReposPerProject: n[1], Users: n[2], TokensPerScope: n[3], Seed: 1}
+}
+
+// stderrWatch reads a program's stderr line by line, keeps it, and says when
+// the program has announced the first and the second interrupt.
+type stderrWatch struct {
+	text         strings.Builder // complete once done is closed
+	noticed      chan struct{}   // "interrupted: " was written
+	noticedAgain chan struct{}   // "interrupted again" was written
+	done         chan struct{}   // stderr reached its end
+}
+
+// watchStderr starts reading r.
+func watchStderr(r io.Reader) *stderrWatch {
+	w := &stderrWatch{noticed: make(chan struct{}), noticedAgain: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(r)
+		var once, onceAgain sync.Once
+		for sc.Scan() {
+			w.text.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "interrupted: ") {
+				once.Do(func() { close(w.noticed) })
+			}
+			if strings.Contains(sc.Text(), "interrupted again") {
+				onceAgain.Do(func() { close(w.noticedAgain) })
+			}
+		}
+	}()
+	return w
 }

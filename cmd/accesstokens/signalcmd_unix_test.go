@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -109,28 +107,14 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	_ = stdout.Close()
 	_ = stderrW.Close()
 
-	var stderr strings.Builder
-	noticed, noticedAgain, readDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(readDone)
-		sc := bufio.NewScanner(stderrR)
-		var once, onceAgain sync.Once
-		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "interrupted: ") {
-				once.Do(func() { close(noticed) })
-			}
-			if strings.Contains(sc.Text(), "interrupted again") {
-				onceAgain.Do(func() { close(noticedAgain) })
-			}
-		}
-	}()
+	watch := watchStderr(stderrR)
+	noticed, noticedAgain, readDone := watch.noticed, watch.noticedAgain, watch.done
 	fail := func(format string, a ...any) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		_ = stderrR.Close()
 		<-readDone
-		ts.Logf("[stdout]\n%s[stderr]\n%s", ts.ReadFile(stdout.Name()), stderr.String())
+		ts.Logf("[stdout]\n%s[stderr]\n%s", ts.ReadFile(stdout.Name()), watch.text.String())
 		ts.Fatalf(format, a...)
 	}
 	await := func(ch <-chan struct{}, what string) {
@@ -189,7 +173,7 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("signal: %v", err)
 	}
 	fmt.Fprint(ts.Stdout(), ts.ReadFile(stdout.Name()))
-	fmt.Fprint(ts.Stderr(), stderr.String())
+	fmt.Fprint(ts.Stderr(), watch.text.String())
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
