@@ -11,9 +11,9 @@
 //  4. scaling: the audit's time per scope at about 1k and 20k scopes;
 //  5. the fake: the cost of one list request with about 1k and 100k tokens
 //     stored, and how long each world took to start;
-//  6. pacing (only with -only pacing: bench/pacing.sh): an audit through
-//     audit.Run behind rate limits, with the learned pace and without it
-//     (pacing.go).
+//  6. pacing (only with -only pacing: bench/pacing.sh): the command's
+//     audit, with no flag, behind the fake's rate limits, and the README's
+//     nightly CI line (pacing.go).
 //
 // Usage, from anywhere in the module (bench/audit.sh runs it):
 //
