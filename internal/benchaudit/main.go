@@ -66,7 +66,7 @@ type plan struct {
 	world        string   // the throughput's world
 	rateWorld    string   // at least 3,000 requests in the full plan
 	rateLimit    string   // the fake's -rate-limit, BURST:REFILL
-	rateUnpaced  bool     // also audit behind the rate limit without --rate (slow: Retry-After pauses)
+	rateUnpaced  bool     // also audit behind the rate limit without --rate (the pace the command learns)
 	rateRounds   int      // runs behind the rate limit: paced by it, they vary little and take long
 	memWorlds    []string // about 10k and 40k tokens
 	scaleWorlds  []string // about 1k and 20k scopes
