@@ -118,6 +118,7 @@ func run(args []string, stdout io.Writer) error {
 	world := fs.String("world", "", "the throughput's world, PROJECTSxREPOSxUSERSxTOKENS (default 1000x10x2000x3)")
 	only := fs.String("only", strings.Join(defaultSections, ","), "comma-separated sections to run: "+strings.Join(sections, ", "))
 	keep := fs.Bool("keep", false, "keep the work directory (binaries, outputs, the fakes' logs) and print its path")
+	command := fs.String("accesstokens", "", "measure this accesstokens `BINARY` instead of one built from ./cmd/accesstokens (to compare two versions)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // a hang guard
 	defer cancel()
-	e, err := newEnv(ctx, dir, p, stdout)
+	e, err := newEnv(ctx, dir, p, stdout, *command)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,9 @@ type env struct {
 	args            []string // this program's, for the header
 }
 
-func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error) {
+// newEnv builds the fake, and the command unless command names a binary of
+// it to measure instead.
+func newEnv(ctx context.Context, dir string, p plan, out io.Writer, command string) (*env, error) {
 	e := &env{dir: dir, plan: p, out: out, began: time.Now()}
 	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
@@ -222,7 +225,14 @@ func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error
 		e.moduleGo = strings.TrimSpace(string(mg))
 	}
 	e.at, e.fake = filepath.Join(dir, "accesstokens"), filepath.Join(dir, "accesstokens-fake")
-	for bin, pkg := range map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"} {
+	builds := map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"}
+	if command != "" {
+		if e.at, err = filepath.Abs(command); err != nil {
+			return nil, err
+		}
+		builds = map[string]string{e.fake: "./cmd/accesstokens-fake"}
+	}
+	for bin, pkg := range builds {
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 		build.Dir, build.Stderr = e.moduleRoot, os.Stderr
 		if err := build.Run(); err != nil {
