@@ -24,8 +24,9 @@ package accesstokens
 // refills).
 //
 // Until the second 429 there is no estimate: the pace starts at four
-// requests per Retry-After and doubles every eighth of a second, so that it
-// finds the limit with a 429 or two, and soon. A server that sends
+// requests per Retry-After and doubles every eighth of a second, or every
+// four answers' time on a server that answers slowly, so that it finds the
+// limit soon and with few 429s. A server that sends
 // X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is paced at its
 // word.
 //
@@ -58,8 +59,13 @@ const (
 	// probe doubles.
 	probeStart = 4
 	// probeDoubling is how fast the pace rises before the server's rate is
-	// known: it doubles every probeDoubling.
-	probeDoubling = 125 * time.Millisecond
+	// known: it doubles every probeDoubling, or every probeRoundTrips
+	// answers' time if that is longer. Every request in flight when the pace
+	// passes the server's limit meets a 429, and on a server that answers
+	// slowly a pace that doubles faster than its answers come has many in
+	// flight.
+	probeDoubling   = 125 * time.Millisecond
+	probeRoundTrips = 4
 	// steadyShare is the share of the estimated rate the pace starts from
 	// after each 429: just below it, so that the estimate's own error does
 	// not bring the next 429 at once.
@@ -99,6 +105,7 @@ type learner struct {
 	base    float64       // the pace (requests a second) set at baseAt
 	baseAt  time.Time     // when base was set, or when the hold that followed it ends
 	creep   float64       // seconds the server takes to serve creepRequests at base (see pace)
+	lag     time.Duration // how long the latest answer took, from sending
 }
 
 // observe learns from the answer to a request sent at sentAt, answered now
@@ -118,6 +125,7 @@ func (l *learner) observe(sentAt, now time.Time, status int, header http.Header,
 		l.limiter = rate.NewLimiter(rate.Limit(l.base), 1)
 		l.engaged.Store(true)
 	}
+	l.lag = now.Sub(sentAt)
 	l.readHeaders(now, header)
 	switch {
 	case !limited:
@@ -179,7 +187,8 @@ func (l *learner) pace(now time.Time) float64 {
 	case l.exact:
 		return l.base
 	case l.probing:
-		return min(l.base*math.Exp2(t/probeDoubling.Seconds()), maxLearnedRate)
+		doubling := max(probeDoubling, probeRoundTrips*l.lag)
+		return min(l.base*math.Exp2(t/doubling.Seconds()), maxLearnedRate)
 	}
 	x := t / l.creep
 	return min(l.base*(1+x*x), maxLearnedRate)

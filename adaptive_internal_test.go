@@ -34,7 +34,8 @@ type simServer struct {
 	burst, refill float64
 	nodes         []simBucket
 	next          int
-	headers       bool // send X-RateLimit-* headers
+	headers       bool          // send X-RateLimit-* headers
+	slowBy        time.Duration // every answer this much later
 	rng           *rand.Rand
 }
 
@@ -46,10 +47,11 @@ func newSimServer(burst, refill float64, nodes int, start time.Time, seed int64)
 	return s
 }
 
-// latency is how long the next answer takes, from sending to reading it.
+// latency is how long the next answer takes, from sending to reading it:
+// 0.3 to 1.5 ms, and slowBy.
 func (s *simServer) latency() time.Duration {
 	const fastest, slowest = 300 * time.Microsecond, 1500 * time.Microsecond
-	return fastest + time.Duration(s.rng.Int63n(int64(slowest-fastest)))
+	return s.slowBy + fastest + time.Duration(s.rng.Int63n(int64(slowest-fastest)))
 }
 
 // take answers one request at now: its status and header.
@@ -195,29 +197,33 @@ func TestTheLearnedPaceReadsBehindBitbucketsBucketInLittleMoreThanTheLeastTime(t
 		burst, refill float64
 		nodes, reads  int
 		headers       bool
-		maxRatio      float64 // time over the least the bucket allows
+		slowBy        time.Duration // every answer this much later
+		maxRatio      float64       // time over the least the bucket allows
 		max429Share   float64
 	}{
-		{60, 5, 1, 230, false, 1.05, 0.05},
-		{60, 5, 1, 1000, false, 1.03, 0.025},
-		{30, 2, 1, 230, false, 1.05, 0.05},
+		{60, 5, 1, 230, false, 0, 1.05, 0.05},
+		{60, 5, 1, 1000, false, 0, 1.03, 0.025},
+		{30, 2, 1, 230, false, 0, 1.05, 0.05},
 		// A cluster doubles the burst and the refill: the same audit takes a
 		// third of the time, of which learning the rate is a larger part.
-		{60, 5, 2, 230, false, 1.09, 0.05},
-		{60, 5, 1, 230, true, 1.02, 0.05},
+		{60, 5, 2, 230, false, 0, 1.09, 0.05},
+		{60, 5, 1, 230, true, 0, 1.02, 0.05},
+		// A server that answers slowly: when the bucket first runs dry every
+		// worker has a request in flight, and the probe must not add many.
+		{60, 5, 1, 230, false, 100 * time.Millisecond, 1.05, 0.03},
 		// A refill so fast that a whole-second Retry-After overfills the
 		// bucket: every hold wastes refill, and the served rate shows less
 		// than the server sustains (the hard case: 1.3x here, 2x with the
 		// hold alone).
-		{100, 200, 1, 3050, false, 1.40, 0.02},
+		{100, 200, 1, 3050, false, 0, 1.40, 0.02},
 	}
 	for _, tc := range cases {
 		for seed := range int64(simSeeds) {
-			name := fmt.Sprintf("%g:%g/nodes=%d/reads=%d/headers=%t/seed=%d", tc.burst, tc.refill, tc.nodes, tc.reads, tc.headers, seed)
+			name := fmt.Sprintf("%g:%g/nodes=%d/reads=%d/headers=%t/slowBy=%s/seed=%d", tc.burst, tc.refill, tc.nodes, tc.reads, tc.headers, tc.slowBy, seed)
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				srv := newSimServer(tc.burst, tc.refill, tc.nodes, simStart, seed)
-				srv.headers = tc.headers
+				srv.headers, srv.slowBy = tc.headers, tc.slowBy
 				ratio, share := simulatedAudit(t, srv, tc.reads)
 				assert.LessOrEqual(t, ratio, tc.maxRatio)
 				assert.LessOrEqual(t, share, tc.max429Share)
@@ -349,4 +355,16 @@ func TestTheProbeReachesAFastRefillWithinASecondOfTheFirstHold(t *testing.T) {
 	holdEnds := simStart.Add(time.Second)
 	assert.InDelta(t, 4, l.pace(holdEnds), 0.001, "four requests per Retry-After")
 	assert.Greater(t, l.pace(holdEnds.Add(time.Second)), 200.0)
+}
+
+// On a server that answers slowly the probe doubles only as fast as four
+// answers come: every request in flight when its pace passes the limit
+// meets a 429.
+func TestOnASlowServerTheProbeDoublesOnlyAsFastAsItsAnswersCome(t *testing.T) {
+	t.Parallel()
+	l := &learner{}
+	sent := simStart.Add(-200 * time.Millisecond) // answered 200 ms after it was sent
+	l.observe(sent, simStart, http.StatusTooManyRequests, nil, time.Second)
+	holdEnds := simStart.Add(time.Second)
+	assert.InDelta(t, 8, l.pace(holdEnds.Add(800*time.Millisecond)), 0.001, "doubled once in four answers' time")
 }
