@@ -8,14 +8,27 @@ package accesstokens
 // in between. So the learner counts, from the first 429 on, the answers to
 // requests sent since, and at each later 429 takes their rate since the
 // first as the rate the server sustains (a 429 to a request sent before the
-// latest one is part of it, and teaches nothing). The pace starts just
-// below that estimate and creeps up, slowly at first and faster the longer
-// no 429 comes, in case the estimate was low or the limit was raised; while
-// the estimates still rise it creeps up fast. Until the second 429 there is
-// no estimate: the pace starts at four requests per Retry-After and doubles
-// every half second, so that it finds the limit with a 429 or two. A server
-// that sends X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is
-// paced at its word.
+// latest one is part of it, and teaches nothing; the bucket held less than
+// a request at either 429, half a request on average at the later one).
+//
+// The pace starts just below that estimate and creeps up, slowly at first
+// and faster the longer no 429 comes, in case the estimate was low or the
+// limit was raised. It creeps by requests, not seconds: by the same share
+// after the server has served the same number of requests, whatever its
+// rate, so that once the rate is learned a slow bucket meets no more 429s
+// per request than a fast one (about one in a hundred at 2 or 5 requests a
+// second, fewer at 50, in the simulation). While every request was held,
+// the server refilled its bucket: when the hold ends, that many requests
+// may leave at once, but never more than half of what the server served
+// before its first 429 (a bucket can be smaller than what one Retry-After
+// refills).
+//
+// Until the second 429 there is no estimate: the pace starts at four
+// requests per Retry-After and doubles every eighth of a second, or every
+// four answers' time on a server that answers slowly, so that it finds the
+// limit soon and with few 429s. A server that sends
+// X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is paced at its
+// word.
 //
 // Against a simulated Bitbucket (adaptive_internal_test.go) and the fake
 // (BENCHMARKS.md, "Pacing that learns the server") this reads within a few
@@ -28,7 +41,7 @@ package accesstokens
 // token bucket, on only after a throttle); it grows back along a cubic curve
 // from 70% of the rate it last saw throttled, which suits a server whose
 // limit is a rate, not a bucket. Nothing here runs before the first 429 but
-// an atomic load per request and per answer.
+// an atomic load per request and an atomic count per answer.
 
 import (
 	"math"
@@ -46,25 +59,32 @@ const (
 	// probe doubles.
 	probeStart = 4
 	// probeDoubling is how fast the pace rises before the server's rate is
-	// known: it doubles every probeDoubling.
-	probeDoubling = 500 * time.Millisecond
+	// known: it doubles every probeDoubling, or every probeRoundTrips
+	// answers' time if that is longer. Every request in flight when the pace
+	// passes the server's limit meets a 429, and on a server that answers
+	// slowly a pace that doubles faster than its answers come has many in
+	// flight.
+	probeDoubling   = 125 * time.Millisecond
+	probeRoundTrips = 4
 	// steadyShare is the share of the estimated rate the pace starts from
 	// after each 429: just below it, so that the estimate's own error does
 	// not bring the next 429 at once.
 	steadyShare = 0.98
-	// creepScale is how fast the pace creeps up between 429s: by
-	// (t/creepScale)² of itself, t after the 429's hold ended (3% after 10
-	// s, 11% after 20 s, double after a minute).
-	creepScale = 60 * time.Second
-	// risingCreepScale is creepScale while the estimate is the probe's or
-	// still rising: it is low when the server's bucket overflowed while the
-	// pace was below its refill (a refill so fast that a whole-second
-	// Retry-After refills the bucket more than full), and the next 429,
-	// sooner, gives a better one.
-	risingCreepScale = 5 * time.Second
-	// risingShare is how much an estimate must exceed the pace it replaces
-	// to count as rising.
-	risingShare = 1.05
+	// leftInBucket is what the server's bucket holds on average at a 429
+	// after the first, in requests: less than one (the bucket was empty at
+	// the first, which came as the workers' burst ran it dry).
+	leftInBucket = 0.5
+	// creepRequests is how fast the pace creeps up between 429s, in
+	// requests served at the estimated rate: by (n/creepRequests)² of
+	// itself after n (4% after 50, 16% after 100, double after 250). At 5
+	// requests a second, creepRequests take 50 s.
+	creepRequests = 250
+	// minCreepScale and maxCreepScale bound the time creepRequests take: a
+	// server that serves 2,000 a second creeps no faster than one that
+	// serves 500, and one that serves a request a minute no slower than one
+	// that serves one in 1.2 s.
+	minCreepScale = 500 * time.Millisecond
+	maxCreepScale = 5 * time.Minute
 	// maxLearnedRate caps the pace, so that doubling cannot overflow.
 	maxLearnedRate = 1e6
 )
@@ -72,7 +92,8 @@ const (
 // learner is WithAdaptiveRateLimit's state, shared by every goroutine of a
 // Client. Its methods take the time, so that a test can drive it.
 type learner struct {
-	engaged atomic.Bool // a 429 came: from then on every request is paced
+	engaged    atomic.Bool  // a 429 came: from then on every request is paced
+	firstBurst atomic.Int64 // answers before the first 429: the server's bucket held at least that many
 
 	mu      sync.Mutex
 	limiter *rate.Limiter // the learned pace; nil until the first 429
@@ -80,10 +101,11 @@ type learner struct {
 	served  int           // answers other than 429 to requests sent since then
 	event   time.Time     // the latest 429 event began: a 429 to a request sent before is part of it
 	probing bool          // no estimate yet: the pace doubles every probeDoubling
-	rising  bool          // the estimate is the probe's, or rose: the pace creeps up faster (risingCreepScale)
 	exact   bool          // the server's X-RateLimit headers give the rate: no creeping
 	base    float64       // the pace (requests a second) set at baseAt
 	baseAt  time.Time     // when base was set, or when the hold that followed it ends
+	creep   float64       // seconds the server takes to serve creepRequests at base (see pace)
+	lag     time.Duration // how long the latest answer took, from sending
 }
 
 // observe learns from the answer to a request sent at sentAt, answered now
@@ -92,7 +114,8 @@ type learner struct {
 func (l *learner) observe(sentAt, now time.Time, status int, header http.Header, hold time.Duration) {
 	limited := status == http.StatusTooManyRequests
 	if !limited && !l.engaged.Load() {
-		return // costless until the first 429
+		l.firstBurst.Add(1)
+		return // nothing else until the first 429
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -102,6 +125,7 @@ func (l *learner) observe(sentAt, now time.Time, status int, header http.Header,
 		l.limiter = rate.NewLimiter(rate.Limit(l.base), 1)
 		l.engaged.Store(true)
 	}
+	l.lag = now.Sub(sentAt)
 	l.readHeaders(now, header)
 	switch {
 	case !limited:
@@ -126,12 +150,13 @@ func (l *learner) estimate(now time.Time, hold time.Duration) {
 	if window <= 0 {
 		return
 	}
-	est := max(steadyShare*float64(l.served)/window, 1/max(hold.Seconds(), 1))
-	// Still learning (the probe's estimate, or one well above the last):
-	// the next 429 should come soon, with a better estimate.
-	l.rising = l.probing || est > risingShare*l.base
+	est := max(steadyShare*(float64(l.served)+leftInBucket)/window, 1/max(hold.Seconds(), 1))
 	l.probing = false
 	l.base, l.baseAt = est, now.Add(hold)
+	l.creep = min(max(creepRequests/est, minCreepScale.Seconds()), maxCreepScale.Seconds())
+	// What the server refills during the hold may leave when it ends.
+	refilled := min(est*hold.Seconds(), float64(l.firstBurst.Load())/2)
+	l.limiter.SetBurstAt(now, max(1, int(refilled)))
 }
 
 // readHeaders paces at the server's word when it says its rate:
@@ -162,13 +187,10 @@ func (l *learner) pace(now time.Time) float64 {
 	case l.exact:
 		return l.base
 	case l.probing:
-		return min(l.base*math.Exp2(t/probeDoubling.Seconds()), maxLearnedRate)
+		doubling := max(probeDoubling, probeRoundTrips*l.lag)
+		return min(l.base*math.Exp2(t/doubling.Seconds()), maxLearnedRate)
 	}
-	scale := creepScale
-	if l.rising {
-		scale = risingCreepScale
-	}
-	x := t / scale.Seconds()
+	x := t / l.creep
 	return min(l.base*(1+x*x), maxLearnedRate)
 }
 

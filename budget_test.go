@@ -32,8 +32,8 @@ func TestAllocationBudget(t *testing.T) {
 		{"Create", createPair()},
 		{"Update", updatePair()},
 		{"Delete", deletePair()},
-		{"List25", listPair(benchPage25, 25)},
-		{"List1000", listPair(benchPage1000, 1000)},
+		{"List25", listPair(benchPage25, 25, 25)},
+		{"List1000", listPair(benchPage1000, 1000, 1000)},
 		{"All10000", all10000Pair()},
 	}
 	for _, tc := range pairs {

@@ -109,6 +109,7 @@ func TestTheLearnedPaceCostsNothingUntilTheFirst429(t *testing.T) {
 	}
 	assert.False(t, p.learned.engaged.Load())
 	assert.Nil(t, p.learned.limiter, "nothing is learned from answers before a 429, the headers included")
+	assert.EqualValues(t, 1000, p.learned.firstBurst.Load(), "only counted")
 
 	p.learned.observe(now, now, http.StatusTooManyRequests, answer429("1").Header, time.Second)
 	assert.True(t, p.learned.engaged.Load())

@@ -125,7 +125,7 @@ func (r *pageJSON[T]) readValues(dec *json.Decoder) error {
 	}
 	p := r.page
 	if p.Values == nil {
-		p.Values = make([]T, 0, initialValuesCap(r.maxValues))
+		p.Values = make([]T, 0, initialValuesCap(min(p.Size, r.maxValues))) // "size" comes first from Bitbucket
 	}
 	for i := 0; dec.More(); i++ {
 		if r.maxValues > 0 && i == r.maxValues {

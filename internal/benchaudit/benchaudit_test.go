@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,17 +106,42 @@ func TestParseInts(t *testing.T) {
 	}
 }
 
-// The pacing section finds the fake's flags for the cases it needs by name
-// in its -h, so that it takes them as soon as the fake has them.
-func TestFakeFlagFindsTheFakesFlagByItsName(t *testing.T) {
+// The pacing section checks the command's output against the fake's token
+// list: it reads every token line of a jsonl report, and only those.
+func TestTokensInJSONLReadsEveryTokenLineAndNotTheSummary(t *testing.T) {
 	t.Parallel()
-	help := "Flags:\n  -addr string\n    \taddress\n  -cluster-nodes int\n    \tnodes, each with a bucket\n  -rate-limit-headers\n    \tsend X-RateLimit-*\n"
-	flag, ok := fakeFlag(help, `node`)
-	assert.True(t, ok)
-	assert.Equal(t, "cluster-nodes", flag)
-	flag, ok = fakeFlag(help, `rate-?limit-?headers`)
-	assert.True(t, ok)
-	assert.Equal(t, "rate-limit-headers", flag)
-	_, ok = fakeFlag("Flags:\n  -addr string\n", `node`)
-	assert.False(t, ok)
+	path := filepath.Join(t.TempDir(), "out.jsonl")
+	body := `{"scope":"user:bob","id":"002","name":"b"}` + "\n" +
+		`{"scope":"project:PLAT","id":"001","name":"a"}` + "\n" +
+		`{"summary":{"tokens":2},"scopes":{"read":2,"failed":[]}}` + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	got, err := tokensInJSONL(path)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"project:PLAT 001", "user:bob 002"}, got)
+
+	require.NoError(t, os.WriteFile(path, []byte("{\"id\":\n"), 0o600))
+	_, err = tokensInJSONL(path)
+	assert.Error(t, err, "a line cut off is not a report")
+}
+
+func TestLeastTimeSpendsTheBurstAtOnceAndTheRestAtTheRefill(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 34*time.Second, leastTime(230, 60, 5))
+	assert.Equal(t, 11*time.Second, leastTime(230, 120, 10), "two nodes: burst and refill summed")
+	assert.Zero(t, leastTime(40, 60, 5), "within the burst")
+}
+
+// The command runs as an admin runs it: the server and the credentials in
+// the BITBUCKET_* variables, none of the driver's own.
+func TestCommandEnvSetsTheServerAndCredentialsOnly(t *testing.T) {
+	t.Setenv("BITBUCKET_TOKEN", "leftover")
+	env := commandEnv("http://127.0.0.1:1")
+	var ours []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "BITBUCKET_") {
+			ours = append(ours, kv)
+		}
+	}
+	assert.ElementsMatch(t, []string{"BITBUCKET_URL=http://127.0.0.1:1", "BITBUCKET_USERNAME=admin", "BITBUCKET_PASSWORD=admin"}, ours)
+	assert.Contains(t, env, "PATH="+os.Getenv("PATH"))
 }

@@ -11,9 +11,9 @@
 //  4. scaling: the audit's time per scope at about 1k and 20k scopes;
 //  5. the fake: the cost of one list request with about 1k and 100k tokens
 //     stored, and how long each world took to start;
-//  6. pacing (only with -only pacing: bench/pacing.sh): an audit through
-//     audit.Run behind rate limits, with the learned pace and without it
-//     (pacing.go).
+//  6. pacing (only with -only pacing: bench/pacing.sh): the command's
+//     audit, with no flag, behind the fake's rate limits, and the README's
+//     nightly CI line (pacing.go).
 //
 // Usage, from anywhere in the module (bench/audit.sh runs it):
 //
@@ -66,7 +66,7 @@ type plan struct {
 	world        string   // the throughput's world
 	rateWorld    string   // at least 3,000 requests in the full plan
 	rateLimit    string   // the fake's -rate-limit, BURST:REFILL
-	rateUnpaced  bool     // also audit behind the rate limit without --rate (slow: Retry-After pauses)
+	rateUnpaced  bool     // also audit behind the rate limit without --rate (the pace the command learns)
 	rateRounds   int      // runs behind the rate limit: paced by it, they vary little and take long
 	memWorlds    []string // about 10k and 40k tokens
 	scaleWorlds  []string // about 1k and 20k scopes
@@ -118,6 +118,7 @@ func run(args []string, stdout io.Writer) error {
 	world := fs.String("world", "", "the throughput's world, PROJECTSxREPOSxUSERSxTOKENS (default 1000x10x2000x3)")
 	only := fs.String("only", strings.Join(defaultSections, ","), "comma-separated sections to run: "+strings.Join(sections, ", "))
 	keep := fs.Bool("keep", false, "keep the work directory (binaries, outputs, the fakes' logs) and print its path")
+	command := fs.String("accesstokens", "", "measure this accesstokens `BINARY` instead of one built from ./cmd/accesstokens (to compare two versions)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // a hang guard
 	defer cancel()
-	e, err := newEnv(ctx, dir, p, stdout)
+	e, err := newEnv(ctx, dir, p, stdout, *command)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,9 @@ type env struct {
 	args            []string // this program's, for the header
 }
 
-func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error) {
+// newEnv builds the fake, and the command unless command names a binary of
+// it to measure instead.
+func newEnv(ctx context.Context, dir string, p plan, out io.Writer, command string) (*env, error) {
 	e := &env{dir: dir, plan: p, out: out, began: time.Now()}
 	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
@@ -222,7 +225,14 @@ func newEnv(ctx context.Context, dir string, p plan, out io.Writer) (*env, error
 		e.moduleGo = strings.TrimSpace(string(mg))
 	}
 	e.at, e.fake = filepath.Join(dir, "accesstokens"), filepath.Join(dir, "accesstokens-fake")
-	for bin, pkg := range map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"} {
+	builds := map[string]string{e.at: "./cmd/accesstokens", e.fake: "./cmd/accesstokens-fake"}
+	if command != "" {
+		if e.at, err = filepath.Abs(command); err != nil {
+			return nil, err
+		}
+		builds = map[string]string{e.fake: "./cmd/accesstokens-fake"}
+	}
+	for bin, pkg := range builds {
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 		build.Dir, build.Stderr = e.moduleRoot, os.Stderr
 		if err := build.Run(); err != nil {

@@ -93,7 +93,8 @@ func (e *env) pair(ctx context.Context, f *fakeProc, c int, auditFirst bool) (b,
 }
 
 // rateLimit audits a world behind the fake's rate limit: told the server's
-// rate (--rate REFILL), and not told (no --rate).
+// rate (--rate REFILL), and not told (no --rate: the pace the command
+// learns from the 429s).
 func (e *env) rateLimit(ctx context.Context) error {
 	burstS, refillS, _ := strings.Cut(e.plan.rateLimit, ":")
 	burst, err1 := strconv.Atoi(burstS)
@@ -117,7 +118,7 @@ func (e *env) rateLimit(ctx context.Context) error {
 	}
 	variants := []variant{{"`--rate " + refillS + "` (the server's refill)", "--rate " + refillS, []string{"--rate", refillS}}}
 	if e.plan.rateUnpaced {
-		variants = append(variants, variant{"no `--rate`", "no --rate", nil})
+		variants = append(variants, variant{"no `--rate` (the pace it learns)", "no --rate", nil})
 	}
 	for _, v := range variants {
 		var runs []result
