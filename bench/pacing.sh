@@ -6,12 +6,12 @@
 # X-RateLimit headers) and as slow servers, runs `accesstokens audit --all
 # -o jsonl` as an admin runs it, with no flag, and prints wall time against
 # the least time each limit allows and the share of requests answered 429,
-# as Markdown; then the README's nightly CI line (--fail-on, and
-# --state/--resume, cut off by Ctrl-C and resumed).
+# as Markdown; then the README's nightly job (its audit line with --fail-on,
+# and --state/--resume, cut off by Ctrl-C and resumed; its two revoke lines).
 #
 #   bash bench/pacing.sh               # the full measurement, 3 rounds: about 20 minutes
 #   bash bench/pacing.sh -rounds 5     # more rounds
-#   bash bench/pacing.sh -small        # one small world, one round: under a minute (CI)
+#   bash bench/pacing.sh -small        # one small world, one round: about a minute (CI)
 #
 # Flags are internal/benchaudit's (go run ./internal/benchaudit -h). Numbers
 # are printed, never checked: it fails when a run does not end as it should

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -226,7 +227,7 @@ func (e *env) nightly(ctx context.Context) error {
 			step{"the same again, at once: it resumes", withState, 0, false, 3, true})
 	}
 	e.printf("#### The README's nightly CI line behind Bitbucket's default bucket (`-rate-limit 60:5`)\n\n")
-	e.printf("`accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl`, world `-world %s`, one run each, in order.\n\n", world)
+	e.printf("`accesstokens audit --all --fail-on expired,expiring -o jsonl > tokens.jsonl`, world `-world %s`, one run each, in order; then the job's two revoke lines, on the buckets the audit left.\n\n", world)
 	e.printf("| run | exit | wall | requests | answered 429 | tokens in the output | state file after |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	var exits []string
 	for _, s := range steps {
@@ -252,11 +253,64 @@ func (e *env) nightly(ctx context.Context) error {
 		e.printf("| %s | %d | %s | %d | %d | %d of %d | %s |\n", s.what, r.exit, secs(r.wall), r.requests, r.limited, len(r.read), len(tokens), kept)
 		exits = append(exits, fmt.Sprint(r.exit))
 	}
+	revoked, err := e.nightlyRevoke(ctx, f)
+	if err != nil {
+		return err
+	}
 	e.printf("\n")
 	// A run that ended otherwise stopped the measurement above.
 	e.goals = append(e.goals, goal{"pacing, the README's nightly CI line on `-rate-limit 60:5`: exits, in the order above",
 		strings.Join(exits, ", ") + "; every token in each complete run", "3 (findings), not 1; a cut-off run 1, its resumption 3", true})
+	e.goals = append(e.goals, goal{"pacing, the nightly job's revoke lines on `-rate-limit 60:5`",
+		fmt.Sprintf("exit 0, 0; all %d planned tokens revoked, none failed or skipped", revoked), "every planned token revoked", true})
 	return nil
+}
+
+// nightlyRevoke runs the nightly job's revoke lines after its audit, on
+// the same buckets: the plan of the expired tokens (`revoke --all --where
+// expired -o json > plan.json`), then exactly that plan, acted on
+// (`revoke --plan plan.json --yes -o json`). Both must exit 0, and the
+// second revoke every planned token, failing and skipping none; it returns
+// how many it revoked. Its rows join the nightly table.
+func (e *env) nightlyRevoke(ctx context.Context, f *fakeProc) (int, error) {
+	planPath, revokedPath := e.outPath("plan.json"), e.outPath("revoked.json")
+	var plan struct{ Plan []struct{ ID, Scope string } }
+	var result struct{ Revoked, Failed, Skipped []struct{ ID, Scope string } }
+	steps := []struct {
+		what, out string
+		args      []string
+		into      any
+	}{
+		{"`revoke --all --where expired -o json > plan.json`", planPath, []string{"revoke", "--all", "--where", "expired", "-o", "json"}, &plan},
+		{"`revoke --plan plan.json --yes -o json > revoked.json`", revokedPath, []string{"revoke", "--plan", planPath, "--yes", "-o", "json"}, &result},
+	}
+	for i, s := range steps {
+		r, err := e.runCommandTo(ctx, f, s.out, s.args, 0)
+		if err != nil {
+			return 0, err
+		}
+		if r.exit != 0 {
+			return 0, fmt.Errorf("nightly, %s: exit %d:\n%s", s.what, r.exit, r.stderr)
+		}
+		body, err := os.ReadFile(s.out)
+		if err == nil {
+			err = json.Unmarshal(body, s.into)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("nightly, %s: %w", s.what, err)
+		}
+		outcome := fmt.Sprintf("%d planned", len(plan.Plan))
+		if i == 1 {
+			outcome = fmt.Sprintf("%d revoked of %d planned", len(result.Revoked), len(plan.Plan))
+		}
+		e.progress("nightly, %s: exit %d, %s, %s", s.what, r.exit, secs(r.wall), outcome)
+		e.printf("| %s | %d | %s | %d | %d | %s | |\n", s.what, r.exit, secs(r.wall), r.requests, r.limited, outcome)
+	}
+	if len(plan.Plan) == 0 || len(result.Revoked) != len(plan.Plan) || len(result.Failed)+len(result.Skipped) > 0 {
+		return 0, fmt.Errorf("nightly, the revoke lines: %d planned, %d revoked, %d failed, %d skipped (want every planned token revoked, some planned)",
+			len(plan.Plan), len(result.Revoked), len(result.Failed), len(result.Skipped))
+	}
+	return len(result.Revoked), nil
 }
 
 func boolInt(b bool) int {

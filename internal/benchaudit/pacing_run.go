@@ -59,11 +59,21 @@ func commandEnv(url string) []string {
 // when that is not 0. An exit status other than 0 is part of the result,
 // not an error.
 func (e *env) runCommand(ctx context.Context, f *fakeProc, args []string, interruptAt time.Duration) (pacedRun, error) {
+	outPath := e.outPath("pacing.jsonl")
+	r, err := e.runCommandTo(ctx, f, outPath, args, interruptAt)
+	if err != nil {
+		return r, err
+	}
+	r.read, err = tokensInJSONL(outPath)
+	return r, err
+}
+
+// runCommandTo is runCommand with stdout to outPath, left unread.
+func (e *env) runCommandTo(ctx context.Context, f *fakeProc, outPath string, args []string, interruptAt time.Duration) (pacedRun, error) {
 	var r pacedRun
 	if err := f.forgetRequests(ctx); err != nil {
 		return r, err
 	}
-	outPath := e.outPath("pacing.jsonl")
 	out, err := os.Create(outPath)
 	if err != nil {
 		return r, err
@@ -86,10 +96,7 @@ func (e *env) runCommand(ctx context.Context, f *fakeProc, args []string, interr
 		return r, fmt.Errorf("accesstokens %s: %w", strings.Join(args, " "), err)
 	}
 	r.exit, r.stderr = cmd.ProcessState.ExitCode(), tail(stderr.String(), 600)
-	if r.requests, r.limited, err = f.answers(ctx); err != nil {
-		return r, err
-	}
-	r.read, err = tokensInJSONL(outPath)
+	r.requests, r.limited, err = f.answers(ctx)
 	return r, err
 }
 
