@@ -194,10 +194,10 @@ func (l *learner) pace(now time.Time) float64 {
 	return min(l.base*(1+x*x), maxLearnedRate)
 }
 
-// take takes a request's turn at now and returns 0, or returns how long
-// until a turn is due (at most turnHorizon, after which the pace may have
-// risen) without taking one. Before the first 429 every turn is due.
-func (l *learner) take(now time.Time) time.Duration {
+// tryTurn takes a request's turn at now and returns 0 when one is due, or
+// returns how long until one is (at most turnHorizon, after which the pace
+// may have risen) without taking it. Before the first 429 every turn is due.
+func (l *learner) tryTurn(now time.Time) time.Duration {
 	if !l.engaged.Load() {
 		return 0
 	}

@@ -54,8 +54,8 @@ func (s *simServer) latency() time.Duration {
 	return s.slowBy + fastest + time.Duration(s.rng.Int63n(int64(slowest-fastest)))
 }
 
-// take answers one request at now: its status and header.
-func (s *simServer) take(now time.Time) (int, http.Header) {
+// answer answers one request at now: its status and header.
+func (s *simServer) answer(now time.Time) (int, http.Header) {
 	b := &s.nodes[s.next]
 	s.next = (s.next + 1) % len(s.nodes)
 	b.tokens = math.Min(s.burst, b.tokens+now.Sub(b.at).Seconds()*s.refill)
@@ -130,7 +130,7 @@ func simulate(srv *simServer, l *learner, workers, reads int, start time.Time) s
 				return
 			}
 			latency := srv.latency()
-			status, header := srv.take(sentAt.Add(latency / 2))
+			status, header := srv.answer(sentAt.Add(latency / 2))
 			q.at(sentAt.Add(latency), func(now time.Time) {
 				hold := time.Duration(0)
 				if status == http.StatusTooManyRequests {
@@ -290,7 +290,7 @@ func learnerAfter(before, served int, at time.Time, window time.Duration) *learn
 // turnsAtOnce counts the turns the learned pace grants at now without a wait.
 func turnsAtOnce(l *learner, now time.Time) int {
 	n := 0
-	for ; n < 1000 && l.take(now) == 0; n++ {
+	for ; n < 1000 && l.tryTurn(now) == 0; n++ {
 	}
 	return n
 }
@@ -303,7 +303,7 @@ func TestWhenAHoldEndsTheRequestsTheServerRefilledMeanwhileLeaveAtOnce(t *testin
 	at := simStart
 	l := learnerAfter(60, 10, at, 2*time.Second) // 10.5 served in 2 s: 5.1 a second
 	second := at.Add(2 * time.Second)
-	l.take(second) // a worker's turn as the 429 came
+	l.tryTurn(second) // a worker's turn as the 429 came
 	assert.Equal(t, 5, turnsAtOnce(l, second.Add(time.Second)), "the refill of the one-second hold")
 }
 
@@ -315,7 +315,7 @@ func TestTheRequestsLeavingAtOnceAfterAHoldAreAtMostHalfTheServersFirstBurst(t *
 	at := simStart
 	l := learnerAfter(20, 400, at, 2*time.Second) // 196 a second, after a first burst of 20
 	second := at.Add(2 * time.Second)
-	l.take(second)
+	l.tryTurn(second)
 	assert.Equal(t, 10, turnsAtOnce(l, second.Add(time.Second)))
 }
 

@@ -718,16 +718,6 @@ func demoScopes() []tokenScope {
 	return scopesFor(accesstokenstest.DemoAlice, accesstokenstest.DemoProject, accesstokenstest.DemoRepo)
 }
 
-// demoScope picks one of the demo scopes.
-func demoScope(name string) tokenScope {
-	for _, s := range demoScopes() {
-		if s.name == name {
-			return s
-		}
-	}
-	panic("no scope " + name)
-}
-
 // fakeVariants are the ways a client can reach the same fake: both API versions,
 // with and without a context path.
 var fakeVariants = []struct {

@@ -112,7 +112,7 @@ func (p *pacer) waitTurn(c *call) error {
 // a transport failure worth retrying.
 func (p *pacer) turn(now time.Time) (d time.Duration, ceiling *rate.Reservation, due bool) {
 	if p.learned != nil {
-		if wait := p.learned.take(now); wait > 0 {
+		if wait := p.learned.tryTurn(now); wait > 0 {
 			return wait, nil, false
 		}
 	}

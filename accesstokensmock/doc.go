@@ -31,4 +31,4 @@ package accesstokensmock
 
 // The mocks are generated from ../.mockery.yml; CI regenerates them and fails
 // on any difference (.ci/run).
-//go:generate go run github.com/vektra/mockery/v3@v3.9.1
+//go:generate go run github.com/vektra/mockery/v3@v3.9.2

@@ -70,7 +70,7 @@ func (f *Fake) authenticateAndMarkLocked(header string) authResult {
 		now := f.clock.now()
 		a.user.lastLogin = &now
 		if a.token != nil {
-			a.token.lastAuth = stampOf(now)
+			a.token.lastAuth = epochMillisOf(now)
 		}
 	}
 	return a

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,18 @@ func ids(t testing.TB, page map[string]any) []string {
 	for _, v := range page["values"].([]any) {
 		out = append(out, v.(map[string]any)["id"].(string))
 	}
+	return out
+}
+
+// newestFirstIDs lists the ids the fake stores in scope in the order Bitbucket lists them.
+func newestFirstIDs(srv *accesstokenstest.Server, scope string) []string {
+	var out []string
+	for _, tok := range srv.Tokens() { // oldest first
+		if tok.Scope == scope {
+			out = append(out, tok.ID)
+		}
+	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -52,20 +52,21 @@ type token struct {
 	kind     scopeKind
 	owner    *user
 	perms    []string
-	created  stamp // never 0 in meaning: a token is always created
-	expiry   stamp // 0: never expires
-	lastAuth stamp // 0: never used
+	created  epochMillis // never 0 in meaning: a token is always created
+	expiry   epochMillis // 0: never expires
+	lastAuth epochMillis // 0: never used
 }
 
-// stamp is a date as Bitbucket sends it, Unix milliseconds; for the optional dates 0 means none.
+// epochMillis is a date as Bitbucket sends it, Unix milliseconds; for the optional dates 0 means none.
 // Tokens keep their dates this way rather than as time.Time or *time.Time: a third of the size,
 // and nothing for the garbage collector to walk, in a world of 100k tokens.
-type stamp int64
+type epochMillis int64
 
-func stampOf(t time.Time) stamp { return stamp(t.UnixMilli()) }
+// epochMillisOf is t in Unix milliseconds.
+func epochMillisOf(t time.Time) epochMillis { return epochMillis(t.UnixMilli()) }
 
 // json is the wire's value: nil for none.
-func (s stamp) json() *int64 {
+func (s epochMillis) json() *int64 {
 	if s == 0 {
 		return nil
 	}
@@ -74,10 +75,10 @@ func (s stamp) json() *int64 {
 }
 
 // at is the date in UTC, 0 included (a creation date is never "none").
-func (s stamp) at() time.Time { return time.UnixMilli(int64(s)).UTC() }
+func (s epochMillis) at() time.Time { return time.UnixMilli(int64(s)).UTC() }
 
 // time is the date in UTC; nil for none.
-func (s stamp) time() *time.Time {
+func (s epochMillis) time() *time.Time {
 	if s == 0 {
 		return nil
 	}

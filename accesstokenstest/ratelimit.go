@@ -131,9 +131,10 @@ type quota struct {
 	remaining int           // whole requests left after this one
 }
 
-// take sends a request of the user's to the next node, and uses up one request of the user's
-// bucket there; when it is empty, it says how long until one is back instead.
-func (l *rateLimiter) take(userName string) quota {
+// allow says whether a request of the user's may go on: it sends the request to the next node
+// and uses up one request of the user's bucket there; when that is empty, the quota says how long
+// until one is back instead.
+func (l *rateLimiter) allow(userName string) quota {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	rl, limited := l.limitOfLocked(userName)
@@ -181,7 +182,7 @@ func (f *Fake) rateLimit(a authResult) (quota, *apiError) {
 	if a.user == nil {
 		return quota{allowed: true}, nil
 	}
-	q := f.limiter.take(a.user.name)
+	q := f.limiter.allow(a.user.name)
 	if q.allowed {
 		return q, nil
 	}

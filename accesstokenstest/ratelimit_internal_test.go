@@ -17,20 +17,20 @@ func TestBucketsRefillAtTheirRate(t *testing.T) {
 	l.now = func() time.Time { return now }
 
 	for range 2 {
-		assert.True(t, l.take("alice").allowed)
+		assert.True(t, l.allow("alice").allowed)
 	}
-	q := l.take("alice")
+	q := l.allow("alice")
 	assert.False(t, q.allowed)
 	assert.Equal(t, 250*time.Millisecond, q.wait)
 
 	now = now.Add(250 * time.Millisecond)
-	assert.True(t, l.take("alice").allowed, "one token back after 1/4 s")
+	assert.True(t, l.allow("alice").allowed, "one token back after 1/4 s")
 
 	now = now.Add(time.Hour)
 	for range 2 {
-		assert.True(t, l.take("alice").allowed)
+		assert.True(t, l.allow("alice").allowed)
 	}
-	assert.False(t, l.take("alice").allowed, "a bucket never holds more than its burst")
+	assert.False(t, l.allow("alice").allowed, "a bucket never holds more than its burst")
 }
 
 // TestRetryAfterIsAtLeastOneSecond: a bucket a hair short of one request answers Retry-After 1,
@@ -76,16 +76,16 @@ func TestEachNodeKeepsItsOwnBucket(t *testing.T) {
 	l := newRateLimiter(&RateLimit{Burst: 2, RefillPerSecond: 1}, 2)
 	l.now = func() time.Time { return now }
 	for i := range 4 {
-		q := l.take("alice")
+		q := l.allow("alice")
 		assert.True(t, q.allowed, "request %d", i)
 		assert.Equal(t, 1-i/2, q.remaining, "request %d: node %d's bucket", i, i%2)
 	}
-	assert.False(t, l.take("alice").allowed, "node 0 is empty")
-	assert.False(t, l.take("alice").allowed, "node 1 is empty")
+	assert.False(t, l.allow("alice").allowed, "node 0 is empty")
+	assert.False(t, l.allow("alice").allowed, "node 1 is empty")
 	now = now.Add(time.Second)
-	assert.True(t, l.take("alice").allowed, "node 0 has one back")
-	assert.True(t, l.take("alice").allowed, "node 1 has one back")
-	assert.True(t, l.take("bob").allowed, "bob has buckets of his own on every node")
+	assert.True(t, l.allow("alice").allowed, "node 0 has one back")
+	assert.True(t, l.allow("alice").allowed, "node 1 has one back")
+	assert.True(t, l.allow("bob").allowed, "bob has buckets of his own on every node")
 }
 
 // TestLimitingIsOffUntilTurnedOn: without WithRateLimit nothing is limited, though the default
@@ -94,7 +94,7 @@ func TestLimitingIsOffUntilTurnedOn(t *testing.T) {
 	t.Parallel()
 	l := newRateLimiter(nil, 1)
 	for range 100 {
-		q := l.take("alice")
+		q := l.allow("alice")
 		assert.True(t, q.allowed)
 		assert.False(t, q.limited)
 	}

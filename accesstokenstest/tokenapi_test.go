@@ -143,6 +143,35 @@ func TestPagingEnvelope(t *testing.T) {
 	}
 }
 
+func TestServerCapsTheLimitAndThePageSaysSo(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithMaxPageLimit(20))
+	scope := accesstokenstest.UserScopeString("alice")
+	srv.SeedTokens(scope, 57)
+	want := newestFirstIDs(srv, scope)
+
+	var got []string
+	var limits, nexts []string
+	start := "0"
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10, "paging does not end")
+		res := call(t, srv, http.MethodGet, "/users/alice?limit=500&start="+start, asAlice, "")
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		page := res.object(t)
+		got = append(got, ids(t, page)...)
+		limits = append(limits, fmt.Sprint(page["limit"]))
+		if page["isLastPage"] == true {
+			assert.NotContains(t, page, "nextPageStart")
+			break
+		}
+		start = fmt.Sprint(page["nextPageStart"])
+		nexts = append(nexts, start)
+	}
+	assert.Equal(t, []string{"20", "20", "20"}, limits, "the applied limit, not the requested one: 57 tokens at 20 a page")
+	assert.Equal(t, []string{"20", "40"}, nexts)
+	assert.Equal(t, want, got, "every token once, newest first")
+}
+
 func TestPagingRejectsBadParameters(t *testing.T) {
 	t.Parallel()
 	for _, q := range []string{"start=-1", "start=x", "limit=-5", "limit=1.5", "start=99999999999999999999"} {

@@ -61,21 +61,21 @@ func (f *Fake) issueLocked(sc scopeRef, name string, expiryDays int, permissions
 }
 
 // expiryAfter is the expiry of a token created at created for days days; none when days is 0.
-func expiryAfter(created time.Time, days int) stamp {
+func expiryAfter(created time.Time, days int) epochMillis {
 	if days <= 0 {
 		return 0
 	}
-	return stampOf(created.AddDate(0, 0, days))
+	return epochMillisOf(created.AddDate(0, 0, days))
 }
 
 // addTokenLocked stores a new token, newest at the end of its scope's slice. Tokens must be added
 // in order of creation (created never before the newest of the scope).
-func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry stamp, withSecret bool) *token {
-	return f.addTokenAtLocked(sc, name, perms, stampOf(created), expiry, withSecret)
+func (f *Fake) addTokenLocked(sc scopeRef, name string, perms []string, created time.Time, expiry epochMillis, withSecret bool) *token {
+	return f.addTokenAtLocked(sc, name, perms, epochMillisOf(created), expiry, withSecret)
 }
 
-// addTokenAtLocked is addTokenLocked with the creation date as a stamp.
-func (f *Fake) addTokenAtLocked(sc scopeRef, name string, perms []string, created, expiry stamp, withSecret bool) *token {
+// addTokenAtLocked is addTokenLocked with the creation date in epoch milliseconds.
+func (f *Fake) addTokenAtLocked(sc scopeRef, name string, perms []string, created, expiry epochMillis, withSecret bool) *token {
 	f.nextSeq++
 	t := &token{
 		seq: f.nextSeq, id: f.newTokenIDLocked(), name: name, scope: sc.key, kind: sc.kind,

@@ -1,4 +1,4 @@
-// Tests of tokenstore.go: ids, order, concurrency and memory over many tokens.
+// Tests of tokenstore.go: ids, order and sparse positions, concurrency and memory over many tokens.
 
 package accesstokenstest_test
 
@@ -155,6 +155,46 @@ func TestSparsePositionsPunishStartPlusSize(t *testing.T) {
 	// start+size lands inside the first page's positions: the client sees repeats.
 	naive := call(t, srv, http.MethodGet, "/users/bob?limit=4&start=4", asBob, "").object(t)
 	assert.Subset(t, ids(t, first), ids(t, naive)[:1], "start=4 repeats a token of the first page")
+}
+
+func TestListPagesReportTheirSparsePosition(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, accesstokenstest.WithSparsePositions())
+	srv.SeedTokens(accesstokenstest.ProjectScopeString("PRJ"), 57)
+	want := newestFirstIDs(srv, accesstokenstest.ProjectScopeString("PRJ"))
+	require.Len(t, want, 57)
+	stride := accesstokenstest.SparseStride
+	list := func(query string) map[string]any {
+		t.Helper()
+		res := call(t, srv, http.MethodGet, "/projects/PRJ"+query, asAlice, "")
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		return res.object(t)
+	}
+
+	first := list("?limit=10")
+	assert.Equal(t, want[:10], ids(t, first))
+	assert.EqualValues(t, 10, num(t, first["size"]))
+	assert.EqualValues(t, 0, num(t, first["start"]))
+	assert.EqualValues(t, 10, num(t, first["limit"]))
+	assert.Equal(t, false, first["isLastPage"])
+	assert.EqualValues(t, 10*stride, num(t, first["nextPageStart"]), "positions are sparse: not start+size")
+
+	second := list(fmt.Sprintf("?limit=10&start=%d", 10*stride))
+	assert.Equal(t, want[10:20], ids(t, second))
+	assert.EqualValues(t, 10*stride, num(t, second["start"]), "a page starts at the position asked for")
+	assert.EqualValues(t, 20*stride, num(t, second["nextPageStart"]))
+
+	last := list(fmt.Sprintf("?limit=10&start=%d", 50*stride))
+	assert.Equal(t, want[50:], ids(t, last))
+	assert.EqualValues(t, 7, num(t, last["size"]))
+	assert.EqualValues(t, 50*stride, num(t, last["start"]))
+	assert.EqualValues(t, 10, num(t, last["limit"]))
+	assert.Equal(t, true, last["isLastPage"])
+	assert.NotContains(t, last, "nextPageStart", "no nextPageStart on the last page")
+
+	defaults := list("")
+	assert.EqualValues(t, accesstokenstest.DefaultPageLimit, num(t, defaults["limit"]))
+	assert.Equal(t, want[:accesstokenstest.DefaultPageLimit], ids(t, defaults))
 }
 
 func TestConcurrentCreatesAreAllKept(t *testing.T) {

@@ -210,7 +210,7 @@ func worldToken(rnd *rand.Rand, now time.Time, kind scopeKind, k int) *token {
 	ageDays := 100 + rnd.IntN(600)
 	created := now.Add(-time.Duration(ageDays)*day - time.Minute - time.Duration(rnd.Int64N(int64(12*time.Hour))))
 	created = created.Truncate(time.Millisecond)
-	t := &token{created: stampOf(created)}
+	t := &token{created: epochMillisOf(created)}
 	switch k % 4 {
 	case 0: // expired 1 to 90 days ago
 		t.expiry = expiryAfter(created, ageDays-1-rnd.IntN(90))
@@ -223,11 +223,11 @@ func worldToken(rnd *rand.Rand, now time.Time, kind scopeKind, k int) *token {
 	switch (k / 4) % 3 {
 	case 0: // never used
 	case 1: // last used more than 90 days ago
-		t.lastAuth = stampOf(now.Add(-time.Duration(91+rnd.IntN(ageDays-91))*day - time.Duration(rnd.Int64N(int64(12*time.Hour)))))
+		t.lastAuth = epochMillisOf(now.Add(-time.Duration(91+rnd.IntN(ageDays-91))*day - time.Duration(rnd.Int64N(int64(12*time.Hour)))))
 	default: // used in the last 30 days, or shortly before it expired
-		t.lastAuth = stampOf(now.Add(-time.Duration(rnd.Int64N(int64(30 * day)))))
+		t.lastAuth = epochMillisOf(now.Add(-time.Duration(rnd.Int64N(int64(30 * day)))))
 		if t.expiry != 0 && t.lastAuth >= t.expiry {
-			t.lastAuth = t.expiry - stamp(time.Hour/time.Millisecond)
+			t.lastAuth = t.expiry - epochMillis(time.Hour/time.Millisecond)
 		}
 	}
 	admin := k%5 == 2

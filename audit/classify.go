@@ -118,7 +118,7 @@ func (t Token) Has(f Finding) bool {
 // (exactly 90 days ago is not yet unused). A zero r.Now is time.Now().
 func Classify(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive bool, r Rules) Token {
 	r = r.withDefaults()
-	return judged(scope, t, nil, ownerActive, &r)
+	return classified(scope, t, nil, ownerActive, &r)
 }
 
 // ClassifyInvalid is Classify for a token the server sent that could not be
@@ -127,7 +127,7 @@ func Classify(scope accesstokens.Scope, t accesstokens.AccessToken, ownerActive 
 // UnreadDates (see UnreadDatesOf).
 func ClassifyInvalid(scope accesstokens.Scope, inv *accesstokens.InvalidTokenError, ownerActive bool, r Rules) Token {
 	r = r.withDefaults()
-	return judged(scope, inv.Token, UnreadDatesOf(inv), ownerActive, &r)
+	return classified(scope, inv.Token, UnreadDatesOf(inv), ownerActive, &r)
 }
 
 // UnreadDatesOf names the dates of inv's token that cannot be trusted, in
@@ -157,11 +157,11 @@ func UnreadDatesOf(inv *accesstokens.InvalidTokenError) []string {
 	return unread
 }
 
-// judged is a token with its findings and days left under r (defaults
+// classified is a token with its findings and days left under r (defaults
 // filled in); unread names its dates that could not be read.
-func judged(scope accesstokens.Scope, t accesstokens.AccessToken, unread []string, ownerActive bool, r *Rules) Token {
+func classified(scope accesstokens.Scope, t accesstokens.AccessToken, unread []string, ownerActive bool, r *Rules) Token {
 	tok := Token{Scope: scope, AccessToken: t, UnreadDates: unread}
-	set := judge(scope, &tok, ownerActive, r)
+	set := findingsOf(scope, &tok, ownerActive, r)
 	tok.Findings = set.list()
 	if t.ExpiryDate != nil {
 		left := DaysLeft(*t.ExpiryDate, r.Now)
@@ -170,9 +170,9 @@ func judged(scope accesstokens.Scope, t accesstokens.AccessToken, unread []strin
 	return tok
 }
 
-// judge computes a token's findings. A date that could not be read gives
+// findingsOf computes a token's findings. A date that could not be read gives
 // BadDate and nothing else: its absence says nothing.
-func judge(scope accesstokens.Scope, t *Token, ownerActive bool, r *Rules) findingSet {
+func findingsOf(scope accesstokens.Scope, t *Token, ownerActive bool, r *Rules) findingSet {
 	var s findingSet
 	switch {
 	case len(t.UnreadDates) > 0 && t.Unread(ExpiryDateField):

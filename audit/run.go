@@ -90,7 +90,7 @@ func Run(ctx context.Context, tokens accesstokens.TokensService, targets []Targe
 	var emitErr error
 	for b := range results {
 		if emitErr == nil && !halted() {
-			if emitErr = r.take(b, halted); emitErr != nil {
+			if emitErr = r.emitBatch(b, halted); emitErr != nil {
 				stop(emitErr)
 			}
 		}
@@ -213,10 +213,10 @@ func (r *run) finish(ctx context.Context, err error) (*Summary, error) {
 	return r.sum, err
 }
 
-// take records and emits a batch's tokens and, for a scope's last batch,
+// emitBatch records and emits a batch's tokens and, for a scope's last batch,
 // records the scope's end. It emits nothing once the run halts, not even
 // the rest of the batch.
-func (r *run) take(b *batch, halted func() bool) error {
+func (r *run) emitBatch(b *batch, halted func() bool) error {
 	for i := range b.tokens {
 		if halted() {
 			return nil // Run reports why
@@ -307,5 +307,5 @@ func (r *run) classify(target int, t *accesstokens.AccessToken, unread []string)
 	if tg.OwnerFromTokens && t.User != nil {
 		ownerActive = t.User.Active
 	}
-	return judged(tg.Scope, *t, unread, ownerActive, &r.rules)
+	return classified(tg.Scope, *t, unread, ownerActive, &r.rules)
 }
