@@ -50,7 +50,7 @@ func (s idSearch) run(ctx context.Context, scopes []accesstokens.Scope) (searchO
 	if len(scopes) == 0 {
 		return out, nil
 	}
-	if done, err := s.take(&out, s.ask(ctx, scopes[0])); done {
+	if done, err := s.record(&out, s.ask(ctx, scopes[0])); done {
 		return out, err
 	}
 	search, cancel := context.WithCancel(ctx)
@@ -73,7 +73,7 @@ func (s idSearch) gather(ctx context.Context, out *searchOutcome, answers <-chan
 		if errors.Is(a.err, context.Canceled) && ctx.Err() == nil {
 			continue // cancelled by the search: the answer that ended it is on its way
 		}
-		if done, err := s.take(out, a); done {
+		if done, err := s.record(out, a); done {
 			over, stop = true, err
 			cancel()
 		}
@@ -127,9 +127,9 @@ func (s idSearch) askAll(ctx context.Context, cancel context.CancelFunc, scopes 
 	return answers
 }
 
-// take records an answer in out; done says the search is over: the token
+// record records an answer in out; done says the search is over: the token
 // was found, or err stops it.
-func (s idSearch) take(out *searchOutcome, a scopeAnswer) (done bool, err error) {
+func (s idSearch) record(out *searchOutcome, a scopeAnswer) (done bool, err error) {
 	out.asked++
 	if s.answered != nil {
 		defer s.answered(out.asked)
