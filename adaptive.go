@@ -27,8 +27,13 @@ package accesstokens
 // requests per Retry-After and doubles every eighth of a second, or every
 // four answers' time on a server that answers slowly, so that it finds the
 // limit soon and with few 429s. A server that sends
-// X-RateLimit-FillRate (with -Interval-Seconds and -Limit) is paced at its
-// word.
+// X-RateLimit-FillRate (with -Interval-Seconds and -Limit) gives the least
+// the pace is: the probe starts there, and no estimate falls below it. The
+// pace is still learned above it, because the headers speak for the node
+// that answered, and a cluster of nodes, each with its own bucket,
+// sustains more. Once the answers confirm the headers' rate (the server is
+// one node, or every node says its own share), the pace stays at it,
+// without creeping: on a fast refill each 429 costs a whole-second hold.
 //
 // Against a simulated Bitbucket (adaptive_internal_test.go) and the fake
 // (BENCHMARKS.md, "Pacing that learns the server") this reads within a few
@@ -85,6 +90,9 @@ const (
 	// that serves one in 1.2 s.
 	minCreepScale = 500 * time.Millisecond
 	maxCreepScale = 5 * time.Minute
+	// headerMargin is how close to the X-RateLimit headers' rate an
+	// estimate must come to confirm it: within the estimate's own error.
+	headerMargin = 1.1
 	// maxLearnedRate caps the pace, so that doubling cannot overflow.
 	maxLearnedRate = 1e6
 )
@@ -101,7 +109,8 @@ type learner struct {
 	served  int           // answers other than 429 to requests sent since then
 	event   time.Time     // the latest 429 event began: a 429 to a request sent before is part of it
 	probing bool          // no estimate yet: the pace doubles every probeDoubling
-	exact   bool          // the server's X-RateLimit headers give the rate: no creeping
+	floor   float64       // the rate the server's X-RateLimit headers give; 0: none
+	exact   bool          // the answers confirmed floor as the rate: no creeping
 	base    float64       // the pace (requests a second) set at baseAt
 	baseAt  time.Time     // when base was set, or when the hold that followed it ends
 	creep   float64       // seconds the server takes to serve creepRequests at base (see pace)
@@ -136,9 +145,7 @@ func (l *learner) observe(sentAt, now time.Time, status int, header http.Header,
 		// Sent before this 429 event began: it says nothing new.
 	default:
 		l.event = now
-		if !l.exact {
-			l.estimate(now, hold)
-		}
+		l.estimate(now, hold)
 	}
 }
 
@@ -151,17 +158,23 @@ func (l *learner) estimate(now time.Time, hold time.Duration) {
 		return
 	}
 	est := max(steadyShare*(float64(l.served)+leftInBucket)/window, 1/max(hold.Seconds(), 1))
-	l.probing = false
-	l.base, l.baseAt = est, now.Add(hold)
-	l.creep = min(max(creepRequests/est, minCreepScale.Seconds()), maxCreepScale.Seconds())
+	l.exact = l.floor > 0 && est <= l.floor*headerMargin
+	l.setBase(max(est, l.floor), now.Add(hold))
 	// What the server refills during the hold may leave when it ends.
 	refilled := min(est*hold.Seconds(), float64(l.firstBurst.Load())/2)
 	l.limiter.SetBurstAt(now, max(1, int(refilled)))
 }
 
-// readHeaders paces at the server's word when it says its rate:
+// setBase sets the pace the creep starts from at baseAt, and ends the probe.
+func (l *learner) setBase(pace float64, baseAt time.Time) {
+	l.probing = false
+	l.base, l.baseAt = pace, baseAt
+	l.creep = min(max(creepRequests/pace, minCreepScale.Seconds()), maxCreepScale.Seconds())
+}
+
+// readHeaders reads, once, the rate the server says it refills at,
 // X-RateLimit-FillRate requests every X-RateLimit-Interval-Seconds, in a
-// bucket of X-RateLimit-Limit.
+// bucket of X-RateLimit-Limit: the least the pace is from then on.
 func (l *learner) readHeaders(now time.Time, h http.Header) {
 	fill, err1 := strconv.ParseFloat(h.Get("X-RateLimit-FillRate"), 64)
 	if err1 != nil || !(fill > 0) {
@@ -173,8 +186,10 @@ func (l *learner) readHeaders(now time.Time, h http.Header) {
 			interval = s
 		}
 	}
-	l.exact, l.probing = true, false
-	l.base, l.baseAt = min(fill/interval, maxLearnedRate), now
+	if l.floor > 0 {
+		return
+	}
+	l.floor = min(fill/interval, maxLearnedRate)
 	if size, err := strconv.Atoi(h.Get("X-RateLimit-Limit")); err == nil && size > 0 {
 		l.limiter.SetBurstAt(now, size)
 	}
@@ -188,7 +203,7 @@ func (l *learner) pace(now time.Time) float64 {
 		return l.base
 	case l.probing:
 		doubling := max(probeDoubling, probeRoundTrips*l.lag)
-		return min(l.base*math.Exp2(t/doubling.Seconds()), maxLearnedRate)
+		return min(max(l.base*math.Exp2(t/doubling.Seconds()), l.floor), maxLearnedRate)
 	}
 	x := t / l.creep
 	return min(l.base*(1+x*x), maxLearnedRate)

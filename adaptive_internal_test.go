@@ -208,6 +208,10 @@ func TestTheLearnedPaceReadsBehindBitbucketsBucketInLittleMoreThanTheLeastTime(t
 		// third of the time, of which learning the rate is a larger part.
 		{60, 5, 2, 230, false, 0, 1.09, 0.05},
 		{60, 5, 1, 230, true, 0, 1.02, 0.05},
+		// X-RateLimit headers speak for the node that answered: a cluster
+		// sustains more than any one node's fill rate says.
+		{60, 5, 2, 230, true, 0, 1.09, 0.05},
+		{100, 200, 1, 3050, true, 0, 1.10, 0.02},
 		// A server that answers slowly: when the bucket first runs dry every
 		// worker has a request in flight, and the probe must not add many.
 		{60, 5, 1, 230, false, 100 * time.Millisecond, 1.05, 0.03},
