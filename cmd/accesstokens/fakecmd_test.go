@@ -42,8 +42,9 @@ import (
 //	fake seed SCOPE N                   add N plain tokens
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault [-body BODY] [-retry-after S] METHOD PATH STATUS [TIMES]  answer matching requests with
-//	                                    STATUS (and BODY, JSON if it starts with {; and a Retry-After header)
+//	fake fault [-body BODY] [-retry-after S] [-delay AGE] METHOD PATH STATUS [TIMES]  answer matching
+//	                                    requests with STATUS (0: the fake's own answer), and BODY (JSON if it
+//	                                    starts with {), a Retry-After header, after AGE (or when the client goes)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -286,10 +287,11 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
 	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
 	retryAfter := fs.String("retry-after", "", "the answer's Retry-After header")
+	delay := fs.String("delay", "", "wait this long (or until the client gives up) before answering")
 	ts.Check(fs.Parse(args))
 	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] [-delay AGE] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -301,6 +303,9 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body, RetryAfter: *retryAfter}
 	if strings.HasPrefix(*body, "{") {
 		fl.ContentType = "application/json"
+	}
+	if *delay != "" {
+		fl.Delay = parseAge(ts, *delay)
 	}
 	st.fake.InjectFault(fl)
 }
