@@ -215,6 +215,7 @@ func runAudit(ctx context.Context, opts *AuditOptions) error {
 	bar.done()
 	bad.report(opts.IO.ErrOut)
 	explainRateLimited(summary, conn.MaxWait)
+	explainTimeouts(summary, conn.Timeout)
 	readCode := reportFailedScopes(opts.IO.ErrOut, summary)
 	if err != nil {
 		return stoppedAudit(opts.IO, in, state, w, flush, summary, len(inv.targets), err)

@@ -65,6 +65,8 @@ type Connection struct {
 	// MaxWait is how long a read waits out 429s (--max-wait) for a command
 	// that only reads; 0 otherwise.
 	MaxWait time.Duration
+	// Timeout is the limit of one request attempt (--timeout).
+	Timeout time.Duration
 
 	infoOnce sync.Once
 	info     *accesstokens.ServerInfo
@@ -185,7 +187,7 @@ func (f *Factory) Connect(ctx context.Context) (*Connection, error) {
 	if err != nil {
 		return nil, connError(err)
 	}
-	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits, MaxWait: f.readPatience()}, nil
+	return &Connection{Client: client, URL: env.URL, Now: time.Now, Waits: f.waits, MaxWait: f.readPatience(), Timeout: f.conn.timeout}, nil
 }
 
 // clientOptions are the options every client of a run gets, the demo's too.

@@ -21,5 +21,5 @@ func (f *Factory) connectDemo(opts []accesstokens.Option) (*Connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connection{Client: client, URL: srv.URL, Demo: true, Now: srv.Now, Waits: f.waits, MaxWait: f.readPatience()}, nil
+	return &Connection{Client: client, URL: srv.URL, Demo: true, Now: srv.Now, Waits: f.waits, MaxWait: f.readPatience(), Timeout: f.conn.timeout}, nil
 }

@@ -39,11 +39,12 @@ import (
 //	fake project KEY | fake repo KEY SLUG
 //	fake token [-as VAR] [-secret VAR] [-expiry DAYS] SCOPE NAME PERM...  issue a token; $VAR is its id
 //	                                    (-secret: its secret)
-//	fake seed SCOPE N                   add N plain tokens
+//	fake seed [-expiry DAYS] SCOPE N    add N plain tokens (expiring in DAYS: each has an expiry sample)
 //	fake use ID...                      authenticate with the tokens (sets their last use)
 //	fake advance AGE                    move the fake clock
-//	fake fault [-body BODY] [-retry-after S] METHOD PATH STATUS [TIMES]  answer matching requests with
-//	                                    STATUS (and BODY, JSON if it starts with {; and a Retry-After header)
+//	fake fault [-body BODY] [-retry-after S] [-delay AGE] METHOD PATH STATUS [TIMES]  answer matching
+//	                                    requests with STATUS (0: the fake's own answer), and BODY (JSON if it
+//	                                    starts with {), a Retry-After header, after AGE (or when the client goes)
 //	fake policy DAYS                    set the expiry policy (0: none)
 //	fake tokens                         print every stored token: SCOPE ID NAME, by id
 //	fake id VAR SCOPE NAME              put the id of the one token named NAME in SCOPE in $VAR
@@ -112,10 +113,7 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	case "token":
 		fakeToken(ts, st, args)
 	case "seed":
-		needArgs(ts, args, 2, "fake seed SCOPE N")
-		n, err := strconv.Atoi(args[1])
-		ts.Check(err)
-		st.fake.SeedTokens(args[0], n)
+		fakeSeed(ts, st, args)
 	case "use":
 		for _, id := range args {
 			fakeUse(ts, st, id)
@@ -257,6 +255,24 @@ func fakeToken(ts *testscript.TestScript, st *fakeState, args []string) {
 	}
 }
 
+func fakeSeed(ts *testscript.TestScript, st *fakeState, args []string) {
+	fs := flag.NewFlagSet("fake seed", flag.ContinueOnError)
+	expiry := fs.Int("expiry", 0, "expiry in days (0: never)")
+	ts.Check(fs.Parse(args))
+	if fs.NArg() != 2 {
+		ts.Fatalf("usage: fake seed [-expiry DAYS] SCOPE N")
+	}
+	n, err := strconv.Atoi(fs.Arg(1))
+	ts.Check(err)
+	if *expiry == 0 {
+		st.fake.SeedTokens(fs.Arg(0), n)
+		return
+	}
+	for i := range n {
+		st.fake.MintToken(fs.Arg(0), "seed-"+strconv.Itoa(i), *expiry, "REPO_READ")
+	}
+}
+
 // fakeUse authenticates with a token, as a CI job would; the fake records the use whatever it answers.
 func fakeUse(ts *testscript.TestScript, st *fakeState, id string) {
 	secret, ok := st.secrets[id]
@@ -286,10 +302,11 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fs := flag.NewFlagSet("fake fault", flag.ContinueOnError)
 	body := fs.String("body", "", "the answer's body (default: Bitbucket's error envelope)")
 	retryAfter := fs.String("retry-after", "", "the answer's Retry-After header")
+	delay := fs.String("delay", "", "wait this long (or until the client gives up) before answering")
 	ts.Check(fs.Parse(args))
 	args = fs.Args()
 	if len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] METHOD PATH STATUS [TIMES]")
+		ts.Fatalf("usage: fake fault [-body BODY] [-retry-after SECONDS] [-delay AGE] METHOD PATH STATUS [TIMES]")
 	}
 	status, err := strconv.Atoi(args[2])
 	ts.Check(err)
@@ -301,6 +318,9 @@ func fakeFault(ts *testscript.TestScript, st *fakeState, args []string) {
 	fl := accesstokenstest.Fault{Method: args[0], Path: args[1], Status: status, Times: times, Body: *body, RetryAfter: *retryAfter}
 	if strings.HasPrefix(*body, "{") {
 		fl.ContentType = "application/json"
+	}
+	if *delay != "" {
+		fl.Delay = parseAge(ts, *delay)
 	}
 	st.fake.InjectFault(fl)
 }
@@ -393,7 +413,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hangGuard bounds every wait of interrupt: generous, it only turns a hang into a failure.
 const hangGuard = 2 * time.Minute
 
-// cmdInterrupt: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
+// cmdInterrupt: interrupt [-twice] [-abandons] [-unread-stdout] CODE METHOD PATHPREFIX PROGRAM [ARGS...]
 //
 // Runs PROGRAM with the first request matching METHOD and PATHPREFIX (an
 // escaped path, e.g. /rest/access-tokens/latest/projects/PRJ/) held by the
@@ -404,20 +424,31 @@ const hangGuard = 2 * time.Minute
 // handles it anyway, as a server would that did not notice). With -abandons (a reading command,
 // which abandons the request in flight at the first signal), the request likewise goes through
 // only once its client has gone away: were it let through at once, its answer could still reach
-// a client whose cancellation is under way. The program's exit code must be CODE; its stdout and
+// a client whose cancellation is under way. With -unread-stdout, the program's stdout is a pipe
+// read only once it has ended, as a pager's that does not read: a program that writes more than
+// the pipe holds is stuck writing. The program's exit code must be CODE; its stdout and
 // stderr are then checked with stdout and stderr as usual. No sleeps: each
 // step waits for the one before it.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! interrupt")
 	}
-	twice := len(args) > 0 && args[0] == "-twice"
-	abandons := len(args) > 0 && args[0] == "-abandons"
-	if twice || abandons {
+	var twice, abandons, unread bool
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-twice":
+			twice = true
+		case "-abandons":
+			abandons = true
+		case "-unread-stdout":
+			unread = true
+		default:
+			ts.Fatalf("interrupt: unknown flag %s", args[0])
+		}
 		args = args[1:]
 	}
 	if len(args) < 4 {
-		ts.Fatalf("usage: interrupt [-twice | -abandons] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
+		ts.Fatalf("usage: interrupt [-twice] [-abandons] [-unread-stdout] CODE METHOD PATHPREFIX PROGRAM [ARGS...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -437,9 +468,19 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
+	var unreadOut, stdoutEnd *os.File // -unread-stdout's pipe: read once PROGRAM has ended
+	if unread {
+		unreadOut, stdoutEnd, err = os.Pipe()
+		ts.Check(err)
+		defer unreadOut.Close()
+		cmd.Stdout = stdoutEnd
+	}
 	stderrPipe, err := cmd.StderrPipe()
 	ts.Check(err)
 	ts.Check(cmd.Start())
+	if stdoutEnd != nil {
+		_ = stdoutEnd.Close() // PROGRAM holds its own copy
+	}
 
 	watch := watchStderr(stderrPipe)
 	noticed, abandoned, readDone := watch.noticed, watch.noticedAgain, watch.done
@@ -478,6 +519,11 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	<-readDone
 	err = cmd.Wait()
+	if unreadOut != nil {
+		b, err := io.ReadAll(unreadOut)
+		ts.Check(err)
+		stdout.Write(b)
+	}
 	got := 0
 	var exitErr *exec.ExitError
 	switch {

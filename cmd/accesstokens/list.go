@@ -119,6 +119,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 		return err
 	case len(sum.Failed) > 0:
 		explainRateLimited(sum, conn.MaxWait)
+		explainTimeouts(sum, conn.Timeout)
 		return fmt.Errorf("listing the tokens of %s: %w", opts.Scope, sum.Failed[0].Err)
 	}
 	return w.Close(*sum)

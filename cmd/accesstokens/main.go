@@ -34,7 +34,7 @@ func run(ctx context.Context, args []string, io *IOStreams, getenv func(string) 
 	root.SetErr(io.ErrOut)
 	f.reading = isReadingCommand(root, args)
 	code, err := exitCodeOf(root.ExecuteContext(ctx))
-	if err = f.adviseOnRefusal(err); err != nil {
+	if err = explainTimeout(f.adviseOnRefusal(err), f.conn.timeout); err != nil {
 		fmt.Fprintln(io.ErrOut, errorLine(err))
 	}
 	return code

@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 //	capture VAR REGEXP          $VAR = the first group of REGEXP in the last stdout
 //	report json|jsonl|same …    check reports: well-formed, or the same apart from generatedAt (see cmdReport)
 //	mkfifo, noreader, signal    named pipes and signals for a CMD's process group (see cmdSignal)
+//	openmetrics-check …         an audit's OpenMetrics file, parsed back and compared with the fake (see cmdOpenMetricsCheck)
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -57,6 +58,8 @@ func TestScripts(t *testing.T) {
 			"mkfifo":    cmdMkfifo,
 			"noreader":  cmdNoReader,
 			"signal":    cmdSignal,
+
+			"openmetrics-check": cmdOpenMetricsCheck,
 		},
 	})
 }

@@ -162,6 +162,40 @@ func explainRateLimited(s *audit.Summary, maxWait time.Duration) {
 	}
 }
 
+// explainTimeouts adds to the failure of each scope whose server did not
+// answer in time which limit ended the wait, as explainTimeout does.
+func explainTimeouts(s *audit.Summary, timeout time.Duration) {
+	if s == nil {
+		return
+	}
+	for i, f := range s.Failed {
+		s.Failed[i].Err = explainTimeout(f.Err, timeout)
+	}
+}
+
+// explainTimeout says of a request that had no answer in time that
+// --timeout (the only deadline the command sets) ended it, and what to
+// change; other errors, and one explained already, are returned as they are.
+func explainTimeout(err error, timeout time.Duration) error {
+	var explained *timedOutError
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &explained) {
+		return err
+	}
+	return &timedOutError{err: err, timeout: timeout}
+}
+
+// timedOutError is a failure that --timeout caused, said with the flag.
+type timedOutError struct {
+	err     error
+	timeout time.Duration
+}
+
+func (e *timedOutError) Error() string {
+	return fmt.Sprintf("%v; no answer within --timeout %s (each attempt): a longer --timeout waits longer", e.err, e.timeout)
+}
+
+func (e *timedOutError) Unwrap() error { return e.err }
+
 // reportFailedScopes says, on stderr, which scopes could not be read, and
 // returns exit code 1 when any could not: an inventory with a gap is never
 // reported as complete.
