@@ -187,9 +187,9 @@ func WithRateLimit(rps float64, burst int) Option {
 // and pace every goroutine to it, the way the AWS SDK for Go's "adaptive"
 // retry mode does: nothing is paced until the first 429; then every
 // goroutine waits out its Retry-After together, and requests are released at
-// the rate the server was seen to sustain (from its X-RateLimit-* headers
-// when it sends them, else from the answers), creeping up again while no
-// 429 comes. With WithRateLimit as well, the lower of the two rates wins.
+// the rate the server was seen to sustain (learned from the answers, and
+// never below what its X-RateLimit-* headers say when it sends them),
+// creeping up again while no 429 comes. With WithRateLimit as well, the lower of the two rates wins.
 // A 429 holds every request as with WithRateLimit (for its Retry-After,
 // capped at the RetryPolicy's MaxWait or at WithReadPatience's bound);
 // with WithReadPatience, reads wait their 429s out instead of running out
