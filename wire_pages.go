@@ -157,8 +157,8 @@ func (r *pageJSON[T, W, PW]) stream(b []byte, env *pageEnvelope) error {
 			return err
 		}
 		key, _ := tok.(string)
-		switch {
-		case strings.EqualFold(key, "values"): // json.Unmarshal matches keys so
+		switch { // keys match without regard to case, as json.Unmarshal matches them
+		case strings.EqualFold(key, "values"):
 			if seenValues {
 				return errors.New(`"values" given twice`)
 			}
