@@ -107,6 +107,9 @@ func (r *pageJSON[T, W, PW]) readsInOnePass(b []byte) bool {
 // unmarshal reads the page with one json.Unmarshal, then checks and
 // converts its values.
 func (r *pageJSON[T, W, PW]) unmarshal(b []byte, env *pageEnvelope) error {
+	if n := min(sizeFirst(b), (len(b)-1)/2, MaxPageValues); n > 0 {
+		r.wire = make([]W, 0, n) // json.Unmarshal fills the room a slice has before it grows one
+	}
 	env.Values = &r.wire // json.Unmarshal decodes into the slice an interface points at
 	if err := json.Unmarshal(b, env); err != nil {
 		return err
@@ -122,6 +125,21 @@ func (r *pageJSON[T, W, PW]) unmarshal(b []byte, env *pageEnvelope) error {
 		}
 	}
 	return nil
+}
+
+// sizeFirst is the page's "size" when b begins with it, as Bitbucket writes
+// pages, so that room for the values is made before they are read: 0 for
+// any other body. It only sizes a slice; json.Unmarshal reads the page.
+func sizeFirst(b []byte) int {
+	digits, ok := bytes.CutPrefix(b, []byte(`{"size":`))
+	n := 0
+	for _, c := range digits {
+		if !ok || c < '0' || c > '9' || n > MaxPageValues { // past MaxPageValues it sizes nothing more
+			break
+		}
+		n = 10*n + int(c-'0')
+	}
+	return n
 }
 
 // add checks and converts the page's next value. A token that could not be

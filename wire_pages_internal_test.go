@@ -33,3 +33,23 @@ func TestOnlyAPageTooShortToHoldMoreValuesThanAllowedIsReadInOnePass(t *testing.
 		assert.Equal(t, tt.onePass, r.readsInOnePass(tt.body), tt.name)
 	}
 }
+
+// Room for a page's values is made from its "size" when the body begins
+// with it, as Bitbucket writes pages; any other body gets none made, and a
+// huge "size" is cut down by the caller, never overflowing here.
+func TestRoomForValuesComesFromASizeTheBodyBeginsWith(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]int{
+		`{"size":3,"limit":1000,"isLastPage":true,"values":[]}`: 3,
+		`{"size":25}`:                         25,
+		`{"limit":1000,"size":3,"values":[]}`: 0,
+		`{ "size":3,"values":[]}`:             0,
+		`{"size":"3","values":[]}`:            0,
+		`{"size":-3,"values":[]}`:             0,
+	} {
+		assert.Equal(t, want, sizeFirst([]byte(body)), body)
+	}
+	huge := sizeFirst([]byte(`{"size":99999999999999999999999,"values":[]}`))
+	assert.Greater(t, huge, MaxPageValues)
+	assert.Less(t, huge, 100*MaxPageValues)
+}
