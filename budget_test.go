@@ -35,6 +35,7 @@ func TestAllocationBudget(t *testing.T) {
 		{"List25", listPair(benchPage25, 25, 25)},
 		{"List1000", listPair(benchPage1000, 1000, 1000)},
 		{"All10000", all10000Pair()},
+		{"List3Of1000", listPair(benchPage3Of1000, 1000, 3)},
 	}
 	for _, tc := range pairs {
 		t.Run(tc.name, func(t *testing.T) {

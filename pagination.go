@@ -5,7 +5,6 @@ package accesstokens
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -88,7 +87,7 @@ func listPage[T any, W any, PW interface {
 	wireItem[T]
 }](ctx context.Context, c *Client, api restAPI, segs []string, rawQuery string) (*Page[T], error) {
 	page := &Page[T]{}
-	wire := pageJSON[T]{page: page, maxValues: valuesAllowed(rawQuery), next: readItem[T, W, PW]}
+	wire := pageJSON[T, W, PW]{page: page, maxValues: valuesAllowed(rawQuery)}
 	if err := c.do(ctx, request{api: api, method: http.MethodGet, segs: segs, query: rawQuery, out: &wire}); err != nil {
 		return nil, err
 	}
@@ -106,28 +105,6 @@ func valuesAllowed(rawQuery string) int {
 		return limit
 	}
 	return MaxPageValues
-}
-
-// readItem reads the next value of a page through its wire form W. A token
-// that could not be read in full is kept, with its error.
-func readItem[T any, W any, PW interface {
-	*W
-	wireItem[T]
-}](dec *json.Decoder) (T, *InvalidTokenError, error) {
-	var w W
-	var zero T
-	if err := dec.Decode(&w); err != nil {
-		return zero, nil, err
-	}
-	item := PW(&w)
-	if err := item.check(); err != nil {
-		var inv *InvalidTokenError
-		if errors.As(err, &inv) {
-			return item.convert(), inv, nil
-		}
-		return zero, nil, err
-	}
-	return item.convert(), nil, nil
 }
 
 // The bounds of a walk. Far beyond any real server (Atlassian's largest

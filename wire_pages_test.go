@@ -146,3 +146,68 @@ func TestAPageThatIsNotOneIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// A page reads the same whether its body is short enough for one
+// json.Unmarshal (1000 values asked for) or is read value by value (as many
+// values asked for as it holds, far fewer than its bytes could hold).
+func TestAPageReadsTheSameInOnePassAndValueByValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		body   string
+		values int  // in the page
+		ok     bool // read without an error of its own (unreadable tokens aside)
+	}{
+		{"a page with more to come", `{"size":2,"limit":2,"isLastPage":false,"start":4,"nextPageStart":6,
+			"values":[{"id":"1","name":"a","createdDate":1672997457717,"permissions":["REPO_READ"]},{"id":"2","name":"b"}]}`, 2, true},
+		{"values null", `{"size":0,"limit":25,"isLastPage":true,"start":0,"values":null}`, 0, true},
+		{"no values", `{"isLastPage":true}`, 0, true},
+		{"values empty", `{"isLastPage":true,"values":[]}`, 0, true},
+		{"size after values", `{"isLastPage":true,"values":[{"id":"1"}],"size":1}`, 1, true},
+		{"keys of other names", `{"isLastPage":true,"links":{"self":[{"href":"x"}]},"values":[{"id":"1","extra":[1,{"a":null}]}]}`, 1, true},
+		{"keys in other case, as encoding/json matches them", `{"IsLastPage":true,"SIZE":1,"Values":[{"id":"1"}]}`, 1, true},
+		{"a token named values", `{"isLastPage":true,"values":[{"id":"1","name":"values"}]}`, 1, true},
+		{"unreadable tokens", `{"size":4,"limit":25,"isLastPage":true,"start":0,"values":[
+			{"id":"201","name":"a","createdDate":-5},
+			{"id":"202","name":"b","createdDate":1672997457717},
+			{"id":"203","name":"c","createdDate":1672997457717,"lastAuthenticated":"yesterday"},
+			{"id":"204","name":"d","createdDate":1e300,"expiryDate":1e300}]}`, 4, true},
+		{"not an object", `[{"id":"1"}]`, 1, false},
+		{"values not a list", `{"isLastPage":true,"values":{}}`, 0, false},
+		{"values twice", `{"isLastPage":true,"values":[],"values":[]}`, 0, false},
+		{"more after the page", `{"isLastPage":true,"values":[{"id":"1"}]} {"isLastPage":true}`, 1, false},
+		{"cut short", `{"isLastPage":true,"values":[{"id":"1"},`, 1, false},
+		{"a token without id", `{"isLastPage":true,"values":[{"name":"no id"}]}`, 1, false},
+		{"a token of the wrong type", `{"isLastPage":true,"values":[{"id":7}]}`, 1, false},
+		{"no isLastPage", `{"size":1,"values":[{"id":"1"}]}`, 1, false},
+		{"size not a number", `{"isLastPage":true,"size":"one","values":[{"id":"1"}]}`, 1, false},
+		{"more values than its own limit", tinyTokensPage(26, 25), 26, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			onePass, _ := newCannedClient(t, tt.body)
+			byValue, _ := newCannedClient(t, tt.body)
+			ctx := context.Background()
+
+			page, err := onePass.ProjectTokens.List(ctx, "PRJ", &accesstokens.ListOptions{Limit: 1000})
+			streamed, streamErr := byValue.ProjectTokens.List(ctx, "PRJ", &accesstokens.ListOptions{Limit: max(tt.values, 1)})
+
+			require.Greater(t, len(tt.body), 2*max(tt.values, 1)+1, "the body must be too long to be read in one pass")
+			if !tt.ok {
+				assert.Error(t, err)
+				assert.Error(t, streamErr)
+				assert.Nil(t, page)
+				assert.Nil(t, streamed)
+				return
+			}
+			if accesstokens.InvalidTokens(err) == nil {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, err, streamErr)
+			require.NotNil(t, page)
+			assert.Len(t, page.Values, tt.values)
+			assert.Equal(t, page, streamed)
+		})
+	}
+}
