@@ -14,6 +14,11 @@ import (
 // batchSize is how many tokens a worker hands over at a time.
 const batchSize = 256
 
+// firstBatchRoom is the room a scope's first batch gets with its first
+// token: most scopes hold a few tokens, and growing a batch from one token
+// copies it three times before it holds four.
+const firstBatchRoom = 4
+
 // batch is up to batchSize classified tokens of one scope, on their way
 // from a worker to emit.
 type batch struct {
@@ -65,6 +70,9 @@ func (w *worker) read(target int) bool {
 			// Most scopes hold a few tokens, so a first batch grows as
 			// needed; one that filled a batch likely fills the next.
 			b = &batch{target: target, tokens: make([]Token, 0, batchSize)}
+		}
+		if b.tokens == nil {
+			b.tokens = make([]Token, 0, firstBatchRoom)
 		}
 		b.tokens = append(b.tokens, w.run.classify(target, &t, unread))
 	}

@@ -138,8 +138,20 @@ func (p *progress) describe(now time.Time) (string, bool) {
 	return p.line, false
 }
 
-// update is audit.Options.Progress: called after each scope, serially.
-func (p *progress) update(pr audit.Progress) { p.set(progressLine(pr), pr.ScopesDone) }
+// update is audit.Options.Progress: called after each scope, serially. The
+// line is built only when a bar shows it.
+func (p *progress) update(pr audit.Progress) {
+	if p.onTerminal() {
+		p.set(progressLine(pr), pr.ScopesDone)
+	}
+}
+
+// onTerminal says whether a bar is on the terminal.
+func (p *progress) onTerminal() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bar != nil
+}
 
 // set shows line and done scopes, after a scope was read.
 func (p *progress) set(line string, done int) {
