@@ -219,7 +219,10 @@
 // PROJECT_* permission, a negative Start or Limit. Such errors are an
 // [*InvalidArgumentError] naming the field, and match [ErrInvalidArgument].
 // Failures with no HTTP answer (a refused connection, an ended context) wrap
-// their cause, so errors.Is(err, context.DeadlineExceeded) works too. When the
+// their cause, so errors.Is(err, context.DeadlineExceeded) works too; an
+// attempt that got no whole answer within [WithAttemptTimeout]'s bound also
+// matches [ErrAttemptTimeout], which a deadline of the caller's own context
+// does not. When the
 // context ends after a retryable answer (a 503, say), as it arrives, while
 // its retry waits or during the retry, the error holds both: errors.As finds
 // the answer's *Error (RetryAfter included) and errors.Is the context's error.

@@ -50,6 +50,11 @@ var (
 	// ErrNotPermitted matches a 401 or 403 whose answer says the user may not do this. It also
 	// matches ErrUnauthorized (or ErrForbidden for a 403).
 	ErrNotPermitted = errors.New("accesstokens: not permitted")
+	// ErrAttemptTimeout matches the error of a call whose attempt had no whole answer (headers
+	// and body) within WithAttemptTimeout's bound, 60 s by default: the server was too slow,
+	// not the caller's context. It also matches context.DeadlineExceeded, which alone matches
+	// when the caller's own deadline ended the call.
+	ErrAttemptTimeout = errors.New("accesstokens: no answer within the attempt timeout")
 )
 
 // maxServerTextInError caps how much server-provided text Error() repeats, so

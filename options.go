@@ -256,7 +256,9 @@ func WithTLSConfig(cfg *tls.Config) Option {
 
 // WithAttemptTimeout bounds each attempt of a request, headers and body (60
 // s by default); a retry gets a new attempt, and waits for the rate limit do
-// not count. Contexts can always cut a call shorter.
+// not count. Contexts can always cut a call shorter. A call whose last
+// attempt ran out of time matches ErrAttemptTimeout (and
+// context.DeadlineExceeded).
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -40,7 +41,7 @@ func newHTTPClient(hc *http.Client, tlsConfig *tls.Config, timeout time.Duration
 		}
 		rt = keepIdleConns{rt}
 		if timeout > 0 {
-			rt = attemptTimeout{rt, timeout}
+			rt = newAttemptTimeout(rt, timeout)
 		}
 		c.Transport = refuseUpgrades{rt}
 	} else {
@@ -51,7 +52,7 @@ func newHTTPClient(hc *http.Client, tlsConfig *tls.Config, timeout time.Duration
 		if tlsConfig != nil {
 			t.TLSClientConfig = tlsConfig
 		}
-		c.Transport = refuseUpgrades{attemptTimeout{t, timeout}}
+		c.Transport = refuseUpgrades{newAttemptTimeout(t, timeout)}
 	}
 	c.CheckRedirect = guardRedirects(c.CheckRedirect)
 	return &c
@@ -80,13 +81,26 @@ func defaultTransport() *http.Transport {
 // channels per request to enforce it, which cost a concurrent whole-server
 // audit about 15% of its CPU (BENCHMARKS.md, server scale). It sits below
 // the rate limiter, so a wait for the pacer does not count.
+// An attempt whose time is up ends with an attemptTimedOut cause, which net/http
+// returns as the attempt's error: it matches ErrAttemptTimeout and
+// context.DeadlineExceeded, where a deadline of the caller's context matches
+// only the latter.
 type attemptTimeout struct {
 	next    http.RoundTripper
 	timeout time.Duration
+	cause   error // attemptTimedOut(timeout), made once; nil: made per attempt
+}
+
+func newAttemptTimeout(next http.RoundTripper, timeout time.Duration) attemptTimeout {
+	return attemptTimeout{next: next, timeout: timeout, cause: attemptTimedOut(timeout)}
 }
 
 func (t attemptTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	cause := t.cause
+	if cause == nil {
+		cause = attemptTimedOut(t.timeout)
+	}
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, cause)
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
@@ -95,6 +109,24 @@ func (t attemptTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = &cancelAtEnd{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
+
+// attemptTimedOut is the error of an attempt that had no whole answer
+// within its timeout.
+type attemptTimedOut time.Duration
+
+func (e attemptTimedOut) Error() string {
+	return fmt.Sprintf("no answer within %s (the attempt timeout)", time.Duration(e))
+}
+
+// Is matches ErrAttemptTimeout and context.DeadlineExceeded.
+func (e attemptTimedOut) Is(target error) bool {
+	return target == ErrAttemptTimeout || target == context.DeadlineExceeded
+}
+
+// Timeout and Temporary make it a net.Error that timed out, as
+// context.DeadlineExceeded is: the retry table retries it like one.
+func (e attemptTimedOut) Timeout() bool   { return true }
+func (e attemptTimedOut) Temporary() bool { return true }
 
 // CloseIdleConnections passes on to the transport.
 func (t attemptTimeout) CloseIdleConnections() {

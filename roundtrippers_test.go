@@ -187,6 +187,46 @@ func TestWithAttemptTimeoutBoundsEachAttempt(t *testing.T) {
 	assert.ErrorIs(t, err, accesstokens.ErrInvalidArgument)
 }
 
+// An attempt without a whole answer in time, headers or body, says so and
+// matches ErrAttemptTimeout; a deadline of the caller's own context matches
+// context.DeadlineExceeded alone, so that a program (or the command) can tell
+// a slow server from its own deadline.
+func TestAnAttemptTimeoutIsToldFromTheCallersOwnDeadline(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	srvURL := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/body") { // headers at once, the body never
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"id":"1",`))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	slow, err := accesstokens.NewClient(srvURL, accesstokens.WithAttemptTimeout(50*time.Millisecond), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	for _, user := range []string{"headers", "body"} {
+		_, err = slow.Tokens.Get(testContext(t), accesstokens.UserScope(user), "1")
+		require.Error(t, err, user)
+		assert.ErrorIs(t, err, accesstokens.ErrAttemptTimeout, user)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, user)
+		assert.Contains(t, err.Error(), "no answer within 50ms (the attempt timeout)", user)
+	}
+
+	patient, err := accesstokens.NewClient(srvURL, accesstokens.WithAttemptTimeout(time.Hour), accesstokens.WithRetry(accesstokens.RetryPolicy{}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
+	defer cancel()
+	_, err = patient.Tokens.Get(ctx, accesstokens.UserScope("headers"), "1")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, accesstokens.ErrAttemptTimeout, "the caller's deadline, not the attempt's")
+}
+
 func TestWithRootCAsTrustsAnInternalCAAndNothingElseChanges(t *testing.T) {
 	t.Parallel()
 	srv := accesstokenstest.NewTLSServer()

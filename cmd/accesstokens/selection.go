@@ -173,12 +173,13 @@ func explainTimeouts(s *audit.Summary, timeout time.Duration) {
 	}
 }
 
-// explainTimeout says of a request that had no answer in time that
-// --timeout (the only deadline the command sets) ended it, and what to
-// change; other errors, and one explained already, are returned as they are.
+// explainTimeout says of a request whose attempt had no answer in time
+// (accesstokens.ErrAttemptTimeout) that --timeout bounds it, and what to
+// change; other errors (among them a clean-up's own deadline), and one
+// explained already, are returned as they are.
 func explainTimeout(err error, timeout time.Duration) error {
 	var explained *timedOutError
-	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &explained) {
+	if err == nil || !errors.Is(err, accesstokens.ErrAttemptTimeout) || errors.As(err, &explained) {
 		return err
 	}
 	return &timedOutError{err: err, timeout: timeout}
@@ -191,7 +192,7 @@ type timedOutError struct {
 }
 
 func (e *timedOutError) Error() string {
-	return fmt.Sprintf("%v; no answer within --timeout %s (each attempt): a longer --timeout waits longer", e.err, e.timeout)
+	return fmt.Sprintf("%v: --timeout %s bounds each attempt; a longer one waits longer", e.err, e.timeout)
 }
 
 func (e *timedOutError) Unwrap() error { return e.err }
