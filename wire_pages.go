@@ -132,9 +132,12 @@ func (r *pageJSON[T, W, PW]) unmarshal(b []byte, env *pageEnvelope) error {
 // any other body. It only sizes a slice; json.Unmarshal reads the page.
 func sizeFirst(b []byte) int {
 	digits, ok := bytes.CutPrefix(b, []byte(`{"size":`))
+	if !ok {
+		return 0
+	}
 	n := 0
 	for _, c := range digits {
-		if !ok || c < '0' || c > '9' || n > MaxPageValues { // past MaxPageValues it sizes nothing more
+		if c < '0' || c > '9' || n > MaxPageValues { // past MaxPageValues it sizes nothing more
 			break
 		}
 		n = 10*n + int(c-'0')
