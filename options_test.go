@@ -63,7 +63,7 @@ func TestAuthorizationHeader(t *testing.T) {
 	}
 }
 
-func TestCredentialOptionsRefuseEmptyValues(t *testing.T) {
+func TestOptionsRefuseBadValues(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name  string
@@ -73,24 +73,6 @@ func TestCredentialOptionsRefuseEmptyValues(t *testing.T) {
 		{"empty token", accesstokens.WithToken(""), "token"},
 		{"empty username", accesstokens.WithBasicAuth("", "pw"), "username"},
 		{"empty password", accesstokens.WithBasicAuth("alice", ""), "password"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := accesstokens.NewClient("https://bitbucket.example.com", tc.opt)
-			assert.Nil(t, c)
-			requireInvalidArgument(t, err, tc.field)
-		})
-	}
-}
-
-func TestOptionsRefuseBadValues(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name  string
-		opt   accesstokens.Option
-		field string
-	}{
 		{"API version 2.0", accesstokens.WithAPIVersion("2.0"), "apiVersion"},
 		{"empty API version", accesstokens.WithAPIVersion(""), "apiVersion"},
 		{"API version with a path", accesstokens.WithAPIVersion("latest/../x"), "apiVersion"},
